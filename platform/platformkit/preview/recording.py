@@ -1,0 +1,274 @@
+"""Run Pulumi code under the mock runtime and record every resource registration.
+
+``RecordingMonitor`` extends Pulumi's own ``MockMonitor`` (the public test double for the
+engine) and keeps, per registration, what the engine would see: type, name, URN, parent,
+inputs, dependencies, provider, options and the source position of the constructor call.
+``run_under_mocks`` wires it up with ``FakeCloud`` and waits for the program to settle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format, struct_pb2
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from platformkit.preview.fake_cloud import FakeCloud, Identity, Mode
+
+# Signatures of Pulumi's wire encoding (pulumi/sdk/go/common/resource/sig).
+_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+_RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+
+
+class Computed:
+    """Marks a value the engine will only know after the update (shown as ``<computed>``)."""
+
+    _instance: Computed | None = None
+
+    def __new__(cls) -> Computed:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "<computed>"
+
+
+COMPUTED = Computed()
+"""The single ``Computed`` marker used in recorded inputs."""
+
+
+@dataclass
+class SourcePosition:
+    """Where the program called the resource constructor."""
+
+    uri: str
+    line: int
+    column: int
+
+
+@dataclass
+class ResourceRecord:
+    """One resource registration, as the engine received it."""
+
+    type: str
+    name: str
+    urn: str
+    parent: str | None
+    custom: bool
+    remote: bool
+    inputs: dict[str, Any]
+    """Inputs with secrets unwrapped, unknowns as ``COMPUTED``, resource refs as URNs."""
+    secret_inputs: list[str]
+    """Top-level input keys whose value is (or contains) a secret."""
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    provider: str | None
+    options: dict[str, Any]
+    source: SourcePosition | None
+    raw_inputs: struct_pb2.Struct = field(repr=False)
+    """The inputs exactly as serialized on the wire (for the analyzer protocol)."""
+    id: str | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A ``MockMonitor`` that keeps a ``ResourceRecord`` per registration, in order."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.records: list[ResourceRecord] = []
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The real engine leaves the root stack out of a child's qualified type; the base
+        # class does not, so resources would get URNs no deployment would ever show.
+        if parent and parent.split("::")[2] == "pulumi:pulumi:Stack":
+            parent = ""
+        return str(super().make_urn(parent, type_, name))
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        raw = struct_pb2.Struct()
+        raw.CopyFrom(request.object)
+        inputs, secrets = _plain(json_format.MessageToDict(raw))
+        position = request.sourcePosition if request.HasField("sourcePosition") else None
+        outputs, _ = _plain(json_format.MessageToDict(response.object))
+        self.records.append(
+            ResourceRecord(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                parent=request.parent or None,
+                custom=bool(request.custom),
+                remote=bool(request.remote),
+                inputs=inputs,
+                secret_inputs=sorted(secrets),
+                dependencies=list(request.dependencies),
+                property_dependencies={
+                    key: list(deps.urns) for key, deps in request.propertyDependencies.items()
+                },
+                provider=request.provider or None,
+                options=_options(request),
+                source=(
+                    SourcePosition(position.uri, position.line, position.column)
+                    if position is not None and position.uri
+                    else None
+                ),
+                raw_inputs=raw,
+                id=response.id or None,
+                outputs=outputs,
+            )
+        )
+        return response
+
+
+def _options(request: Any) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if request.protect:
+        options["protect"] = True
+    if request.deleteBeforeReplace:
+        options["deleteBeforeReplace"] = True
+    if request.retainOnDelete:
+        options["retainOnDelete"] = True
+    for key in ("ignoreChanges", "replaceOnChanges", "additionalSecretOutputs"):
+        values = list(getattr(request, key))
+        if values:
+            options[key] = values
+    aliases = [
+        alias.urn or alias.spec.name for alias in request.aliases if alias.urn or alias.spec.name
+    ]
+    if aliases:
+        options["aliases"] = aliases
+    if request.deletedWith:
+        options["deletedWith"] = request.deletedWith
+    if request.importId:
+        options["import"] = request.importId
+    timeouts = request.customTimeouts
+    custom_timeouts = {
+        key: getattr(timeouts, key)
+        for key in ("create", "update", "delete")
+        if getattr(timeouts, key)
+    }
+    if custom_timeouts:
+        options["customTimeouts"] = custom_timeouts
+    return options
+
+
+def _plain(raw: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """Turn wire-format properties into plain values; return them and the secret keys."""
+    secrets: set[str] = set()
+    plain: dict[str, Any] = {}
+    for key, value in raw.items():
+        converted, secret = _plain_value(value)
+        plain[key] = converted
+        if secret:
+            secrets.add(key)
+    return plain, secrets
+
+
+def _plain_value(value: Any) -> tuple[Any, bool]:
+    if isinstance(value, str):
+        return (COMPUTED if value == rpc.UNKNOWN else value), False
+    if isinstance(value, list):
+        converted = [_plain_value(v) for v in value]
+        return [v for v, _ in converted], any(s for _, s in converted)
+    if isinstance(value, dict):
+        signature = value.get(_SIG_KEY)
+        if signature == _SECRET_SIG:
+            inner, _ = _plain_value(value.get("value"))
+            return inner, True
+        if signature == _RESOURCE_SIG:
+            return value.get("urn"), False
+        if signature is not None:
+            # An asset or archive: keep its descriptor without the signature key.
+            return {k: v for k, v in value.items() if k != _SIG_KEY}, False
+        items = {k: _plain_value(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in items.items()}, any(s for _, s in items.values())
+    if isinstance(value, float) and value.is_integer():
+        # JSON on the wire has no integers; give programs' whole numbers back as ints.
+        return int(value), False
+    return value, False
+
+
+@dataclass
+class Recording:
+    """Everything one run registered, in registration order."""
+
+    project: str
+    stack: str
+    mode: Mode
+    resources: list[ResourceRecord]
+    outputs: dict[str, Any]
+
+    def __iter__(self) -> Iterator[ResourceRecord]:
+        return iter(self.resources)
+
+    def of_type(self, type_token: str) -> list[ResourceRecord]:
+        """Every resource of ``type_token``, e.g. ``aws:ec2/subnet:Subnet``."""
+        return [r for r in self.resources if r.type == type_token]
+
+    def one(self, type_token: str) -> ResourceRecord:
+        """The single resource of ``type_token``; raise ``LookupError`` unless exactly one."""
+        found = self.of_type(type_token)
+        if len(found) != 1:
+            raise LookupError(f"expected one {type_token}, found {len(found)}")
+        return found[0]
+
+    def named(self, name: str) -> ResourceRecord:
+        """The resource whose logical name is ``name``."""
+        for record in self.resources:
+            if record.name == name:
+                return record
+        raise LookupError(f"no resource named {name!r}")
+
+    def children_of(self, urn: str) -> list[ResourceRecord]:
+        """Resources whose parent is ``urn``."""
+        return [r for r in self.resources if r.parent == urn]
+
+
+def run_under_mocks(
+    program: Callable[[], object],
+    *,
+    project: str = "project",
+    stack: str = "dev",
+    config: Mapping[str, str] | None = None,
+    secret_keys: list[str] | None = None,
+    mode: Mode = "up",
+    identity: Identity | None = None,
+) -> Recording:
+    """Run ``program`` under the mock runtime and return what it registered.
+
+    ``config`` maps fully qualified keys (``"aws:region"``, ``"myproj:azCount"``) to their
+    string values, as the Pulumi CLI passes them. ``mode="preview"`` runs as a dry run, with
+    computed outputs left unknown. The region of the fake cloud is ``aws:region`` from the
+    config unless ``identity`` is given. Exceptions raised by the program propagate.
+    """
+    config = dict(config or {})
+    identity = identity or Identity(region=config.get("aws:region") or Identity().region)
+    cloud = FakeCloud(identity, mode)
+    monitor = RecordingMonitor(cloud)
+    pulumi.runtime.set_all_config(config, secret_keys)
+    pulumi.runtime.set_mocks(
+        cloud, project=project, stack=stack, preview=mode == "preview", monitor=monitor
+    )
+    # ``pulumi.runtime.test`` resets these too before running a test body.
+    settings = pulumi.runtime.settings.SETTINGS
+    settings.rpc_manager.clear()
+    settings.outputs.clear()
+
+    def body() -> None:
+        program()
+
+    _sync_await(run_pulumi_func(body))
+    root = pulumi.runtime.get_root_resource()
+    outputs: dict[str, Any] = dict(getattr(root, "outputs", {}) or {}) if root is not None else {}
+    return Recording(project, stack, mode, list(monitor.records), outputs)
