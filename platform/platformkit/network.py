@@ -261,8 +261,13 @@ class Network(pulumi.ComponentResource):
     def _create_network_acls(self, subnets: Mapping[Tier, Sequence[aws.ec2.Subnet]]) -> None:
         vpc_cidr = self.vpc.cidr_block
         anywhere = "0.0.0.0/0"
-        # Return traffic of connections opened from inside (through NAT or the IGW).
-        ephemeral = [_acl_rule(proto, 1024, 65535, anywhere) for proto in ("tcp", "udp")]
+        # Return traffic of connections opened from inside (through NAT or the IGW) arrives on
+        # ephemeral ports 1024-65535. RDP (3389) sits in that range, so it is denied first:
+        # ACL rules are evaluated in rule-number order.
+        ephemeral = [
+            _acl_rule("tcp", 3389, 3389, anywhere, action="deny"),
+            *[_acl_rule(proto, 1024, 65535, anywhere) for proto in ("tcp", "udp")],
+        ]
         rules: dict[Tier, tuple[list[_AclRule], list[_AclRule]]] = {
             # Public: web traffic in, everything out; administration ports stay closed.
             "public": (
@@ -510,12 +515,14 @@ class _AclRule(TypedDict):
     cidr_block: pulumi.Input[str]
 
 
-def _acl_rule(protocol: str, from_port: int, to_port: int, cidr: pulumi.Input[str]) -> _AclRule:
+def _acl_rule(
+    protocol: str, from_port: int, to_port: int, cidr: pulumi.Input[str], action: str = "allow"
+) -> _AclRule:
     return {
         "protocol": protocol,
         "from_port": from_port,
         "to_port": to_port,
-        "action": "allow",
+        "action": action,
         "cidr_block": cidr,
     }
 
