@@ -1,0 +1,92 @@
+"""The analytics deployment: Network → Cluster → Database → WebService, per stack config.
+
+Every difference between environments lives in ``Pulumi.<stack>.yaml``; this program only
+composes the platformkit components and exports what operators need.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+from analytics_settings import load_settings
+
+from platformkit import Cluster, Database, Network, WebService
+from platformkit.cluster import CapacityProviderStrategy
+from platformkit.web_service import WebServiceArgs
+
+REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+NAME = "analytics"
+
+settings = load_settings()
+common = {"environment": settings.stack, "owner": settings.owner}
+
+network = Network(
+    NAME,
+    {
+        **common,
+        "cidr_block": settings.vpc_cidr,
+        "az_count": settings.az_count,
+        "nat_strategy": settings.nat_strategy,
+        "vpc_endpoints": settings.vpc_endpoints,
+        "flow_log_retention_days": settings.flow_log_retention_days,
+    },
+)
+
+strategy: list[CapacityProviderStrategy] = [
+    {"capacity_provider": settings.capacity_provider, "weight": 1, "base": 1}
+]
+cluster = Cluster(
+    NAME,
+    {
+        **common,
+        "network": network,
+        "capacity_provider_strategy": strategy,
+        "ingress_cidrs": settings.ingress_cidrs,
+        "deletion_protection": settings.alb_deletion_protection,
+        "waf": settings.waf,
+        **({"certificate_arn": settings.certificate_arn} if settings.certificate_arn else {}),
+    },
+)
+
+database = Database(
+    NAME,
+    {
+        **common,
+        "network": network,
+        "engine": settings.db_engine,
+        "instance_class": settings.db_instance_class,
+        "multi_az": settings.db_multi_az,
+        "deletion_protection": settings.db_deletion_protection,
+        "backup_retention_days": settings.db_backup_retention_days,
+        "performance_insights": settings.db_performance_insights,
+    },
+)
+
+service_args: WebServiceArgs = {
+    **common,  # type: ignore[typeddict-item]
+    "cluster": cluster,
+    "database": database,
+    "cpu": settings.service_cpu,
+    "memory": settings.service_memory,
+    "desired_count": settings.desired_count,
+    "min_count": settings.min_count,
+    "max_count": settings.max_count,
+    "log_retention_days": settings.log_retention_days,
+}
+if settings.image_uri:
+    service_args["image"] = settings.image_uri
+else:
+    service_args["build"] = {
+        "context": str(REPOSITORY_ROOT),
+        "dockerfile": str(REPOSITORY_ROOT / "service" / "Dockerfile"),
+    }
+if settings.alarm_email:
+    service_args["alarm_email"] = settings.alarm_email
+service = WebService(NAME, service_args)
+
+pulumi.export("url", service.url)
+pulumi.export("databaseEndpoint", database.endpoint)
+pulumi.export("repositoryUrl", service.repository_url)
+pulumi.export("dashboardName", service.dashboard_name)
+pulumi.export("alarmTopicArn", service.alarm_topic_arn)
