@@ -3,11 +3,27 @@
 Public API::
 
     from platformkit import Network, NetworkArgs, NetworkRef
-    from platformkit import Cluster, ClusterArgs
+    from platformkit import Cluster, ClusterArgs, CapacityProviderStrategy
     from platformkit import Database, DatabaseArgs
     from platformkit import WebService, WebServiceArgs
 """
 
+from platformkit.cluster import CapacityProviderStrategy as CapacityProviderStrategy
+from platformkit.cluster import Cluster as Cluster
+from platformkit.cluster import ClusterArgs as ClusterArgs
+from platformkit.database import Database as Database
+from platformkit.database import DatabaseArgs as DatabaseArgs
+from platformkit.network import Network as Network
+from platformkit.network import NetworkArgs as NetworkArgs
 from platformkit.network_ref import NetworkRef as NetworkRef
 
-__all__ = ["NetworkRef"]
+__all__ = [
+    "CapacityProviderStrategy",
+    "Cluster",
+    "ClusterArgs",
+    "Database",
+    "DatabaseArgs",
+    "Network",
+    "NetworkArgs",
+    "NetworkRef",
+]

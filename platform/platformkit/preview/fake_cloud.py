@@ -116,6 +116,8 @@ class FakeCloud(pulumi.runtime.Mocks):
         return resource_id, outputs
 
     def _id(self, typ: str, name: str, inputs: Mapping[str, Any], seed: str) -> str:
+        if typ in ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"):
+            return str(inputs.get("bucket") or f"{name}-{seed[:12]}")  # a bucket's id is its name
         prefix = _ID_PREFIXES.get(typ)
         if prefix:
             return prefix + seed[:17]
@@ -365,12 +367,35 @@ def _bucket(
 ) -> dict[str, Any]:
     bucket = str(inputs.get("bucket") or f"{name}-{seed[:12]}")
     return {
+        # A bucket's id is its name; sub-resources reference the bucket by it.
+        "id": bucket,
         "arn": f"arn:{i.partition}:s3:::{bucket}",
         "bucket": bucket,
         "bucketDomainName": f"{bucket}.s3.{i.dns_suffix}",
         "bucketRegionalDomainName": f"{bucket}.s3.{i.region}.{i.dns_suffix}",
         "region": i.region,
     }
+
+
+def _cloudfront_distribution(
+    i: Identity, name: str, physical: str, inputs: Mapping[str, Any], seed: str
+) -> dict[str, Any]:
+    # CloudFront is global: its ARNs carry no region, its ids are E + 13 upper-case chars.
+    distribution_id = "E" + seed[:13].upper()
+    return {
+        "id": distribution_id,
+        "arn": f"arn:{i.partition}:cloudfront::{i.account_id}:distribution/{distribution_id}",
+        "domainName": f"d{seed[:13]}.cloudfront.net",
+        "hostedZoneId": "Z2FDTNDATAQYW2",
+        "status": "Deployed",
+        "etag": "E" + seed[13:26].upper(),
+    }
+
+
+def _cloudfront_oac(
+    i: Identity, name: str, physical: str, inputs: Mapping[str, Any], seed: str
+) -> dict[str, Any]:
+    return {"id": "E" + seed[:13].upper(), "etag": "E" + seed[13:26].upper()}
 
 
 def _rds_instance(
@@ -521,4 +546,6 @@ _BUILDERS: dict[str, Builder] = {
     "aws:wafv2/webAcl:WebAcl": _web_acl,
     "aws:appautoscaling/policy:Policy": _scaling_policy,
     "awsx:ecr:Image": _ecr_image,
+    "aws:cloudfront/distribution:Distribution": _cloudfront_distribution,
+    "aws:cloudfront/originAccessControl:OriginAccessControl": _cloudfront_oac,
 }
