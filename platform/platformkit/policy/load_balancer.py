@@ -1,0 +1,238 @@
+"""Load balancer rules: HTTPS only, TLS policy, header hygiene, protection, logs, WAF."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi_policy import (
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    Severity,
+    StackValidationArgs,
+)
+
+from .core import Rule, as_list, as_mapping, depends_on, dig, is_true, resources_of, setting
+
+LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
+ALB_LEGACY = "aws:alb/loadBalancer:LoadBalancer"
+LISTENER = "aws:lb/listener:Listener"
+ALB_LISTENER_LEGACY = "aws:alb/listener:Listener"
+TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
+TARGET_GROUP_LEGACY = "aws:alb/targetGroup:TargetGroup"
+WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+
+LB_TYPES = (LOAD_BALANCER, ALB_LEGACY)
+LISTENER_TYPES = (LISTENER, ALB_LISTENER_LEGACY)
+
+DEFAULT_SSL_POLICIES = [
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
+    "ELBSecurityPolicy-TLS-1-2-2017-01",
+    "ELBSecurityPolicy-TLS-1-2-Ext-2018-06",
+    "ELBSecurityPolicy-FS-1-2-2019-08",
+    "ELBSecurityPolicy-FS-1-2-Res-2020-10",
+]
+"""Listener policies that negotiate TLS 1.2 or newer only."""
+
+
+def _is_application_lb(props: Any) -> bool:
+    # loadBalancerType defaults to "application" when omitted.
+    return (props.get("loadBalancerType") or "application") == "application"
+
+
+def validate_https_only(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """Plain-HTTP listeners may only redirect to HTTPS."""
+    if args.resource_type not in LISTENER_TYPES or args.props.get("protocol") != "HTTP":
+        return
+    actions = [as_mapping(a) for a in as_list(args.props.get("defaultActions"))]
+    redirects_to_https = bool(actions) and all(
+        a is not None and a.get("type") == "redirect" and dig(a, "redirect", "protocol") == "HTTPS"
+        for a in actions
+    )
+    if not redirects_to_https:
+        report("The HTTP listener serves traffic instead of redirecting to HTTPS.", None)
+
+
+def validate_tls_policy(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type not in LISTENER_TYPES or args.props.get("protocol") not in (
+        "HTTPS",
+        "TLS",
+    ):
+        return
+    allowed = list(setting(args.get_config(), "allowedSslPolicies", DEFAULT_SSL_POLICIES))
+    policy = args.props.get("sslPolicy")
+    if policy not in allowed:
+        report(f"sslPolicy {policy!r} is not one of the TLS 1.2+ policies {allowed}.", None)
+    if not args.props.get("certificateArn"):
+        report("The HTTPS listener has no ACM certificate (certificateArn).", None)
+
+
+def validate_drop_invalid_headers(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type in LB_TYPES and _is_application_lb(args.props):
+        if not is_true(args.props.get("dropInvalidHeaderFields")):
+            report("dropInvalidHeaderFields is not true (HTTP desync/smuggling risk).", None)
+
+
+def validate_deletion_protection(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type in LB_TYPES and not is_true(args.props.get("enableDeletionProtection")):
+        report("enableDeletionProtection is not true.", None)
+
+
+def validate_access_logs(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type not in LB_TYPES:
+        return
+    logs = args.props.get("accessLogs")
+    if not is_true(dig(logs, "enabled")) or not dig(logs, "bucket"):
+        report("Access logs are not enabled (accessLogs.enabled with a bucket).", None)
+
+
+def validate_desync_mitigation(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type in LB_TYPES and _is_application_lb(args.props):
+        mode = args.props.get("desyncMitigationMode")
+        # Omitted means AWS's default, "defensive".
+        if mode is not None and mode not in ("defensive", "strictest"):
+            report(f"desyncMitigationMode is {mode!r}; use 'defensive' or 'strictest'.", None)
+
+
+def validate_target_group_health_check(
+    args: ResourceValidationArgs, report: ReportViolation
+) -> None:
+    if args.resource_type not in (TARGET_GROUP, TARGET_GROUP_LEGACY):
+        return
+    if (args.props.get("targetType") or "instance") == "lambda":
+        return
+    check = as_mapping(args.props.get("healthCheck"))
+    if check is None or check.get("enabled") is False:
+        report("The target group has no explicit, enabled health check.", None)
+    elif (check.get("protocol") or "HTTP") in ("HTTP", "HTTPS") and not check.get("path"):
+        report("The HTTP health check has no path.", None)
+
+
+def _is_public(lb: PolicyResource) -> bool:
+    return not is_true(lb.props.get("internal")) and _is_application_lb(lb.props)
+
+
+def validate_waf(args: StackValidationArgs, report: ReportViolation) -> None:
+    associations = list(resources_of(args, WAF_ASSOCIATION))
+    for type_token in LB_TYPES:
+        for lb in resources_of(args, type_token):
+            if not _is_public(lb):
+                continue
+            if not any(depends_on(a, lb, "resourceArn") for a in associations):
+                report(
+                    f"Internet-facing load balancer '{lb.name}' has no WAFv2 web ACL "
+                    "association (resourceArn).",
+                    lb.urn,
+                )
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        name="alb-https-only",
+        description="Require HTTP listeners to redirect to HTTPS.",
+        area="load_balancer",
+        severity=Severity.HIGH,
+        remediation=(
+            "Configure a certificate (WebService certificate_arn); the HTTP listener then "
+            "redirects to HTTPS with status HTTP_301."
+        ),
+        validate=validate_https_only,
+        resource_types=LISTENER_TYPES,
+        checkov=("CKV_AWS_2", "CKV2_AWS_20"),
+        cdk_nag=("NIST.800.53.R5-ALBHttpToHttpsRedirection",),
+        awsguard=("alb-http-to-https-redirection",),
+    ),
+    Rule(
+        name="alb-tls-policy",
+        description="Require HTTPS listeners to use a TLS 1.2+ policy and an ACM certificate.",
+        area="load_balancer",
+        severity=Severity.HIGH,
+        remediation="Set ssl_policy to ELBSecurityPolicy-TLS13-1-2-2021-06 and certificate_arn.",
+        validate=validate_tls_policy,
+        resource_types=LISTENER_TYPES,
+        checkov=("CKV_AWS_103", "CKV2_AWS_74"),
+        cdk_nag=("NIST.800.53.R5-ELBv2ACMCertificateRequired",),
+        config={
+            "allowedSslPolicies": {
+                "type": "array",
+                "items": {"type": "string", "pattern": "^ELBSecurityPolicy-"},
+                "minItems": 1,
+                "default": DEFAULT_SSL_POLICIES,
+                "description": "Listener security policies considered modern.",
+            }
+        },
+    ),
+    Rule(
+        name="alb-drop-invalid-headers",
+        description="Require application load balancers to drop invalid HTTP header fields.",
+        area="load_balancer",
+        severity=Severity.MEDIUM,
+        remediation="Set drop_invalid_header_fields=True on the aws.lb.LoadBalancer.",
+        validate=validate_drop_invalid_headers,
+        resource_types=LB_TYPES,
+        checkov=("CKV_AWS_131",),
+    ),
+    Rule(
+        name="alb-deletion-protection",
+        description="Require deletion protection on load balancers.",
+        area="load_balancer",
+        severity=Severity.MEDIUM,
+        remediation="Set enable_deletion_protection=True (platformkit turns it on in prod).",
+        validate=validate_deletion_protection,
+        resource_types=LB_TYPES,
+        checkov=("CKV_AWS_150",),
+        cdk_nag=("NIST.800.53.R5-ELBDeletionProtectionEnabled",),
+        awsguard=("elb-deletion-protection-enabled",),
+    ),
+    Rule(
+        name="alb-access-logs",
+        description="Require load balancer access logs delivered to S3.",
+        area="load_balancer",
+        severity=Severity.MEDIUM,
+        remediation="Set access_logs={'bucket': ..., 'enabled': True} with an S3 log bucket.",
+        validate=validate_access_logs,
+        resource_types=LB_TYPES,
+        checkov=("CKV_AWS_91",),
+        cdk_nag=("AwsSolutions-ELB2",),
+        awsguard=("elb-logging-enabled",),
+    ),
+    Rule(
+        name="alb-desync-mitigation",
+        description="Require desync mitigation mode 'defensive' or 'strictest'.",
+        area="load_balancer",
+        severity=Severity.LOW,
+        remediation="Leave desync_mitigation_mode unset (defensive) or set 'strictest'.",
+        validate=validate_desync_mitigation,
+        resource_types=LB_TYPES,
+        checkov=("CKV_AWS_328",),
+    ),
+    Rule(
+        name="alb-target-group-health-check",
+        description="Require target groups to define an enabled health check with a path.",
+        area="load_balancer",
+        severity=Severity.LOW,
+        remediation="Set health_check={'path': '/healthz', 'matcher': '200', ...}.",
+        validate=validate_target_group_health_check,
+        resource_types=(TARGET_GROUP, TARGET_GROUP_LEGACY),
+        checkov=("CKV_AWS_261",),
+    ),
+    Rule(
+        name="alb-waf-attached",
+        description="Require a WAFv2 web ACL on every internet-facing application load balancer.",
+        area="load_balancer",
+        kind="stack",
+        severity=Severity.MEDIUM,
+        remediation=(
+            "Create an aws.wafv2.WebAcl (AWS managed rule groups) and an "
+            "aws.wafv2.WebAclAssociation whose resource_arn is the load balancer's ARN."
+        ),
+        validate=validate_waf,
+        resource_types=(*LB_TYPES, WAF_ASSOCIATION),
+        checkov=("CKV2_AWS_28", "CKV2_AWS_76"),
+        cdk_nag=("NIST.800.53.R5-ALBWAFEnabled",),
+    ),
+)

@@ -1,0 +1,71 @@
+"""CloudWatch Logs rules: finite, sufficient retention and KMS encryption."""
+
+from __future__ import annotations
+
+from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, Severity
+
+from .core import Rule, as_int, setting
+
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+
+DEFAULT_MIN_RETENTION_DAYS = 365
+
+VALID_RETENTION_DAYS = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+]  # fmt: skip
+"""The values CloudWatch Logs accepts for retentionInDays (0 means never expire)."""
+
+
+def validate_retention(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != LOG_GROUP:
+        return
+    minimum = int(setting(args.get_config(), "minimumDays", DEFAULT_MIN_RETENTION_DAYS))
+    days = as_int(args.props.get("retentionInDays"))
+    if not days:
+        # Never-expiring groups grow cost forever and keep data past any retention policy.
+        report(f"retentionInDays is unset (never expire); set at least {minimum}.", None)
+    elif days < minimum:
+        report(f"retentionInDays is {days}; at least {minimum} required.", None)
+
+
+def validate_kms(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == LOG_GROUP and not args.props.get("kmsKeyId"):
+        report("kmsKeyId is not set; the group uses the AWS-owned key.", None)
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        name="cloudwatch-log-retention",
+        description="Require log groups to expire logs after at least the configured days.",
+        area="logs",
+        severity=Severity.MEDIUM,
+        remediation="Set retention_in_days (platformkit: 7 in dev, 365 in prod).",
+        validate=validate_retention,
+        resource_types=(LOG_GROUP,),
+        checkov=("CKV_AWS_66", "CKV_AWS_338"),
+        cdk_nag=("NIST.800.53.R5-CloudWatchLogGroupRetentionPeriod",),
+        config={
+            "minimumDays": {
+                "type": "integer",
+                "enum": VALID_RETENTION_DAYS,
+                "default": DEFAULT_MIN_RETENTION_DAYS,
+                "description": "Minimum retentionInDays (a value CloudWatch Logs accepts).",
+            }
+        },
+    ),
+    Rule(
+        name="cloudwatch-log-group-kms",
+        description="Recommend customer-managed KMS encryption for log groups.",
+        area="logs",
+        severity=Severity.LOW,
+        remediation=(
+            "Set kms_key_id to a CMK whose key policy allows logs.<region>.amazonaws.com."
+        ),
+        validate=validate_kms,
+        resource_types=(LOG_GROUP,),
+        checkov=("CKV_AWS_158",),
+        cdk_nag=("NIST.800.53.R5-CloudWatchLogGroupEncrypted",),
+        enforcement_level=EnforcementLevel.ADVISORY,
+    ),
+)
