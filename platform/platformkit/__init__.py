@@ -5,7 +5,7 @@ Public API::
     from platformkit import Network, NetworkArgs, NetworkRef
     from platformkit import Cluster, ClusterArgs, CapacityProviderStrategy
     from platformkit import Database, DatabaseArgs
-    from platformkit import WebService, WebServiceArgs
+    from platformkit import WebService, WebServiceArgs, DockerBuild
 """
 
 from platformkit.cluster import CapacityProviderStrategy as CapacityProviderStrategy
@@ -16,6 +16,9 @@ from platformkit.database import DatabaseArgs as DatabaseArgs
 from platformkit.network import Network as Network
 from platformkit.network import NetworkArgs as NetworkArgs
 from platformkit.network_ref import NetworkRef as NetworkRef
+from platformkit.web_service import DockerBuild as DockerBuild
+from platformkit.web_service import WebService as WebService
+from platformkit.web_service import WebServiceArgs as WebServiceArgs
 
 __all__ = [
     "CapacityProviderStrategy",
@@ -23,7 +26,10 @@ __all__ = [
     "ClusterArgs",
     "Database",
     "DatabaseArgs",
+    "DockerBuild",
     "Network",
     "NetworkArgs",
     "NetworkRef",
+    "WebService",
+    "WebServiceArgs",
 ]
