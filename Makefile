@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PORT ?= 8080
 
-.PHONY: run test lint typecheck pytest install clean
+.PHONY: run test lint typecheck pytest install docs bench-preview clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,8 +27,18 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+# The main job on embedded defaults: the dev stack previewed offline, then the service.
 run: $(STAMP)
-	$(BIN)/platformkit example
+	$(BIN)/platformkit preview --stack dev
+	$(BIN)/flask --app ecommerce_analytics demo --port $(PORT)
+
+# Regenerate the reference tables in docs/ from the code.
+docs: $(STAMP)
+	$(BIN)/python -m platformkit.reference
+	$(BIN)/python -m platformkit.policy.docs
+
+bench-preview: $(STAMP)
+	$(BIN)/python bench/bench_preview.py . --stack prod --repeat 5
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

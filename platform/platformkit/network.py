@@ -131,6 +131,7 @@ class Network(pulumi.ComponentResource):
     """
 
     vpc: aws.ec2.Vpc
+    """The VPC resource itself."""
     vpc_id: pulumi.Output[str]
     """ID of the VPC."""
     vpc_cidr_block: pulumi.Output[str]
