@@ -1,0 +1,134 @@
+"""Writes: order batches and refunds (scope ``write``); reading one order (scope ``read``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..config import current_store
+from ..db import get_db, get_session, run_in_transaction
+from ..errors import Problem
+from ..ingest import IngestResult, RefundResult, ingest_orders, record_refund, validate_orders
+from ..models import Order, OrderLine
+from ..money import fmt
+from ..schemas import (
+    LineOut,
+    OrderBatchIn,
+    OrderBatchOut,
+    OrderOut,
+    RefundIn,
+    RefundLineOut,
+    RefundOut,
+)
+from .routing import endpoint
+
+bp = Blueprint("orders", __name__, url_prefix="/api/v1")
+
+
+@endpoint(
+    bp,
+    "/orders",
+    method="POST",
+    summary="Ingest a batch of orders",
+    scope="write",
+    body=OrderBatchIn,
+    response=OrderBatchOut,
+)
+def post_orders(body: OrderBatchIn) -> OrderBatchOut | tuple[OrderBatchOut, int]:
+    """Store 1-1000 orders, all or nothing. Idempotent on `order_id`: orders already stored
+    are listed under `existing` and not counted again (the first version wins). 201 when at
+    least one order was created, 200 when all already existed."""
+    store = current_store()
+    now = datetime.now(UTC)
+    validate_orders(body.orders, store, now)
+
+    def work(session: Session) -> IngestResult:
+        return ingest_orders(session, body.orders, store, now)
+
+    result = run_in_transaction(get_db(), work)
+    out = OrderBatchOut(created=result.created, existing=result.existing)
+    return out, 201 if result.created else 200
+
+
+@endpoint(
+    bp,
+    "/orders/<order_id>/refunds",
+    method="POST",
+    summary="Record a refund",
+    scope="write",
+    body=RefundIn,
+    response=RefundOut,
+    status=201,
+    errors=(404, 409),
+)
+def post_refund(order_id: str, body: RefundIn) -> RefundOut | tuple[RefundOut, int]:
+    """Refund part or all of an order's merchandise (gross - discounts), optionally naming
+    the returned lines. Idempotent on `refund_id`. Returns count on the refund's day."""
+    store = current_store()
+    now = datetime.now(UTC)
+
+    def work(session: Session) -> RefundResult:
+        return record_refund(session, order_id, body, store, now)
+
+    result = run_in_transaction(get_db(), work)
+    refund = result.refund
+    exp = store.exponent
+    out = RefundOut(
+        refund_id=refund.refund_id,
+        order_id=refund.order_id,
+        amount=fmt(refund.amount, exp),
+        created_at=refund.created_at,
+        reason=refund.reason,
+        lines=[
+            RefundLineOut(sku=ln.sku, quantity=ln.quantity, amount=fmt(ln.amount, exp))
+            for ln in result.lines
+        ],
+        status="created" if result.created else "existing",
+    )
+    return out, 201 if result.created else 200
+
+
+@endpoint(
+    bp,
+    "/orders/<order_id>",
+    summary="Read one order",
+    scope="read",
+    response=OrderOut,
+    errors=(404,),
+)
+def get_order(order_id: str) -> OrderOut:
+    """The stored order with its lines and refunded totals."""
+    session = get_session()
+    order = session.get(Order, order_id)
+    if order is None:
+        raise Problem(404, "order-not-found", "Order not found", f"No order {order_id!r}.")
+    lines = session.scalars(
+        select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.line_number)
+    )
+    exp = current_store().exponent
+    return OrderOut(
+        order_id=order.order_id,
+        customer_id=order.customer_id,
+        created_at=order.created_at,
+        order_date=order.order_date,
+        currency=order.currency,
+        units=order.units,
+        gross_sales=fmt(order.gross_sales, exp),
+        discounts=fmt(order.discounts, exp),
+        shipping=fmt(order.shipping, exp),
+        tax=fmt(order.tax, exp),
+        refunded=fmt(order.refunded, exp),
+        lines=[
+            LineOut(
+                sku=ln.sku,
+                quantity=ln.quantity,
+                unit_price=fmt(ln.unit_price, exp),
+                discount=fmt(ln.discount, exp),
+                returned_quantity=ln.returned_quantity,
+            )
+            for ln in lines
+        ],
+    )

@@ -1,0 +1,27 @@
+"""``GET /api/v1/openapi.json``: the OpenAPI 3.1 document (public, no key needed)."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from flask import Blueprint, Response, json
+
+bp = Blueprint("spec", __name__, url_prefix="/api/v1")
+
+
+@cache
+def _document() -> dict[str, Any]:
+    from ..openapi import build_document  # needs every blueprint module imported first
+
+    try:
+        release = version("platformkit")
+    except PackageNotFoundError:
+        release = "0.0.0"
+    return build_document(release)
+
+
+@bp.get("/openapi.json")
+def openapi_json() -> Response:
+    return Response(json.dumps(_document()), mimetype="application/json")

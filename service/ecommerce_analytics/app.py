@@ -1,0 +1,49 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_migrate import Migrate  # type: ignore[import-untyped]
+
+from . import db, telemetry
+from .api import register_blueprints
+from .auth import RATE_LIMITER_KEY, RateLimiter
+from .cli import register_commands
+from .config import SQLITE_FILENAME, STORE_EXTENSION_KEY, StoreSettings, config_from_env
+from .errors import register_error_handlers
+from .migrations_state import MIGRATIONS_DIR
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the app. Config comes from the environment (see ``config.py``), then
+    ``test_config`` overrides it. Without any database setting, an SQLite file in the
+    instance folder is used."""
+    app = Flask(__name__, instance_relative_config=True, static_folder=None)
+    app.config.update(config_from_env())
+    if test_config is not None:
+        app.config.update(test_config)
+    if not app.config.get("DATABASE_URL"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        path = os.path.join(app.instance_path, SQLITE_FILENAME)
+        app.config["DATABASE_URL"] = f"sqlite:///{path}"
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions[STORE_EXTENSION_KEY] = StoreSettings.from_config(app.config)
+
+    telemetry.init_app(app)
+    database = db.init_app(app)
+    Migrate(app, database, directory=str(MIGRATIONS_DIR))
+    _register_rate_limiter(app)
+    register_error_handlers(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def _register_rate_limiter(app: Flask) -> None:
+    per_minute = int(app.config.get("RATE_LIMIT_PER_MINUTE", 0))
+    if per_minute > 0:
+        app.extensions[RATE_LIMITER_KEY] = RateLimiter(per_minute)

@@ -1,0 +1,144 @@
+"""API keys: ``Authorization: Bearer <key>``, scopes ``read``/``write``, per-key rate limits.
+
+A key looks like ``eak_<prefix>_<secret>``. Only its SHA-256 is stored (keys are 256-bit
+random, so a fast hash is safe); the prefix finds the row and ``hmac.compare_digest`` compares
+the hash in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import current_app, g, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .db import get_session
+from .errors import Problem
+from .models import ApiKey
+
+SCOPES = ("read", "write")
+KEY_PREFIX = "eak"
+RATE_LIMITER_KEY = "ecommerce_analytics.rate_limiter"
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_key(session: Session, scopes: list[str], name: str) -> tuple[ApiKey, str]:
+    """Store a new key; returns the row and the plaintext key (shown once, never stored)."""
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown or not scopes:
+        raise ValueError(f"scopes must be among {SCOPES}, got {scopes}")
+    prefix = secrets.token_hex(6)
+    key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    row = ApiKey(
+        prefix=prefix,
+        key_hash=hash_key(key),
+        scopes=" ".join(s for s in SCOPES if s in scopes),
+        name=name,
+        created_at=datetime.now(UTC),
+        revoked_at=None,
+    )
+    session.add(row)
+    session.flush()
+    return row, key
+
+
+def find_key(session: Session, key: str) -> ApiKey | None:
+    """The active key matching ``key``, or ``None``."""
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        # Still hash something so timing does not reveal the format check.
+        hmac.compare_digest(hash_key(key), "0" * 64)
+        return None
+    row = session.scalars(select(ApiKey).where(ApiKey.prefix == parts[1])).first()
+    expected = row.key_hash if row is not None else "0" * 64
+    matches = hmac.compare_digest(hash_key(key), expected)
+    if row is None or not matches or row.revoked_at is not None:
+        return None
+    return row
+
+
+def _unauthorized(detail: str) -> Problem:
+    return Problem(
+        401,
+        "unauthorized",
+        "Authentication required",
+        detail,
+        headers={"WWW-Authenticate": 'Bearer realm="ecommerce-analytics"'},
+    )
+
+
+def authorize(scope: str) -> ApiKey:
+    """Authenticate the request's bearer key, check ``scope`` and the key's rate limit."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not header:
+        raise _unauthorized("Send an API key as 'Authorization: Bearer <key>'.")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized("The Authorization header must use the Bearer scheme.")
+    row = find_key(get_session(), token.strip())
+    if row is None:
+        raise _unauthorized("The API key is unknown or revoked.")
+    g.api_key_prefix = row.prefix
+    if scope not in row.scope_set:
+        raise Problem(
+            403,
+            "insufficient-scope",
+            "Insufficient scope",
+            f"This endpoint needs the {scope!r} scope; the key has {sorted(row.scope_set)}.",
+            headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'},
+        )
+    limiter: RateLimiter | None = current_app.extensions.get(RATE_LIMITER_KEY)
+    if limiter is not None:
+        decision = limiter.take(row.prefix)
+        g.rate_limit = decision
+        if not decision.allowed:
+            raise Problem(
+                429,
+                "rate-limited",
+                "Too many requests",
+                f"This key may make {limiter.per_minute} requests per minute.",
+                headers={"Retry-After": str(decision.retry_after)},
+            )
+    return row
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    limit: int
+    remaining: int
+    retry_after: int
+
+
+class RateLimiter:
+    """Token bucket per key, in process memory: each gunicorn worker limits independently, so
+    the effective limit of a task is ``per_minute`` x workers."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._rate = per_minute / 60.0
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> Decision:
+        now = time.monotonic()
+        with self._lock:
+            tokens, stamp = self._buckets.get(key, (float(self.per_minute), now))
+            tokens = min(float(self.per_minute), tokens + (now - stamp) * self._rate)
+            allowed = tokens >= 1.0
+            if allowed:
+                tokens -= 1.0
+            self._buckets[key] = (tokens, now)
+        retry = 0 if allowed else math.ceil((1.0 - tokens) / self._rate)
+        return Decision(allowed, self.per_minute, int(tokens), retry)

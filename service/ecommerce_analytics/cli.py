@@ -1,0 +1,138 @@
+"""CLI: ``keys create|list|revoke``, ``seed``, ``demo``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import func, select
+from werkzeug.serving import run_simple
+
+from .auth import SCOPES, create_key
+from .config import current_store
+from .db import get_db
+from .models import ApiKey, Order
+from .periods import add_months
+
+DEMO_DIR = ".demo"
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(keys)
+    app.cli.add_command(seed_command)
+    app.cli.add_command(demo)
+
+
+@click.group(cls=AppGroup, help="Manage API keys.")
+def keys() -> None:
+    pass
+
+
+@keys.command("create", help="Create a key; prints it alone on the last line (shown once).")
+@click.option(
+    "--scope",
+    "scopes",
+    type=click.Choice(SCOPES),
+    multiple=True,
+    required=True,
+    help="Repeat for several scopes: --scope read --scope write.",
+)
+@click.option("--name", default="cli", show_default=True, help="A label for the key.")
+def keys_create(scopes: tuple[str, ...], name: str) -> None:
+    with get_db().sessionmaker.begin() as session:
+        row, key = create_key(session, list(scopes), name)
+        click.echo(f"Created key {row.prefix} ({row.scopes}) named {name!r}. Store it now:")
+    click.echo(key)
+
+
+@keys.command("list", help="List keys (never the secrets).")
+def keys_list() -> None:
+    with get_db().sessionmaker() as session:
+        rows = session.scalars(select(ApiKey).order_by(ApiKey.id)).all()
+    click.echo(f"{'PREFIX':<14} {'SCOPES':<12} {'STATUS':<8} {'CREATED':<20} NAME")
+    for row in rows:
+        status = "revoked" if row.revoked_at else "active"
+        created = row.created_at.strftime("%Y-%m-%d %H:%M:%S")
+        click.echo(f"{row.prefix:<14} {row.scopes:<12} {status:<8} {created:<20} {row.name}")
+
+
+@keys.command("revoke", help="Revoke the key with this PREFIX (its second segment).")
+@click.argument("prefix")
+def keys_revoke(prefix: str) -> None:
+    with get_db().sessionmaker.begin() as session:
+        row = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+        if row is None:
+            raise click.ClickException(f"no key with prefix {prefix!r}")
+        if row.revoked_at is None:
+            row.revoked_at = datetime.now(UTC)
+    click.echo(f"Revoked {prefix}.")
+
+
+@click.command("seed", help="Generate deterministic demo orders through the ingest path.")
+@with_appcontext
+@click.option(
+    "--orders", "count", type=click.IntRange(1, 1_000_000), default=2000, show_default=True
+)
+@click.option("--seed", "seed_value", type=int, default=42, show_default=True)
+@click.option(
+    "--end",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default="2025-06-30",
+    show_default=True,
+    help="Last day of the year of data.",
+)
+def seed_command(count: int, seed_value: int, end: datetime) -> None:
+    from .seed import seed
+
+    created, refunds = seed(get_db(), current_store(), count, seed_value, end.date())
+    click.echo(f"Seeded {created} new orders and {refunds} refunds.")
+
+
+@click.command("demo", help="Migrate and seed a local SQLite database, print a key, serve.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--orders", "count", default=2000, show_default=True, type=int)
+@click.option("--data-dir", default=DEMO_DIR, show_default=True, type=click.Path())
+def demo(host: str, port: int, count: int, data_dir: str) -> None:
+    # The CLI's own app may point at any database; the demo always uses its local file.
+    from flask_migrate import upgrade  # type: ignore[import-untyped]
+
+    from .app import create_app
+    from .seed import DEFAULT_END, seed
+
+    folder = Path(data_dir).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / ".gitignore").write_text("*\n")
+    app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'analytics.sqlite3'}"})
+    with app.app_context():
+        upgrade()
+        database = get_db()
+        with database.sessionmaker() as session:
+            existing = session.scalar(select(func.count()).select_from(Order)) or 0
+        if not existing:
+            click.echo(f"Seeding {count} demo orders ...")
+            seed(database, current_store(), count)
+        with database.sessionmaker.begin() as session:
+            _row, key = create_key(session, ["read", "write"], "demo")
+    base = f"http://{host}:{port}"
+    start = add_months(DEFAULT_END.replace(day=1), -11).isoformat()
+    end = DEFAULT_END.isoformat()
+    auth = f'-H "Authorization: Bearer {key}"'
+    click.echo(
+        f"""
+Demo API on {base}  (data in {folder})
+API key (read+write): {key}
+
+Try:
+  curl -s {auth} "{base}/api/v1/sales?start={start}&end={end}&granularity=month"
+  curl -s {auth} "{base}/api/v1/products/performance?start=2025-04-01&end=2025-06-30&limit=5"
+  curl -s {auth} "{base}/api/v1/customers/cohorts?start=2024-07&end=2024-12&months=6"
+  curl -s {auth} "{base}/api/v1/insights/bought-together?limit=5"
+  curl -s {base}/api/v1/openapi.json
+"""
+    )
+    # Flask refuses app.run() inside a `flask` command; serve with werkzeug directly.
+    run_simple(host, port, app, threaded=True)

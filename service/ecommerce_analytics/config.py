@@ -1,0 +1,136 @@
+"""Settings read from the environment (12-factor), overridable by ``create_app(test_config)``.
+
+Environment variables (all optional):
+
+- ``DATABASE_URL``: a SQLAlchemy URL. Wins over the ``DB_*`` variables.
+- ``DB_ENGINE`` (``mysql`` or ``postgres``), ``DB_HOST``, ``DB_PORT``, ``DB_NAME``,
+  ``DB_USERNAME``, ``DB_PASSWORD``: injected by the platform's WebService component from the
+  RDS-managed secret. Used when ``DATABASE_URL`` is unset and ``DB_HOST`` is set.
+- Neither: an embedded SQLite file in the Flask instance folder.
+- ``STORE_CURRENCY``: ISO 4217 code of the store currency. Defaults to ``USD``.
+- ``STORE_TIMEZONE``: IANA zone that defines day boundaries. Defaults to ``UTC``.
+- ``RATE_LIMIT_PER_MINUTE``: requests per API key per minute, per worker process; ``0``
+  disables. Defaults to ``600``.
+- ``LOG_LEVEL``: defaults to ``INFO``.
+- ``MAX_CONTENT_LENGTH``: request body limit in bytes. Defaults to 5 MiB.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app
+from sqlalchemy.engine import URL
+
+DEFAULT_CURRENCY = "USD"
+DEFAULT_TIMEZONE = "UTC"
+DEFAULT_RATE_LIMIT_PER_MINUTE = 600
+DEFAULT_MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+SQLITE_FILENAME = "ecommerce_analytics.sqlite3"
+STORE_EXTENSION_KEY = "ecommerce_analytics.store"
+
+# ISO 4217 minor units that differ from the usual two decimal places.
+_CURRENCY_EXPONENTS = {
+    "BHD": 3,
+    "CLP": 0,
+    "IQD": 3,
+    "ISK": 0,
+    "JOD": 3,
+    "JPY": 0,
+    "KRW": 0,
+    "KWD": 3,
+    "LYD": 3,
+    "OMR": 3,
+    "PYG": 0,
+    "TND": 3,
+    "UGX": 0,
+    "VND": 0,
+    "XAF": 0,
+    "XOF": 0,
+}
+_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+_DB_DRIVERS = {"mysql": "mysql+pymysql", "postgres": "postgresql+psycopg"}
+_DB_DEFAULT_PORTS = {"mysql": 3306, "postgres": 5432}
+
+
+def currency_exponent(code: str) -> int:
+    """Decimal places of ``code`` (ISO 4217 minor units). Defaults to ``2``."""
+    return _CURRENCY_EXPONENTS.get(code, 2)
+
+
+def database_url_from_env(env: Mapping[str, str]) -> str | None:
+    """Build the database URL from ``DATABASE_URL`` or the ``DB_*`` variables, if present."""
+    if env.get("DATABASE_URL"):
+        return env["DATABASE_URL"]
+    host = env.get("DB_HOST")
+    if not host:
+        return None
+    engine = env.get("DB_ENGINE", "mysql").lower()
+    if engine == "postgresql":
+        engine = "postgres"
+    if engine not in _DB_DRIVERS:
+        raise ValueError(f"DB_ENGINE must be 'mysql' or 'postgres', got {engine!r}")
+    url = URL.create(
+        _DB_DRIVERS[engine],
+        username=env.get("DB_USERNAME") or None,
+        password=env.get("DB_PASSWORD") or None,
+        host=host,
+        port=int(env.get("DB_PORT") or _DB_DEFAULT_PORTS[engine]),
+        database=env.get("DB_NAME") or "analytics",
+        query={"charset": "utf8mb4"} if engine == "mysql" else {},
+    )
+    return url.render_as_string(hide_password=False)
+
+
+def config_from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Flask config keys read from ``env`` (defaults to ``os.environ``)."""
+    env = os.environ if env is None else env
+    config: dict[str, Any] = {
+        "STORE_CURRENCY": env.get("STORE_CURRENCY", DEFAULT_CURRENCY),
+        "STORE_TIMEZONE": env.get("STORE_TIMEZONE", DEFAULT_TIMEZONE),
+        "RATE_LIMIT_PER_MINUTE": int(
+            env.get("RATE_LIMIT_PER_MINUTE", DEFAULT_RATE_LIMIT_PER_MINUTE)
+        ),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", DEFAULT_MAX_CONTENT_LENGTH)),
+    }
+    url = database_url_from_env(env)
+    if url:
+        config["DATABASE_URL"] = url
+    return config
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """The store facts every calculation needs: currency and the zone of day boundaries."""
+
+    currency: str
+    timezone: ZoneInfo
+
+    @property
+    def exponent(self) -> int:
+        """Decimal places of the store currency."""
+        return currency_exponent(self.currency)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> StoreSettings:
+        currency = str(config.get("STORE_CURRENCY", DEFAULT_CURRENCY)).upper()
+        if not _CURRENCY_RE.match(currency):
+            raise ValueError(f"STORE_CURRENCY must be an ISO 4217 code, got {currency!r}")
+        zone = str(config.get("STORE_TIMEZONE", DEFAULT_TIMEZONE))
+        try:
+            tz = ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"STORE_TIMEZONE must be an IANA zone, got {zone!r}") from exc
+        return cls(currency=currency, timezone=tz)
+
+
+def current_store() -> StoreSettings:
+    """The running app's store settings (parsed once by ``create_app``)."""
+    store: StoreSettings = current_app.extensions[STORE_EXTENSION_KEY]
+    return store

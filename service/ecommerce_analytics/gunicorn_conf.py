@@ -1,0 +1,46 @@
+"""Gunicorn settings for a 2-vCPU Fargate task with a read-only root filesystem.
+
+``gunicorn -c python:ecommerce_analytics.gunicorn_conf "ecommerce_analytics:create_app()"``.
+Every value can be overridden with the usual ``GUNICORN_CMD_ARGS`` or the variables below.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+# 2 vCPU: 2 x CPUs workers, each with threads for requests waiting on the database.
+bind = f"0.0.0.0:{os.environ.get('PORT', '8080')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Heartbeat files must live on a writable filesystem: /tmp is the only one.
+worker_tmp_dir = "/tmp"
+timeout = 30
+graceful_timeout = 20
+# Longer than the ALB idle timeout (60 s) so the load balancer closes idle connections first.
+keepalive = 75
+# Recycle workers now and then to bound memory growth; jitter avoids restarting all at once.
+max_requests = 2000
+max_requests_jitter = 200
+# The app logs one JSON line per request (with metrics); gunicorn's access log would duplicate it.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# Each worker builds its own app, engine and pool after the fork.
+preload_app = False
+forwarded_allow_ips = "*"
+
+
+def on_starting(server: Any) -> None:
+    """Apply migrations once per task before workers start, when ``MIGRATE_ON_START`` is set."""
+    if os.environ.get("MIGRATE_ON_START", "").lower() not in ("1", "true", "yes"):
+        return
+    from flask_migrate import upgrade  # type: ignore[import-untyped]
+
+    from ecommerce_analytics import create_app
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+    app.extensions["ecommerce_analytics.db"].dispose()

@@ -1,0 +1,232 @@
+"""Tables: raw facts (orders, lines, refunds), rollups kept current at write time, API keys.
+
+Rollups are keyed by the store-local day (``STORE_TIMEZONE``) and carry the week (Monday) and
+month the day belongs to, so every granularity groups portably in SQL without date functions.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from .money import ZERO, Money
+
+ID_LENGTH = 64
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware ``datetime`` stored as naive UTC (MySQL and SQLite keep no offset)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime; pass an aware datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map = {
+        Decimal: Money(),
+        datetime: UTCDateTime(),
+        date: Date(),
+        str: String(ID_LENGTH),
+    }
+
+
+def _money() -> Mapped[Decimal]:
+    return mapped_column(Money(), default=ZERO, server_default="0")
+
+
+def _count() -> Mapped[int]:
+    return mapped_column(Integer, default=0, server_default="0")
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    order_id: Mapped[str] = mapped_column(primary_key=True)
+    customer_id: Mapped[str] = mapped_column(index=True)
+    created_at: Mapped[datetime]
+    order_date: Mapped[date] = mapped_column(index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    units: Mapped[int]
+    gross_sales: Mapped[Decimal]
+    discounts: Mapped[Decimal]
+    shipping: Mapped[Decimal]
+    tax: Mapped[Decimal]
+    refunded: Mapped[Decimal] = _money()
+    ingested_at: Mapped[datetime]
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+    __table_args__ = (UniqueConstraint("order_id", "sku"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.order_id", ondelete="CASCADE"))
+    line_number: Mapped[int]
+    sku: Mapped[str]
+    quantity: Mapped[int]
+    unit_price: Mapped[Decimal]
+    discount: Mapped[Decimal]
+    returned_quantity: Mapped[int] = _count()
+
+
+class Refund(Base):
+    __tablename__ = "refunds"
+
+    refund_id: Mapped[str] = mapped_column(primary_key=True)
+    order_id: Mapped[str] = mapped_column(
+        ForeignKey("orders.order_id", ondelete="CASCADE"), index=True
+    )
+    amount: Mapped[Decimal]
+    created_at: Mapped[datetime]
+    refund_date: Mapped[date]
+    reason: Mapped[str | None] = mapped_column(String(255))
+
+
+class RefundLine(Base):
+    __tablename__ = "refund_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    refund_id: Mapped[str] = mapped_column(
+        ForeignKey("refunds.refund_id", ondelete="CASCADE"), index=True
+    )
+    sku: Mapped[str]
+    quantity: Mapped[int]
+    amount: Mapped[Decimal]
+
+
+class Customer(Base):
+    """Per-customer rollup; a customer exists once they have ordered."""
+
+    __tablename__ = "customers"
+
+    customer_id: Mapped[str] = mapped_column(primary_key=True)
+    first_order_at: Mapped[datetime]
+    last_order_at: Mapped[datetime]
+    first_order_date: Mapped[date] = mapped_column(index=True)
+    first_order_month: Mapped[date] = mapped_column(index=True)
+    last_order_date: Mapped[date]
+    orders: Mapped[int] = _count()
+    units: Mapped[int] = _count()
+    gross_sales: Mapped[Decimal] = _money()
+    discounts: Mapped[Decimal] = _money()
+    returns: Mapped[Decimal] = _money()
+
+
+class Product(Base):
+    """Lifetime per-product counters (the denominators of basket analysis)."""
+
+    __tablename__ = "products"
+
+    sku: Mapped[str] = mapped_column(primary_key=True)
+    first_sold_at: Mapped[datetime]
+    orders: Mapped[int] = _count()
+    units: Mapped[int] = _count()
+
+
+class DailySales(Base):
+    """Store-wide totals per store-local day; returns land on the day of the refund."""
+
+    __tablename__ = "daily_sales"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    week_start: Mapped[date]
+    month_start: Mapped[date]
+    orders: Mapped[int] = _count()
+    units: Mapped[int] = _count()
+    gross_sales: Mapped[Decimal] = _money()
+    discounts: Mapped[Decimal] = _money()
+    returns: Mapped[Decimal] = _money()
+    shipping: Mapped[Decimal] = _money()
+    tax: Mapped[Decimal] = _money()
+
+
+class ProductDailySales(Base):
+    __tablename__ = "product_daily_sales"
+    __table_args__ = (Index(None, "sku", "day"),)
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(primary_key=True)
+    week_start: Mapped[date]
+    month_start: Mapped[date]
+    orders: Mapped[int] = _count()
+    units: Mapped[int] = _count()
+    units_returned: Mapped[int] = _count()
+    gross_sales: Mapped[Decimal] = _money()
+    discounts: Mapped[Decimal] = _money()
+    returns: Mapped[Decimal] = _money()
+
+
+class CustomerDay(Base):
+    """One row per customer per day they ordered: distinct customers per period and cohorts."""
+
+    __tablename__ = "customer_days"
+    __table_args__ = (Index(None, "customer_id"),)
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    customer_id: Mapped[str] = mapped_column(primary_key=True)
+    week_start: Mapped[date]
+    month_start: Mapped[date]
+    orders: Mapped[int] = _count()
+    order_value: Mapped[Decimal] = _money()
+
+
+class ProductPair(Base):
+    """Orders containing both products, ``sku_a < sku_b``."""
+
+    __tablename__ = "product_pairs"
+
+    sku_a: Mapped[str] = mapped_column(primary_key=True)
+    sku_b: Mapped[str] = mapped_column(primary_key=True)
+    orders: Mapped[int] = _count()
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str]
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(s for s in self.scopes.split(" ") if s)

@@ -1,0 +1,164 @@
+"""Build the OpenAPI 3.1 document from the operations declared with ``@endpoint``.
+
+Schemas are pydantic's JSON Schema (draft 2020-12, the dialect OpenAPI 3.1 uses), generated
+from the very models that validate requests and serialize responses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from .api.routing import OPERATIONS, Operation
+
+REF_TEMPLATE = "#/components/schemas/{model}"
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details; `type` is stable (see docs/api.md).",
+    "properties": {
+        "type": {"type": "string", "format": "uri-reference"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "description": "Validation problems: one entry per invalid field.",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "pointer": {"type": "string", "description": "JSON Pointer to the field."},
+                    "detail": {"type": "string"},
+                },
+            },
+        },
+    },
+    "required": ["type", "title", "status"],
+}
+_STATUS_TEXT = {
+    400: "Invalid query parameters or an unanswerable query",
+    401: "Missing, unknown or revoked API key",
+    403: "The key lacks the required scope",
+    404: "Not found",
+    409: "Conflicts with stored data",
+    413: "Body too large",
+    415: "Body is not application/json",
+    422: "Body failed validation; every invalid field is listed",
+    429: "Rate limit exceeded for this key",
+    503: "Not ready",
+}
+
+
+def _parameters(model: type[BaseModel], defs: dict[str, Any]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(ref_template=REF_TEMPLATE)
+    defs.update(schema.pop("$defs", {}))
+    required = set(schema.get("required", []))
+    params = []
+    for name, prop in schema.get("properties", {}).items():
+        description = prop.pop("description", None)
+        param: dict[str, Any] = {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "schema": prop,
+        }
+        if description:
+            param["description"] = description
+        params.append(param)
+    return params
+
+
+def _problem(status: int) -> dict[str, Any]:
+    return {
+        "description": _STATUS_TEXT.get(status, "Error"),
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+
+
+def _operation(op: Operation, refs: dict[Any, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "operationId": op.operation_id,
+        "summary": op.summary,
+        "tags": [op.tag],
+    }
+    if op.description:
+        spec["description"] = op.description
+    params = _parameters(op.query, defs) if op.query is not None else []
+    params += [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in _path_names(op.path)
+    ]
+    if params:
+        spec["parameters"] = params
+    if op.body is not None:
+        spec["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
+        }
+    statuses = set(op.errors)
+    if op.scope is not None:
+        spec["security"] = [{"bearerAuth": [op.scope]}]
+        statuses |= {401, 403, 429}
+    else:
+        spec["security"] = []
+    if op.query is not None:
+        statuses.add(400)
+    if op.body is not None:
+        statuses |= {400, 413, 415, 422}
+    responses: dict[str, Any] = {
+        str(op.status): {
+            "description": "OK",
+            "content": {"application/json": {"schema": refs[(op.response, "serialization")]}},
+        }
+    }
+    for status in sorted(statuses):
+        responses[str(status)] = _problem(status)
+    spec["responses"] = responses
+    return spec
+
+
+def _path_names(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{")]
+
+
+def build_document(version: str) -> dict[str, Any]:
+    models: list[tuple[type[BaseModel], Any]] = []
+    for op in OPERATIONS:
+        if op.body is not None:
+            models.append((op.body, "validation"))
+        models.append((op.response, "serialization"))
+    unique = list(dict.fromkeys(models))
+    refs, top = models_json_schema(unique, ref_template=REF_TEMPLATE)
+    defs: dict[str, Any] = dict(top.get("$defs", {}))
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method] = _operation(op, refs, defs)
+    defs["Problem"] = PROBLEM_SCHEMA
+    return {
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "info": {
+            "title": "E-commerce analytics API",
+            "version": version,
+            "description": "Order ingest and sales, product and customer analytics. "
+            "Money is a decimal string in the store currency.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": dict(sorted(defs.items())),
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "API key from `flask --app ecommerce_analytics keys create`; "
+                    "scopes `read` and `write`.",
+                }
+            },
+        },
+    }

@@ -1,0 +1,112 @@
+"""Revenue insights: products bought together (``product_pairs``) and churn-risk customers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import func, literal_column, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from ..config import StoreSettings
+from ..models import DailySales, Product, ProductPair
+from ..money import fmt, ratio
+from ..schemas import (
+    BoughtTogether,
+    BoughtTogetherQuery,
+    ChurnCustomer,
+    ChurnQuery,
+    ChurnRisk,
+    ProductPairOut,
+)
+from .customers import nearest_rank, page, resolve_as_of, snapshots
+
+
+def bought_together(session: Session, q: BoughtTogetherQuery) -> BoughtTogether:
+    """Pairs of products in the same order, all time. For a pair (A, B) over N orders:
+    support = orders(A and B) / N, confidence A->B = orders(A and B) / orders(A),
+    lift = support / (P(A) x P(B))."""
+    total = int(session.scalar(select(func.sum(DailySales.orders))) or 0)
+    a, b = aliased(Product), aliased(Product)
+    # Ordering only; the exact ratios are computed in Python below.
+    lift_order = ProductPair.orders * literal_column("1.0") / (a.orders * b.orders)
+    order_key = lift_order if q.sort == "lift" else ProductPair.orders
+    stmt = (
+        select(ProductPair.sku_a, ProductPair.sku_b, ProductPair.orders, a.orders, b.orders)
+        .join(a, a.sku == ProductPair.sku_a)
+        .join(b, b.sku == ProductPair.sku_b)
+        .where(ProductPair.orders >= q.min_orders)
+    )
+    if q.sku is not None:
+        stmt = stmt.where(or_(ProductPair.sku_a == q.sku, ProductPair.sku_b == q.sku))
+    rows = list(
+        session.execute(
+            stmt.order_by(order_key.desc(), ProductPair.sku_a, ProductPair.sku_b)
+            .limit(q.limit + 1)
+            .offset(q.offset)
+        )
+    )
+    data = []
+    for sku_a, sku_b, both, orders_a, orders_b in rows[: q.limit]:
+        if q.sku is not None and sku_b == q.sku:
+            # Report from the requested product's point of view.
+            sku_a, sku_b, orders_a, orders_b = sku_b, sku_a, orders_b, orders_a
+        data.append(
+            ProductPairOut(
+                sku_a=sku_a,
+                sku_b=sku_b,
+                orders=both,
+                support=ratio(both, total) or "0",
+                confidence_a_to_b=ratio(both, orders_a) or "0",
+                confidence_b_to_a=ratio(both, orders_b) or "0",
+                lift=ratio(both * total, orders_a * orders_b) or "0",
+            )
+        )
+    return BoughtTogether(
+        total_orders=total, data=data, pagination=page(q.limit, q.offset, len(rows) > q.limit)
+    )
+
+
+def churn_risk(session: Session, q: ChurnQuery, store: StoreSettings) -> ChurnRisk:
+    """High-value customers (net spend at or above the ``value_percentile`` percentile) whose
+    last order is more than ``max(min_days, 2 x their average days between orders)`` before
+    ``as_of``; highest spend first."""
+    as_of = resolve_as_of(session, q.as_of)
+    customers = snapshots(session)
+    exp = store.exponent
+    if as_of is None or not customers:
+        return ChurnRisk(
+            as_of=as_of,
+            currency=store.currency,
+            value_threshold=None,
+            data=[],
+            pagination=page(q.limit, q.offset, False),
+        )
+    threshold = nearest_rank(sorted(c.net_sales for c in customers), q.value_percentile)
+    at_risk = []
+    for c in customers:
+        if c.net_sales < threshold or c.net_sales <= 0:
+            continue
+        days = (as_of - c.last_order_date).days
+        interval = None
+        if c.orders >= 2:
+            interval = round((c.last_order_at - c.first_order_at).days / (c.orders - 1))
+        if days > max(q.min_days, 2 * (interval or 0)):
+            at_risk.append(
+                ChurnCustomer(
+                    customer_id=c.customer_id,
+                    net_sales=fmt(c.net_sales, exp),
+                    orders=c.orders,
+                    last_order_at=c.last_order_at,
+                    days_since_last_order=days,
+                    expected_interval_days=interval,
+                )
+            )
+    at_risk.sort(key=lambda row: (-Decimal(row.net_sales), row.customer_id))
+    window = at_risk[q.offset : q.offset + q.limit]
+    return ChurnRisk(
+        as_of=as_of,
+        currency=store.currency,
+        value_threshold=fmt(threshold, exp),
+        data=window,
+        pagination=page(q.limit, q.offset, len(at_risk) > q.offset + q.limit),
+    )

@@ -1,0 +1,178 @@
+"""Deterministic demo data: repeat customers, weekly and yearly seasonality, a long tail of
+products and a few refunds, written through the same validation and ingest path as the API."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+from .config import StoreSettings
+from .db import Database, run_in_transaction
+from .ingest import ingest_orders, record_refund, validate_orders
+from .money import quantize
+from .schemas import OrderBatchIn, RefundIn
+
+DEFAULT_SEED = 42
+DEFAULT_END = date(2025, 6, 30)
+DAYS = 365
+PRODUCTS = 150
+BATCH = 500
+RETURNING_SHARE = 0.45
+REFUND_SHARE = 0.04
+# Relative demand per calendar month: a January lull and a November-December peak.
+MONTH_WEIGHT = {1: 0.75, 2: 0.8, 3: 0.9, 4: 0.95, 5: 1.0, 6: 1.0, 7: 0.95, 8: 1.0}
+MONTH_WEIGHT.update({9: 1.0, 10: 1.1, 11: 1.6, 12: 1.9})
+
+
+@dataclass(frozen=True)
+class SeedPlan:
+    orders: list[dict[str, Any]]
+    refunds: list[tuple[str, dict[str, Any]]]
+
+
+def _catalogue(rng: random.Random, exponent: int) -> list[tuple[str, Decimal, float]]:
+    items = []
+    for rank in range(1, PRODUCTS + 1):
+        price = Decimal(str(max(2.0, rng.lognormvariate(3.1, 0.7))))
+        # Zipf-like popularity: a few best sellers and a long tail.
+        items.append((f"SKU-{rank:04d}", quantize(price, exponent), 1.0 / rank**1.1))
+    return items
+
+
+def _days(rng: random.Random, n: int, end: date) -> list[date]:
+    days = [end - timedelta(days=i) for i in range(DAYS)]
+    weights = [
+        MONTH_WEIGHT[d.month] * (1.3 if d.weekday() >= 5 else 1.0) * (1 + 0.4 * (DAYS - i) / DAYS)
+        for i, d in enumerate(days)
+    ]
+    return sorted(rng.choices(days, weights=weights, k=n))
+
+
+def plan(
+    n: int, store: StoreSettings, seed: int = DEFAULT_SEED, end: date = DEFAULT_END
+) -> SeedPlan:
+    """The orders (as API payload dicts) and refunds to write; same inputs, same data."""
+    rng = random.Random(seed)
+    exp = store.exponent
+    catalogue = _catalogue(rng, exp)
+    skus = [c[0] for c in catalogue]
+    price = {c[0]: c[1] for c in catalogue}
+    weights = [c[2] for c in catalogue]
+    past_buyers: list[str] = []
+    orders: list[dict[str, Any]] = []
+    refunds: list[tuple[str, dict[str, Any]]] = []
+    new_customers = 0
+    last_moment = datetime.combine(end, time(23, 59), store.timezone)
+    for number, day in enumerate(_days(rng, n, end), start=1):
+        if past_buyers and rng.random() < RETURNING_SHARE:
+            # Proportional to past orders: loyal customers keep coming back.
+            customer = rng.choice(past_buyers)
+        else:
+            new_customers += 1
+            customer = f"CUST-{new_customers:05d}"
+        past_buyers.append(customer)
+        count = rng.choices([1, 2, 3, 4], weights=[55, 25, 13, 7])[0]
+        chosen: list[str] = []
+        while len(chosen) < count:
+            sku = rng.choices(skus, weights=weights)[0]
+            if sku not in chosen:
+                chosen.append(sku)
+        first = int(chosen[0][4:])
+        if first <= 20 and rng.random() < 0.5:
+            # Bundles: SKU-0001 goes with SKU-0002, 0003 with 0004, ...
+            partner = f"SKU-{first + 1 if first % 2 else first - 1:04d}"
+            if partner not in chosen:
+                chosen.append(partner)
+        lines: list[dict[str, Any]] = []
+        merchandise = Decimal(0)
+        for sku in chosen:
+            quantity = rng.choices([1, 2, 3], weights=[80, 15, 5])[0]
+            line_total = price[sku] * quantity
+            discount = Decimal(0)
+            if rng.random() < 0.15:
+                discount = quantize(line_total * Decimal(rng.choice(["0.1", "0.2"])), exp)
+            merchandise += line_total - discount
+            line: dict[str, Any] = {
+                "sku": sku,
+                "quantity": quantity,
+                "unit_price": f"{price[sku]:f}",
+            }
+            if discount:
+                line["discount"] = f"{discount:f}"
+            lines.append(line)
+        moment = datetime.combine(day, time(), store.timezone) + timedelta(
+            seconds=rng.randrange(86_400)
+        )
+        order_id = f"SEED-{number:06d}"
+        orders.append(
+            {
+                "order_id": order_id,
+                "customer_id": customer,
+                "created_at": moment.isoformat(),
+                "currency": store.currency,
+                "lines": lines,
+                "shipping": "0" if merchandise >= 50 else f"{quantize(Decimal('4.99'), exp):f}",
+                "tax": f"{quantize(merchandise * Decimal('0.08'), exp):f}",
+            }
+        )
+        if rng.random() < REFUND_SHARE:
+            line = rng.choice(lines)
+            amount = price[line["sku"]] * line["quantity"] - Decimal(line.get("discount", "0"))
+            when = min(moment + timedelta(days=rng.randint(3, 20)), last_moment)
+            refunds.append(
+                (
+                    order_id,
+                    {
+                        "refund_id": f"SEED-R-{number:06d}",
+                        "amount": f"{amount:f}",
+                        "created_at": when.isoformat(),
+                        "reason": rng.choice(["damaged", "wrong size", "not as described"]),
+                        "lines": [
+                            {
+                                "sku": line["sku"],
+                                "quantity": line["quantity"],
+                                "amount": f"{amount:f}",
+                            }
+                        ],
+                    },
+                )
+            )
+    return SeedPlan(orders=orders, refunds=refunds)
+
+
+def _batches(items: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    for i in range(0, len(items), BATCH):
+        yield items[i : i + BATCH]
+
+
+def seed(
+    database: Database,
+    store: StoreSettings,
+    n: int,
+    seed: int = DEFAULT_SEED,
+    end: date = DEFAULT_END,
+) -> tuple[int, int]:
+    """Write the plan; returns (orders created, refunds created). Re-running adds nothing."""
+    data = plan(n, store, seed, end)
+    now = datetime.now(UTC)
+    created = 0
+    for chunk in _batches(data.orders):
+        batch = OrderBatchIn.model_validate({"orders": chunk})
+        validate_orders(batch.orders, store, now)
+        result = run_in_transaction(
+            database, partial(ingest_orders, orders=batch.orders, store=store, now=now)
+        )
+        created += len(result.created)
+    refunded = 0
+    for order_id, payload in data.refunds:
+        body = RefundIn.model_validate(payload)
+        outcome = run_in_transaction(
+            database, partial(record_refund, order_id=order_id, body=body, store=store, now=now)
+        )
+        refunded += int(outcome.created)
+    return created, refunded

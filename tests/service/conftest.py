@@ -1,0 +1,137 @@
+"""Fixtures: every API test runs on SQLite, PostgreSQL and MariaDB/MySQL.
+
+PostgreSQL and MySQL use ``TEST_POSTGRES_URL`` / ``TEST_MYSQL_URL``; without them (or with no
+server listening) those variants skip with the reason. Each run migrates a private database
+``test_analytics_<pid>`` and drops it at the end, so concurrent runs do not collide.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import downgrade, upgrade  # type: ignore[import-untyped]
+from sqlalchemy import create_engine, delete, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from ecommerce_analytics import create_app
+from ecommerce_analytics.auth import create_key
+from ecommerce_analytics.db import get_db
+from ecommerce_analytics.models import Base
+
+SERVER_ENV = {"postgresql": "TEST_POSTGRES_URL", "mysql": "TEST_MYSQL_URL"}
+
+
+def _server_database(kind: str) -> Iterator[str]:
+    env = SERVER_ENV[kind]
+    base = os.environ.get(env)
+    if not base:
+        pytest.skip(f"{env} is not set; {kind} tests skipped")
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    name = f"test_analytics_{os.getpid()}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+            conn.execute(text(f"CREATE DATABASE {name}"))
+    except OperationalError as exc:
+        admin.dispose()
+        pytest.skip(f"{kind} server at {env} is unreachable: {exc.orig}")
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            force = " WITH (FORCE)" if kind == "postgresql" else ""
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name}{force}"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql", "mysql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """A migrated database per backend, downgraded to empty at the end of the session."""
+    if request.param == "sqlite":
+        urls: Iterator[str] = iter([f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"])
+    else:
+        urls = _server_database(request.param)
+    url = next(urls)
+    app = create_app({"DATABASE_URL": url})
+    with app.app_context():
+        upgrade()
+    yield url
+    with app.app_context():
+        downgrade(revision="base")
+    app.extensions["ecommerce_analytics.db"].dispose()
+    next(urls, None)  # drops the server database
+
+
+@pytest.fixture
+def make_app(database_url: str) -> Iterator[Any]:
+    """Build apps on the session database with clean tables; all engines are disposed."""
+    apps: list[Flask] = []
+
+    def factory(**overrides: Any) -> Flask:
+        config = {"DATABASE_URL": database_url, "TESTING": True, "RATE_LIMIT_PER_MINUTE": 0}
+        config.update(overrides)
+        app = create_app(config)
+        apps.append(app)
+        return app
+
+    cleaner = factory()
+    with get_engine(cleaner).begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(delete(table))
+    yield factory
+    for app in apps:
+        app.extensions["ecommerce_analytics.db"].dispose()
+
+
+def get_engine(app: Flask) -> Any:
+    with app.app_context():
+        return get_db().engine
+
+
+@pytest.fixture
+def app(make_app: Any) -> Any:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def new_key(app: Flask, *scopes: str) -> str:
+    with app.app_context(), get_db().sessionmaker.begin() as session:
+        return create_key(session, list(scopes), "test")[1]
+
+
+@dataclass
+class Api:
+    """A test client that sends a bearer key, with JSON helpers."""
+
+    client: FlaskClient
+    key: str
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+    def get(self, url: str, **params: Any) -> Any:
+        return self.client.get(url, query_string=params, headers=self.headers())
+
+    def post(self, url: str, body: Any) -> Any:
+        return self.client.post(url, json=body, headers=self.headers())
+
+
+@pytest.fixture
+def api(app: Flask, client: FlaskClient) -> Api:
+    return Api(client, new_key(app, "read", "write"))
+
+
+@pytest.fixture
+def backend(database_url: str) -> str:
+    return make_url(database_url).get_backend_name()

@@ -1,0 +1,77 @@
+"""Payload builders and an independent, plain-Python model of the expected metrics."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+
+def order(
+    order_id: str,
+    customer_id: str = "C1",
+    created_at: str = "2024-03-05T12:00:00+00:00",
+    lines: list[tuple[str, int, str, str | None]] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    lines = lines or [("SKU-A", 2, "10.00", None)]
+    body: dict[str, Any] = {
+        "order_id": order_id,
+        "customer_id": customer_id,
+        "created_at": created_at,
+        "currency": "USD",
+        "lines": [
+            {"sku": sku, "quantity": q, "unit_price": p, **({"discount": d} if d else {})}
+            for sku, q, p, d in lines
+        ],
+    }
+    body.update(extra)
+    return body
+
+
+def random_orders(n: int, seed: int = 7, start: date = date(2024, 1, 1), days: int = 120):
+    """Orders spread over ``days`` with repeat customers, several lines and discounts."""
+    rng = random.Random(seed)
+    skus = [f"P{i:02d}" for i in range(12)]
+    prices = {sku: Decimal(rng.randint(100, 9999)) / 100 for sku in skus}
+    orders = []
+    for i in range(n):
+        moment = datetime.combine(start, datetime.min.time(), UTC) + timedelta(
+            seconds=rng.randrange(days * 86400)
+        )
+        chosen = rng.sample(skus, rng.randint(1, 4))
+        lines = []
+        for sku in chosen:
+            quantity = rng.randint(1, 3)
+            discount = None
+            if rng.random() < 0.3:
+                discount = f"{(prices[sku] * quantity * Decimal('0.15')).quantize(Decimal('0.01'))}"
+            lines.append((sku, quantity, f"{prices[sku]}", discount))
+        orders.append(
+            order(
+                f"O{i:04d}",
+                f"C{rng.randint(1, n // 3):03d}",
+                moment.isoformat(),
+                lines,
+                shipping="4.99",
+                tax="1.25",
+            )
+        )
+    return orders
+
+
+def money(value: Decimal) -> str:
+    return f"{value.quantize(Decimal('0.01'))}"
+
+
+def line_gross(line: dict[str, Any]) -> Decimal:
+    return Decimal(line["quantity"]) * Decimal(line["unit_price"])
+
+
+def line_discount(line: dict[str, Any]) -> Decimal:
+    return Decimal(line.get("discount") or "0")
+
+
+def order_day(o: dict[str, Any]) -> date:
+    return datetime.fromisoformat(o["created_at"]).astimezone(UTC).date()

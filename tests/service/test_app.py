@@ -1,0 +1,146 @@
+"""Factory, configuration, health, OpenAPI, logging, migrations, seed and demo."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+
+from ecommerce_analytics import create_app
+from ecommerce_analytics.config import config_from_env, database_url_from_env
+from ecommerce_analytics.db import get_db
+from ecommerce_analytics.models import Base
+from ecommerce_analytics.schemas import OrderBatchIn
+
+from .factories import order
+
+
+def test_healthz_and_readyz(client):
+    assert client.get("/healthz").json == {"status": "ok", "checks": {}}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json["checks"] == {"database": "ok", "migrations": "ok"}
+
+
+def test_readyz_fails_on_unmigrated_database(tmp_path):
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}"})
+    response = app.test_client().get("/readyz")
+    assert response.json is not None
+    app.extensions["ecommerce_analytics.db"].dispose()
+    assert response.status_code == 503
+    assert response.json["checks"]["migrations"].startswith("pending")
+
+
+def test_migrations_match_the_models(app):
+    with app.app_context(), get_db().engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+
+
+def test_database_url_from_db_variables():
+    env = {
+        "DB_ENGINE": "postgres",
+        "DB_HOST": "db.internal",
+        "DB_NAME": "analytics",
+        "DB_USERNAME": "app",
+        "DB_PASSWORD": "p@ss/word",
+    }
+    assert database_url_from_env(env) == (
+        "postgresql+psycopg://app:p%40ss%2Fword@db.internal:5432/analytics"
+    )
+    mysql = database_url_from_env({**env, "DB_ENGINE": "mysql", "DB_PORT": "3307"})
+    assert mysql == "mysql+pymysql://app:p%40ss%2Fword@db.internal:3307/analytics?charset=utf8mb4"
+    assert database_url_from_env({**env, "DATABASE_URL": "sqlite://"}) == "sqlite://"
+    assert database_url_from_env({}) is None
+    with pytest.raises(ValueError, match="DB_ENGINE"):
+        database_url_from_env({**env, "DB_ENGINE": "oracle"})
+    assert config_from_env({})["STORE_CURRENCY"] == "USD"
+
+
+def test_bad_store_settings_fail_fast(tmp_path):
+    with pytest.raises(ValueError, match="STORE_TIMEZONE"):
+        create_app({"DATABASE_URL": "sqlite://", "STORE_TIMEZONE": "Mars/Base"})
+
+
+def test_openapi_document(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    doc = response.json
+    assert doc["openapi"].startswith("3.1")
+    paths = doc["paths"]
+    for rule in client.application.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/") and rule.rule != "/api/v1/openapi.json":
+            path = rule.rule.replace("<", "{").replace(">", "}")
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                assert method.lower() in paths[path], (path, method)
+    post = paths["/api/v1/orders"]["post"]
+    assert post["security"] == [{"bearerAuth": ["write"]}]
+    assert "422" in post["responses"]
+    sales_params = {p["name"] for p in paths["/api/v1/sales"]["get"]["parameters"]}
+    assert sales_params == {"start", "end", "granularity"}
+    # The request schema in the document is the one that validates requests.
+    schemas = doc["components"]["schemas"]
+    batch = {"$defs": schemas, **schemas["OrderBatchIn"]}
+    text = json.dumps(batch).replace("#/components/schemas/", "#/$defs/")
+    validator = Draft202012Validator(json.loads(text))
+    good = {"orders": [order("D1")]}
+    assert validator.is_valid(good)
+    OrderBatchIn.model_validate(good)
+    bad = {"orders": [order("D1", lines=[("S", 0, "1.00", None)])]}
+    assert not validator.is_valid(bad)
+
+
+def test_json_logs_with_request_id_and_emf(client, capsys):
+    client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+    record = next(line for line in lines if line.get("Route") == "/healthz")
+    assert record["request_id"] == "abc-123"
+    assert record["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "EcommerceAnalytics"
+    assert record["Latency"] >= 0 and record["Requests"] == 1 and record["status"] == 200
+    response = client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
+    assert response.headers["X-Request-ID"] != "bad id with spaces"
+
+
+def test_seed_is_deterministic_and_idempotent(app, backend):
+    if backend != "sqlite":
+        pytest.skip("seed goes through the same ingest path tested on every backend")
+    from ecommerce_analytics.config import StoreSettings
+    from ecommerce_analytics.seed import plan
+
+    store = StoreSettings.from_config({})
+    assert plan(50, store) == plan(50, store)
+    assert plan(50, store) != plan(50, store, seed=1)
+    orders = plan(300, store).orders
+    customers = [o["customer_id"] for o in orders]
+    assert len(set(customers)) < len(customers)  # repeat customers
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed", "--orders", "300"])
+    assert first.exit_code == 0, first.output
+    assert "Seeded 300 new orders" in first.output
+    again = runner.invoke(args=["seed", "--orders", "300"])
+    assert "Seeded 0 new orders and 0 refunds" in again.output
+
+
+def test_demo_command_prepares_data_and_prints_examples(app, backend, tmp_path, monkeypatch):
+    if backend != "sqlite":
+        pytest.skip("the demo always runs on embedded SQLite")
+    served: dict[str, object] = {}
+
+    def fake_serve(host, port, demo_app, **kwargs):
+        served.update(host=host, port=port)
+        demo_app.extensions["ecommerce_analytics.db"].dispose()
+
+    monkeypatch.setattr("ecommerce_analytics.cli.run_simple", fake_serve)
+    data_dir = tmp_path / "demo"
+    result = app.test_cli_runner().invoke(
+        args=["demo", "--port", "8099", "--orders", "200", "--data-dir", str(data_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    assert served == {"host": "127.0.0.1", "port": 8099}
+    assert (data_dir / "analytics.sqlite3").exists()
+    assert (data_dir / ".gitignore").read_text() == "*\n"
+    assert "API key (read+write): eak_" in result.output
+    assert result.output.count("curl -s") >= 4

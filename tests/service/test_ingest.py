@@ -1,0 +1,199 @@
+"""Order ingest and refunds: idempotency, atomic batches, concurrency, refunds."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+from .factories import order
+
+
+def sales_totals(api, start="2024-01-01", end="2024-12-31"):
+    response = api.get("/api/v1/sales", start=start, end=end, granularity="month")
+    assert response.status_code == 200, response.json
+    return response.json["totals"]
+
+
+def test_retried_orders_are_counted_once(api):
+    batch = {"orders": [order("A1"), order("A2", "C2")]}
+    first = api.post("/api/v1/orders", batch)
+    assert first.status_code == 201
+    assert first.json == {"created": ["A1", "A2"], "existing": []}
+
+    retry = api.post("/api/v1/orders", {"orders": [order("A3"), order("A1"), order("A2", "C2")]})
+    assert retry.status_code == 201
+    assert retry.json == {"created": ["A3"], "existing": ["A1", "A2"]}
+
+    again = api.post("/api/v1/orders", batch)
+    assert again.status_code == 200
+    assert again.json == {"created": [], "existing": ["A1", "A2"]}
+
+    totals = sales_totals(api)
+    assert totals["orders"] == 3
+    assert totals["gross_sales"] == "60.00"
+    assert totals["customers"] == 2
+
+
+def test_batch_with_one_bad_order_changes_nothing(api):
+    bad = order("B2", lines=[("SKU-A", 0, "10.00", None)])
+    bad["currency"] = "EUR"
+    response = api.post("/api/v1/orders", {"orders": [order("B1"), bad, order("B3")]})
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    assert response.json["type"] == "/problems/validation-error"
+    pointers = {e["pointer"] for e in response.json["errors"]}
+    assert "/orders/1/lines/0/quantity" in pointers
+
+    # The semantic check (currency) is reported too once the shape is valid.
+    bad["lines"][0]["quantity"] = 1
+    response = api.post("/api/v1/orders", {"orders": [order("B1"), bad, order("B3")]})
+    assert response.status_code == 422
+    assert [e["pointer"] for e in response.json["errors"]] == ["/orders/1/currency"]
+    assert sales_totals(api)["orders"] == 0
+    assert api.get("/api/v1/orders/B1").status_code == 404
+
+
+def test_every_invalid_field_is_reported_with_its_path(api):
+    bad = order("X", lines=[("S1", 1, "1.001", "5.00"), ("S1", 1, "abc", None)])
+    bad["created_at"] = "2024-03-05T12:00:00"
+    bad["shipping"] = 4.99
+    response = api.post("/api/v1/orders", {"orders": [bad, order("X")]})
+    assert response.status_code == 422
+    pointers = {e["pointer"] for e in response.json["errors"]}
+    assert {
+        "/orders/0/created_at",
+        "/orders/0/shipping",
+        "/orders/0/lines/1/unit_price",
+    } <= pointers
+
+
+def test_semantic_errors_point_at_fields(api):
+    bad = order("X", lines=[("S1", 1, "1.001", "5.00"), ("S1", 1, "2.00", None)])
+    response = api.post("/api/v1/orders", {"orders": [bad, order("X")]})
+    assert response.status_code == 422
+    pointers = {e["pointer"] for e in response.json["errors"]}
+    assert pointers == {
+        "/orders/0/lines/0/unit_price",
+        "/orders/0/lines/0/discount",
+        "/orders/0/lines/1/sku",
+        "/orders/1/order_id",
+    }
+
+
+def test_concurrent_writers_produce_exact_totals(make_app, backend):
+    app = make_app()
+    from .conftest import new_key
+
+    key = new_key(app, "write", "read")
+    threads_n, batches, per_batch = (6, 4, 10) if backend != "sqlite" else (3, 3, 10)
+    errors: list[object] = []
+
+    def writer(t: int) -> None:
+        client = app.test_client()
+        for b in range(batches):
+            # Overlapping ids: every thread also resends the shared orders.
+            orders = [
+                order(f"T{t}-{b}-{i}", f"C{i % 5}", lines=[("SKU-A", 1, "1.10", None)])
+                for i in range(per_batch)
+            ] + [order(f"SHARED-{b}", "C0", lines=[("SKU-B", 3, "2.50", "0.50")])]
+            r = client.post(
+                "/api/v1/orders",
+                json={"orders": orders},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            if r.status_code not in (200, 201):
+                errors.append(r.json)
+
+    threads = [threading.Thread(target=writer, args=(t,)) for t in range(threads_n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    client = app.test_client()
+    response = client.get(
+        "/api/v1/sales",
+        query_string={"start": "2024-03-01", "end": "2024-03-31", "granularity": "month"},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    totals = response.json["totals"]
+    unique_orders = threads_n * batches * per_batch + batches
+    assert totals["orders"] == unique_orders
+    expected_gross = Decimal("1.10") * threads_n * batches * per_batch + Decimal("7.50") * batches
+    assert totals["gross_sales"] == f"{expected_gross:.2f}"
+    assert totals["discounts"] == f"{Decimal('0.50') * batches:.2f}"
+    assert totals["customers"] == 5
+    customers = client.get(
+        "/api/v1/customers", query_string={"limit": 10}, headers={"Authorization": f"Bearer {key}"}
+    ).json["data"]
+    assert sum(c["orders"] for c in customers) == unique_orders
+
+
+def test_refund_reduces_net_sales_on_the_refund_day(api):
+    api.post("/api/v1/orders", {"orders": [order("R1", lines=[("SKU-A", 2, "10.00", "2.00")])]})
+    refund = {
+        "refund_id": "RF1",
+        "amount": "9.00",
+        "created_at": "2024-04-02T10:00:00Z",
+        "lines": [{"sku": "SKU-A", "quantity": 1, "amount": "9.00"}],
+    }
+    response = api.post("/api/v1/orders/R1/refunds", refund)
+    assert response.status_code == 201, response.json
+    assert response.json["status"] == "created"
+    assert response.json["amount"] == "9.00"
+
+    rows = api.get("/api/v1/sales", start="2024-03-01", end="2024-04-30", granularity="month").json
+    march, april = rows["rows"]
+    assert (march["net_sales"], march["returns"]) == ("18.00", "0.00")
+    assert (april["net_sales"], april["returns"], april["orders"]) == ("-9.00", "9.00", 0)
+    assert rows["totals"]["net_sales"] == "9.00"
+
+    # Retrying the refund does not refund twice.
+    again = api.post("/api/v1/orders/R1/refunds", refund)
+    assert again.status_code == 200
+    assert again.json["status"] == "existing"
+    assert sales_totals(api)["returns"] == "9.00"
+
+    product = api.get("/api/v1/products/performance", start="2024-03-01", end="2024-04-30").json
+    assert product["data"][0]["returns"] == "9.00"
+    assert product["data"][0]["units_returned"] == 1
+    customer = api.get("/api/v1/customers").json["data"][0]
+    assert customer["net_sales"] == "9.00"
+    stored = api.get("/api/v1/orders/R1").json
+    assert stored["refunded"] == "9.00"
+    assert stored["lines"][0]["returned_quantity"] == 1
+
+
+def test_refund_cannot_exceed_the_order(api):
+    api.post("/api/v1/orders", {"orders": [order("R2", lines=[("SKU-A", 1, "10.00", None)])]})
+    when = "2024-03-06T00:00:00Z"
+    ok = api.post("/api/v1/orders/R2/refunds", {"amount": "6.00", "created_at": when})
+    assert ok.status_code == 201
+    too_much = api.post("/api/v1/orders/R2/refunds", {"amount": "4.01"})
+    assert too_much.status_code == 409
+    assert too_much.json["type"] == "/problems/refund-exceeds-order"
+    assert too_much.json["refundable"] == "4.00"
+    units = api.post(
+        "/api/v1/orders/R2/refunds",
+        {"amount": "1.00", "lines": [{"sku": "SKU-A", "quantity": 2, "amount": "1.00"}]},
+    )
+    assert units.status_code == 409
+    assert sales_totals(api)["returns"] == "6.00"
+
+
+def test_refund_validation(api):
+    api.post("/api/v1/orders", {"orders": [order("R3")]})
+    missing = api.post("/api/v1/orders/NOPE/refunds", {"amount": "1.00"})
+    assert missing.status_code == 404
+    assert missing.json["type"] == "/problems/order-not-found"
+    bad = api.post(
+        "/api/v1/orders/R3/refunds",
+        {"amount": "0", "lines": [{"sku": "OTHER", "quantity": 1, "amount": "2.00"}]},
+    )
+    assert bad.status_code == 422
+    assert {e["pointer"] for e in bad.json["errors"]} == {"/amount", "/lines/0/sku", "/lines"}
+    early = api.post(
+        "/api/v1/orders/R3/refunds", {"amount": "1.00", "created_at": "2024-03-01T00:00:00Z"}
+    )
+    assert early.status_code == 422
+    assert early.json["errors"][0]["pointer"] == "/created_at"
