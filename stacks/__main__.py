@@ -60,6 +60,7 @@ database = Database(
         "deletion_protection": settings.db_deletion_protection,
         "backup_retention_days": settings.db_backup_retention_days,
         "performance_insights": settings.db_performance_insights,
+        "log_retention_days": settings.log_retention_days,
     },
 )
 

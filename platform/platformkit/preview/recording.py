@@ -8,7 +8,10 @@ inputs, dependencies, provider, options and the source position of the construct
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +20,7 @@ from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from platformkit.preview.fake_cloud import FakeCloud, Identity, Mode
 
@@ -77,6 +80,18 @@ class ResourceRecord:
     """The inputs exactly as serialized on the wire (for the analyzer protocol)."""
     id: str | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
+    secret_outputs: list[str] = field(default_factory=list)
+    """Output keys that are secret: marked so on the wire, derived from a secret input, or
+    listed in ``additionalSecretOutputs`` (the mock runtime drops secretness otherwise)."""
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A message the program logged through ``pulumi.log`` (or the SDK on its behalf)."""
+
+    severity: str
+    """``info``, ``warning`` or ``error``."""
+    message: str
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -101,7 +116,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         raw.CopyFrom(request.object)
         inputs, secrets = _plain(json_format.MessageToDict(raw))
         position = request.sourcePosition if request.HasField("sourcePosition") else None
-        outputs, _ = _plain(json_format.MessageToDict(response.object))
+        outputs, secret_outputs = _plain(json_format.MessageToDict(response.object))
+        secret_outputs |= secrets | set(request.additionalSecretOutputs)
         self.records.append(
             ResourceRecord(
                 type=request.type,
@@ -126,6 +142,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 raw_inputs=raw,
                 id=response.id or None,
                 outputs=outputs,
+                secret_outputs=sorted(k for k in secret_outputs if k in outputs),
             )
         )
         return response
@@ -208,6 +225,10 @@ class Recording:
     mode: Mode
     resources: list[ResourceRecord]
     outputs: dict[str, Any]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    """Warnings and errors logged during the run, in order (e.g. deprecations)."""
+    stack_urn: str | None = None
+    """URN of the root ``pulumi:pulumi:Stack`` (the parent of top-level resources)."""
 
     def __iter__(self) -> Iterator[ResourceRecord]:
         return iter(self.resources)
@@ -256,9 +277,19 @@ def run_under_mocks(
     identity = identity or Identity(region=config.get("aws:region") or Identity().region)
     cloud = FakeCloud(identity, mode)
     monitor = RecordingMonitor(cloud)
-    pulumi.runtime.set_all_config(config, secret_keys)
+    # Always pass a list: ``None`` would keep the previous run's secret keys.
+    pulumi.runtime.set_all_config(config, list(secret_keys or []))
+    # ``set_mocks`` reuses an existing root stack; a previous run's would keep its project,
+    # stack name and exported outputs, so every run starts from a fresh one.
+    pulumi.runtime.settings.ROOT.set(None)
+    collector = _DiagnosticCollector()
     pulumi.runtime.set_mocks(
-        cloud, project=project, stack=stack, preview=mode == "preview", monitor=monitor
+        cloud,
+        project=project,
+        stack=stack,
+        preview=mode == "preview",
+        logger=collector.logger,
+        monitor=monitor,
     )
     # ``pulumi.runtime.test`` resets these too before running a test body.
     settings = pulumi.runtime.settings.SETTINGS
@@ -268,7 +299,67 @@ def run_under_mocks(
     def body() -> None:
         program()
 
-    _sync_await(run_pulumi_func(body))
+    loop: asyncio.AbstractEventLoop = _ensure_event_loop()  # type: ignore[no-untyped-call]
+    executor = _LoopClosingExecutor(thread_name_prefix="platformkit-preview")
+    loop.set_default_executor(executor)
+    try:
+        _sync_await(run_pulumi_func(body))
+    finally:
+        executor.shutdown(wait=True)
     root = pulumi.runtime.get_root_resource()
     outputs: dict[str, Any] = dict(getattr(root, "outputs", {}) or {}) if root is not None else {}
-    return Recording(project, stack, mode, list(monitor.records), outputs)
+    return Recording(
+        project,
+        stack,
+        mode,
+        list(monitor.records),
+        outputs,
+        diagnostics=list(collector.diagnostics),
+        stack_urn=f"urn:pulumi:{stack}::{project}::pulumi:pulumi:Stack::{project}-{stack}",
+    )
+
+
+class _LoopClosingExecutor(ThreadPoolExecutor):
+    """The run's default executor: closes the event loop each call leaves in its thread.
+
+    The SDK's engine calls run in executor threads and create an event loop there
+    (``_ensure_event_loop``) that nothing closes; left to the garbage collector at interpreter
+    exit, such loops print "Exception ignored ... Invalid file descriptor" tracebacks.
+    """
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return super().submit(_close_thread_loop_after, fn, *args, **kwargs)
+
+
+def _close_thread_loop_after(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        try:
+            loop = asyncio.get_event_loop_policy().get_event_loop()
+        except RuntimeError:
+            loop = None
+        if loop is not None and not loop.is_running():
+            loop.close()
+            asyncio.set_event_loop(None)
+
+
+class _DiagnosticCollector(logging.Handler):
+    """Collects what the mock engine logs instead of letting it reach the root logger."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.diagnostics: list[Diagnostic] = []
+        # A private, non-propagating logger per run: nothing leaks to stderr or to the next run.
+        self.logger = logging.Logger("platformkit.preview.engine", logging.INFO)
+        self.logger.propagate = False
+        self.logger.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.ERROR:
+            severity = "error"
+        elif record.levelno >= logging.WARNING:
+            severity = "warning"
+        else:
+            severity = "info"
+        self.diagnostics.append(Diagnostic(severity, record.getMessage()))

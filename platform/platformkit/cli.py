@@ -1,0 +1,151 @@
+"""The ``platformkit`` console script.
+
+``platformkit preview [PROGRAM_DIR] --stack NAME [--mode up|preview] [--format text|json]
+[--output FILE]`` runs a Pulumi Python program offline under Pulumi's mock runtime and prints
+its resource tree (see ``docs/preview.md``). Each subcommand is one ``_add_<command>``
+function registering its parser and handler, so ``verify`` and ``dr-drill`` slot in beside it;
+report formats are one entry each in ``REPORTERS``.
+
+Exit codes: 0 success; 1 reserved for policy violations; 2 the project, its config or the
+program failed, or the command line was wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from platformkit.preview.errors import EXIT_FAILED, EXIT_OK, PreviewError
+
+if TYPE_CHECKING:
+    from platformkit.preview.result import PreviewResult
+
+Reporter = Callable[["PreviewResult"], str]
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _render_text(result: PreviewResult) -> str:
+    from platformkit.preview.report_text import render_text
+
+    return render_text(result)
+
+
+def _render_json(result: PreviewResult) -> str:
+    from platformkit.preview.report_json import render_json
+
+    return render_json(result)
+
+
+REPORTERS: dict[str, Reporter] = {"text": _render_text, "json": _render_json}
+"""``--format`` name → reporter. Importing a reporter is deferred: it pulls in Pulumi."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        # argparse exits 2 on usage errors and 0 for --help; return it instead of exiting.
+        return exc.code if isinstance(exc.code, int) else EXIT_FAILED
+    handler: Handler = args.handler
+    return handler(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="platformkit",
+        description="Platform toolkit: run Pulumi programs offline and check them.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_preview(commands)
+    return parser
+
+
+def _add_preview(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    preview = commands.add_parser(
+        "preview",
+        help="run a Pulumi Python program offline and print its resource tree",
+        description=(
+            "Run the Pulumi Python program of PROGRAM_DIR for a stack under Pulumi's mock "
+            "runtime (no Pulumi CLI, no cloud credentials, no network) and report every "
+            "resource it would create. Exit codes: 0 success, 2 the project, its config or "
+            "the program failed."
+        ),
+    )
+    preview.add_argument(
+        "program_dir",
+        nargs="?",
+        default=".",
+        metavar="PROGRAM_DIR",
+        help="directory holding Pulumi.yaml (default: the current directory)",
+    )
+    preview.add_argument(
+        "-s",
+        "--stack",
+        required=True,
+        metavar="NAME",
+        help="stack whose Pulumi.<NAME>.yaml config to use",
+    )
+    preview.add_argument(
+        "--mode",
+        choices=("up", "preview"),
+        default="up",
+        help=(
+            "'up' (default): computed outputs (ids, ARNs, endpoints) get realistic values; "
+            "'preview': they stay unknown, as in a real `pulumi preview`"
+        ),
+    )
+    preview.add_argument(
+        "--format",
+        choices=sorted(REPORTERS),
+        default="text",
+        help="report format (default: text)",
+    )
+    preview.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write the report to FILE instead of standard output",
+    )
+    preview.set_defaults(handler=_preview)
+
+
+def _preview(args: argparse.Namespace) -> int:
+    try:
+        from platformkit.preview.result import run_preview
+
+        result = run_preview(args.program_dir, args.stack, args.mode)
+    except PreviewError as exc:
+        print(exc.message, file=sys.stderr)
+        return exc.exit_code
+    except Exception:  # noqa: BLE001 - a bug of the engine itself: show everything
+        traceback.print_exc()
+        print("error: internal error in platformkit preview (please report it)", file=sys.stderr)
+        return EXIT_FAILED
+    report = REPORTERS[args.format](result)
+    return _write(report, args.output)
+
+
+def _write(report: str, output: Path | None) -> int:
+    if output is None:
+        sys.stdout.write(report)
+        sys.stdout.flush()
+        return EXIT_OK
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(report, encoding="utf-8")
+    except OSError as exc:
+        print(f"error: cannot write {output}: {exc.strerror}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""Run a Pulumi Python program in this process, the way the Pulumi language host would.
+
+The entry point runs as ``__main__`` through ``runpy`` with its directory first on
+``sys.path`` and the project's working directory as cwd (see ``project``). Whatever the
+program changes in the interpreter (``sys.path``, cwd, ``sys.argv``, the modules it imported
+from its own directory) is restored afterwards, so one process (a test session) can run several
+programs, including two that each have a ``components.py``, one after the other.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+
+from platformkit.preview.errors import ProgramError
+from platformkit.preview.fake_cloud import Mode
+from platformkit.preview.project import Project
+from platformkit.preview.recording import Recording, run_under_mocks
+from platformkit.preview.stack_config import StackConfig
+
+# Frames from these places are machinery, not the user's code: dropped from tracebacks.
+_ENGINE_DIR = Path(__file__).resolve().parent
+_CLI_FILE = _ENGINE_DIR.parent / "cli.py"
+_STDLIB_MACHINERY = ("runpy.py", "threading.py", "contextvars.py")
+_STDLIB_PACKAGES = ("asyncio", "concurrent")
+_THIRD_PARTY_MACHINERY = ("pulumi", "grpc", "google")
+
+
+def run_program(project: Project, stack: str, config: StackConfig, mode: Mode) -> Recording:
+    """Run ``project``'s program for ``stack`` under the mock runtime and record it.
+
+    ``mode`` is ``"up"`` (computed outputs known) or ``"preview"`` (left unknown). Raises
+    ``ProgramError`` with a traceback trimmed to the user's frames when the program raises.
+    """
+
+    def program() -> None:
+        runpy.run_path(str(project.entry_point), run_name="__main__")
+
+    with _program_environment(project):
+        try:
+            return run_under_mocks(
+                program,
+                project=project.name,
+                stack=stack,
+                config=config.values,
+                secret_keys=config.secret_keys,
+                mode=mode,
+            )
+        except SystemExit as exc:
+            if exc.code in (None, 0):
+                raise ProgramError(
+                    f"error: program {_shown(project)} called sys.exit() before finishing",
+                    "",
+                    exc,
+                ) from exc
+            raise program_error(project, exc) from exc
+        except Exception as exc:  # noqa: BLE001 - any failure of user code is reported as such
+            raise program_error(project, exc) from exc
+
+
+def program_error(project: Project, exc: BaseException) -> ProgramError:
+    """A ``ProgramError`` for ``exc``: the user's frames, then a one-line summary."""
+    message = str(exc).strip().splitlines()
+    detail = f": {message[0]}" if message else ""
+    summary = f"error: program {_shown(project)} raised {type(exc).__name__}{detail}"
+    return ProgramError(summary, format_user_traceback(exc), exc)
+
+
+def format_user_traceback(exc: BaseException) -> str:
+    """Format ``exc`` like Python does, minus frames of Pulumi, the engine, runpy, asyncio."""
+    frames = [f for f in traceback.extract_tb(_traceback(exc)) if _is_user_frame(f.filename)]
+    lines = ["Traceback (most recent call last):\n"] if frames else []
+    lines += traceback.format_list(frames)
+    lines += traceback.format_exception_only(type(exc), exc)
+    return "".join(lines)
+
+
+def _traceback(exc: BaseException) -> TracebackType | None:
+    return exc.__traceback__
+
+
+def _is_user_frame(filename: str) -> bool:
+    path = Path(filename)
+    if filename.startswith("<"):
+        # ``<frozen runpy>`` and friends: never the user's.
+        return False
+    try:
+        resolved = path.resolve()
+    except OSError:
+        return True
+    if resolved == _CLI_FILE or _ENGINE_DIR in resolved.parents:
+        return False
+    parts = resolved.parts
+    if "site-packages" in parts or "dist-packages" in parts:
+        index = max(i for i, p in enumerate(parts) if p in ("site-packages", "dist-packages"))
+        top = parts[index + 1] if index + 1 < len(parts) else ""
+        return not top.startswith(_THIRD_PARTY_MACHINERY)
+    stdlib = Path(os.__file__).resolve().parent
+    if stdlib in resolved.parents or resolved.parent == stdlib:
+        relative = resolved.relative_to(stdlib).parts
+        return not (relative[0] in _STDLIB_MACHINERY or relative[0] in _STDLIB_PACKAGES)
+    return True
+
+
+def _shown(project: Project) -> str:
+    return project.display_path(project.entry_point)
+
+
+@contextmanager
+def _program_environment(project: Project) -> Iterator[None]:
+    search_dir = project.entry_point.parent
+    saved_path = list(sys.path)
+    saved_argv = list(sys.argv)
+    saved_cwd = os.getcwd()
+    before = set(sys.modules)
+    sys.path.insert(0, str(search_dir))
+    sys.argv = [str(project.entry_point)]
+    os.chdir(project.working_directory)
+    try:
+        yield
+    finally:
+        os.chdir(saved_cwd)
+        sys.argv = saved_argv
+        sys.path[:] = saved_path
+        _forget_modules(search_dir, set(sys.modules) - before)
+
+
+def _forget_modules(directory: Path, names: set[str]) -> None:
+    # Only modules this run imported from the program's own directory: a library such as
+    # platformkit may live below it (a project at a repository root) and must stay loaded.
+    for name in names:
+        module = sys.modules.get(name)
+        filename = getattr(module, "__file__", None)
+        if not filename:
+            continue
+        try:
+            resolved = Path(filename).resolve()
+        except OSError:
+            continue
+        if (
+            directory in resolved.parents
+            and _ENGINE_DIR.parent not in resolved.parents
+            and "site-packages" not in resolved.parts
+        ):
+            del sys.modules[name]

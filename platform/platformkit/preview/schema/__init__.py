@@ -1,0 +1,1 @@
+"""JSON Schemas of the offline engine's reports (a package so wheels ship the ``*.json``)."""

@@ -1,0 +1,5 @@
+"""Fixture program whose ``main:`` names a file."""
+
+import pulumi
+
+pulumi.export("message", "hello")
