@@ -19,8 +19,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Pulumi programs each have a top-level __main__.py, so each is checked on its own.
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	cd stacks && MYPYPATH=../platform ../$(BIN)/mypy --config-file ../pyproject.toml \
+		__main__.py analytics_settings.py
+	cd examples/aws-py-static-site && ../../$(BIN)/mypy --config-file ../../pyproject.toml __main__.py
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q

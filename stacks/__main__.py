@@ -11,20 +11,19 @@ from pathlib import Path
 import pulumi
 from analytics_settings import load_settings
 
-from platformkit import Cluster, Database, Network, WebService
-from platformkit.cluster import CapacityProviderStrategy
-from platformkit.web_service import WebServiceArgs
+from platformkit import Cluster, ClusterArgs, Database, Network, WebService, WebServiceArgs
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 NAME = "analytics"
 
 settings = load_settings()
-common = {"environment": settings.stack, "owner": settings.owner}
+environment, owner = settings.stack, settings.owner
 
 network = Network(
     NAME,
     {
-        **common,
+        "environment": environment,
+        "owner": owner,
         "cidr_block": settings.vpc_cidr,
         "az_count": settings.az_count,
         "nat_strategy": settings.nat_strategy,
@@ -33,26 +32,26 @@ network = Network(
     },
 )
 
-strategy: list[CapacityProviderStrategy] = [
-    {"capacity_provider": settings.capacity_provider, "weight": 1, "base": 1}
-]
-cluster = Cluster(
-    NAME,
-    {
-        **common,
-        "network": network,
-        "capacity_provider_strategy": strategy,
-        "ingress_cidrs": settings.ingress_cidrs,
-        "deletion_protection": settings.alb_deletion_protection,
-        "waf": settings.waf,
-        **({"certificate_arn": settings.certificate_arn} if settings.certificate_arn else {}),
-    },
-)
+cluster_args: ClusterArgs = {
+    "environment": environment,
+    "owner": owner,
+    "network": network,
+    "capacity_provider_strategy": [
+        {"capacity_provider": settings.capacity_provider, "weight": 1, "base": 1}
+    ],
+    "ingress_cidrs": settings.ingress_cidrs,
+    "deletion_protection": settings.alb_deletion_protection,
+    "waf": settings.waf,
+}
+if settings.certificate_arn:
+    cluster_args["certificate_arn"] = settings.certificate_arn
+cluster = Cluster(NAME, cluster_args)
 
 database = Database(
     NAME,
     {
-        **common,
+        "environment": environment,
+        "owner": owner,
         "network": network,
         "engine": settings.db_engine,
         "instance_class": settings.db_instance_class,
@@ -65,7 +64,8 @@ database = Database(
 )
 
 service_args: WebServiceArgs = {
-    **common,  # type: ignore[typeddict-item]
+    "environment": environment,
+    "owner": owner,
     "cluster": cluster,
     "database": database,
     "cpu": settings.service_cpu,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-import jsonschema  # type: ignore[import-untyped]  # no stubs installed
+import jsonschema  # no stubs installed
 
 from platformkit.preview.report_json import load_schema, render_json
 from platformkit.preview.result import run_preview

@@ -7,7 +7,7 @@ import json
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+from jsonschema import Draft202012Validator
 
 from ecommerce_analytics import create_app
 from ecommerce_analytics.config import config_from_env, database_url_from_env

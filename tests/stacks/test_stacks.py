@@ -63,9 +63,7 @@ def test_task_counts_and_autoscaling_bounds(dev: PreviewResult, prod: PreviewRes
     assert (prod_target["minCapacity"], prod_target["maxCapacity"]) == (2, 20)
 
 
-def test_prod_serves_https_only_and_dev_plain_http(
-    dev: PreviewResult, prod: PreviewResult
-) -> None:
+def test_prod_serves_https_only_and_dev_plain_http(dev: PreviewResult, prod: PreviewResult) -> None:
     prod_listeners = {r["port"]: r for r in of_type(prod, "aws:lb/listener:Listener")}
     assert prod_listeners[443]["protocol"] == "HTTPS"
     assert prod_listeners[443]["sslPolicy"].startswith("ELBSecurityPolicy-TLS13")
@@ -129,7 +127,9 @@ def test_the_service_container_gets_the_database_settings(prod: PreviewResult) -
 def project(tmp_path: Path) -> Callable[[str], Path]:
     """Copy the project to ``tmp_path`` and return ``write(stack_yaml)`` → project dir."""
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
-    shutil.copytree(ROOT / "stacks", tmp_path / "stacks", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "stacks", tmp_path / "stacks", ignore=shutil.ignore_patterns("__pycache__")
+    )
 
     def write(stack_yaml: str) -> Path:
         (tmp_path / "Pulumi.test.yaml").write_text(stack_yaml, encoding="utf-8")
