@@ -82,9 +82,7 @@ def _table(fields: list[Field], first_column: str) -> list[str]:
     for field in fields:
         if field.name.startswith("_"):
             continue
-        lines.append(
-            f"| `{field.name}` | `{_cell(field.annotation)}` | {_cell(field.doc or '')} |"
-        )
+        lines.append(f"| `{field.name}` | `{_cell(field.annotation)}` | {_cell(field.doc or '')} |")
     return lines
 
 
