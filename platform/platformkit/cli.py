@@ -1,13 +1,15 @@
 """The ``platformkit`` console script.
 
-``platformkit preview [PROGRAM_DIR] --stack NAME [--mode up|preview] [--format text|json]
-[--output FILE]`` runs a Pulumi Python program offline under Pulumi's mock runtime and prints
-its resource tree (see ``docs/preview.md``). Each subcommand is one ``_add_<command>``
+``platformkit preview [PROGRAM_DIR] --stack NAME [--policy-pack DIR ...]
+[--policy-pack-config FILE ...] [--mode up|preview] [--format text|json|sarif|junit]
+[--output FILE]`` runs a Pulumi Python program offline under Pulumi's mock runtime, prints
+its resource tree and, with ``--policy-pack``, the verdicts of each policy pack, run through
+the analyzer protocol as the Pulumi CLI runs it (see ``docs/preview.md``). Each subcommand is one ``_add_<command>``
 function registering its parser and handler, so ``verify`` and ``dr-drill`` slot in beside it;
 report formats are one entry each in ``REPORTERS``.
 
-Exit codes: 0 success; 1 reserved for policy violations; 2 the project, its config or the
-program failed, or the command line was wrong.
+Exit codes: 0 success; 1 a mandatory policy was violated; 2 the project, its config, the
+program, a policy pack or its config failed, or the command line was wrong.
 """
 
 from __future__ import annotations
@@ -40,7 +42,24 @@ def _render_json(result: PreviewResult) -> str:
     return render_json(result)
 
 
-REPORTERS: dict[str, Reporter] = {"text": _render_text, "json": _render_json}
+def _render_sarif(result: PreviewResult) -> str:
+    from platformkit.preview.report_sarif import render_sarif
+
+    return render_sarif(result)
+
+
+def _render_junit(result: PreviewResult) -> str:
+    from platformkit.preview.report_junit import render_junit
+
+    return render_junit(result)
+
+
+REPORTERS: dict[str, Reporter] = {
+    "text": _render_text,
+    "json": _render_json,
+    "sarif": _render_sarif,
+    "junit": _render_junit,
+}
 """``--format`` name → reporter. Importing a reporter is deferred: it pulls in Pulumi."""
 
 
@@ -74,8 +93,9 @@ def _add_preview(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description=(
             "Run the Pulumi Python program of PROGRAM_DIR for a stack under Pulumi's mock "
             "runtime (no Pulumi CLI, no cloud credentials, no network) and report every "
-            "resource it would create. Exit codes: 0 success, 2 the project, its config or "
-            "the program failed."
+            "resource it would create; with --policy-pack, check every resource against "
+            "each policy pack. Exit codes: 0 success, 1 a mandatory policy was violated, "
+            "2 the project, its config, the program or a policy pack failed."
         ),
     )
     preview.add_argument(
@@ -102,6 +122,27 @@ def _add_preview(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         ),
     )
     preview.add_argument(
+        "--policy-pack",
+        dest="policy_packs",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="run the policy pack in DIR over every resource (repeatable)",
+    )
+    preview.add_argument(
+        "--policy-pack-config",
+        dest="policy_pack_configs",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help=(
+            "JSON config (enforcement levels, properties) for the --policy-pack in the same "
+            "position (repeatable)"
+        ),
+    )
+    preview.add_argument(
         "--format",
         choices=sorted(REPORTERS),
         default="text",
@@ -119,9 +160,26 @@ def _add_preview(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def _preview(args: argparse.Namespace) -> int:
     try:
-        from platformkit.preview.result import run_preview
+        if args.policy_packs or args.policy_pack_configs:
+            from platformkit.preview.policy_gate import gate_report, run_policy_preview
 
-        result = run_preview(args.program_dir, args.stack, args.mode)
+            result = run_policy_preview(
+                args.program_dir,
+                args.stack,
+                args.mode,
+                args.policy_packs,
+                args.policy_pack_configs,
+            )
+            report = gate_report(result)
+            exit_code = report.exit_code if report is not None else EXIT_OK
+        else:
+            from platformkit.preview.result import run_preview
+
+            result = run_preview(args.program_dir, args.stack, args.mode)
+            exit_code = EXIT_OK
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_FAILED
     except PreviewError as exc:
         print(exc.message, file=sys.stderr)
         return exc.exit_code
@@ -129,8 +187,8 @@ def _preview(args: argparse.Namespace) -> int:
         traceback.print_exc()
         print("error: internal error in platformkit preview (please report it)", file=sys.stderr)
         return EXIT_FAILED
-    report = REPORTERS[args.format](result)
-    return _write(report, args.output)
+    written = _write(REPORTERS[args.format](result), args.output)
+    return written if written != EXIT_OK else exit_code
 
 
 def _write(report: str, output: Path | None) -> int:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     DateTime,
     Dialect,
@@ -214,6 +215,15 @@ class ProductPair(Base):
     sku_a: Mapped[str] = mapped_column(primary_key=True)
     sku_b: Mapped[str] = mapped_column(primary_key=True)
     orders: Mapped[int] = _count()
+
+
+class DataVersion(Base):
+    """One row (``id = 1``) counting committed writes; read-side caches key on it."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class ApiKey(Base):

@@ -54,7 +54,7 @@ def to_document(result: PreviewResult) -> dict[str, Any]:
         "secretOutputs": sorted(k for k, v in result.outputs.items() if isinstance(v, Secret)),
     }
     resources_ = [stack] + [_resource(result, record) for _, record in result.tree()]
-    return {
+    document: dict[str, Any] = {
         "version": FORMAT_VERSION,
         "project": result.project.name,
         "stack": result.stack,
@@ -64,6 +64,9 @@ def to_document(result: PreviewResult) -> dict[str, Any]:
         "diagnostics": [{"severity": d.severity, "message": d.message} for d in result.diagnostics],
         "summary": {"byType": result.count_by_type(), "total": result.total},
     }
+    if "policy" in result.extra:
+        document["policies"] = _policies(result)
+    return document
 
 
 def load_schema() -> dict[str, Any]:
@@ -141,3 +144,68 @@ def _relative_uri(result: PreviewResult, uri: str) -> str:
         return path.relative_to(result.project.directory).as_posix()
     except ValueError:
         return uri
+
+
+def _policies(result: PreviewResult) -> dict[str, Any]:
+    """The gate's verdicts: packs, violations (waived ones carry their waiver), waivers."""
+    from platformkit.preview.policy_gate import gate_report
+
+    report = gate_report(result)
+    assert report is not None
+    return {
+        "packs": [
+            {
+                "name": pack.name,
+                "version": pack.version,
+                "directory": str(pack.directory),
+                "policies": len(pack.info.policies),
+                "enforcementLevels": dict(sorted(pack.levels.items())),
+            }
+            for pack in report.packs
+        ],
+        "violations": [
+            {
+                "pack": v.pack,
+                "rule": v.rule,
+                "level": v.level,
+                "severity": v.severity,
+                "urn": v.urn,
+                "type": v.type,
+                "name": v.name,
+                "message": v.message,
+                "description": v.description,
+                "remediation": _remediation(report, v.pack, v.rule),
+                "source": _source(result, v.source),
+                "waived": v.waiver is not None,
+            }
+            for v in report.violations
+        ],
+        "waivers": [
+            {
+                "pack": pack.name,
+                "status": w.status,
+                "rule": w.rule,
+                "urn": w.urn,
+                "owner": w.owner,
+                "reason": w.reason,
+                "expires": w.expires,
+                "message": w.message,
+            }
+            for pack in report.packs
+            for w in pack.waivers
+        ],
+        "summary": {
+            "mandatory": len(report.mandatory),
+            "advisory": len(report.advisory),
+            "waived": len(report.waived),
+            "passed": not report.mandatory,
+        },
+    }
+
+
+def _remediation(report: Any, pack_name: str, rule: str) -> str:
+    for pack in report.packs:
+        if pack.name == pack_name:
+            policy = pack.policy(rule)
+            return policy.remediation if policy is not None else ""
+    return ""

@@ -3,7 +3,9 @@
 A resource tree (the root stack first, children indented under their parent with the
 type and name columns aligned), the diagnostics the program logged, the stack outputs
 (``output<string>`` when unknown, ``[unknown]`` inside a value, ``[secret]`` for secrets, never
-the value) and a summary with the count per type.
+the value) and a summary with the count per type. When policy packs ran, their verdicts
+follow: violations grouped by severity (rule, level, resource, message, remediation), the
+waivers (waived and expired) and one summary line.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ def render_text(result: PreviewResult) -> str:
     if result.outputs:
         sections.append(_outputs(result))
     sections.append(_summary(result))
+    if "policy" in result.extra:
+        sections.extend(_policy_sections(result))
     return "\n\n".join(s.rstrip("\n") for s in sections) + "\n"
 
 
@@ -118,3 +122,53 @@ def _summary(result: PreviewResult) -> str:
     lines = ["Resources:", f"{_INDENT}+ {result.total} to create", "", f"{_INDENT}By type:"]
     lines += [f"{_INDENT}{_INDENT}{t:<{width}}  {n}" for t, n in counts.items()]
     return "\n".join(lines)
+
+
+def _policy_sections(result: PreviewResult) -> list[str]:
+    # Imported here: a plain preview must not pay for loading the policy machinery.
+    from platformkit.preview.policy_gate import SEVERITY_ORDER, gate_report
+
+    report = gate_report(result)
+    if report is None:
+        return []
+    packs = ["Policy packs:"] + [
+        f"{_INDENT}{p.name} {p.version or '(no version)'} ({p.directory}): "
+        f"{len(p.info.policies)} policies"
+        for p in report.packs
+    ]
+    sections = ["\n".join(packs)]
+    active = report.active
+    if active:
+        lines = ["Policy violations:"]
+        for severity in SEVERITY_ORDER:
+            group = [v for v in active if v.severity == severity]
+            if not group:
+                continue
+            lines.append(f"{_INDENT}{severity}:")
+            for violation in group:
+                pack = next(p for p in report.packs if p.name == violation.pack)
+                policy = pack.policy(violation.rule)
+                where = f"{violation.type} {violation.name}".strip()
+                lines.append(f"{_INDENT * 2}[{violation.level}] {violation.rule}: {where}")
+                lines.append(f"{_INDENT * 3}urn: {violation.urn or result.stack_urn}")
+                for text in (violation.message or violation.description).splitlines():
+                    lines.append(f"{_INDENT * 3}{text}")
+                if policy is not None and policy.remediation:
+                    lines.append(f"{_INDENT * 3}remediation: {policy.remediation}")
+        sections.append("\n".join(lines))
+    waivers = [w for p in report.packs for w in p.waivers]
+    if waivers:
+        lines = ["Waivers:"]
+        for waiver in waivers:
+            target = waiver.urn or "(matched no resource)"
+            lines.append(f"{_INDENT}{waiver.status:<8}{waiver.rule}: {target}")
+            lines.append(
+                f"{_INDENT * 3}owner {waiver.owner}, expires {waiver.expires}: {waiver.reason}"
+            )
+        sections.append("\n".join(lines))
+    verdict = "FAILED" if report.mandatory else "passed"
+    sections.append(
+        f"Policies {verdict}: {len(report.mandatory)} mandatory, {len(report.advisory)} advisory, "
+        f"{len(report.waived)} waived"
+    )
+    return sections
