@@ -9,7 +9,6 @@ and is protected against deletion with a final snapshot as the last line of defe
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from platformkit.iam import service_trust_policy
 from platformkit.network_ref import HasNetworkRef, NetworkRef, as_network_ref
 from platformkit.tags import standard_tags
 from platformkit.validation import invalid, require_choice, require_range
@@ -399,17 +399,11 @@ class Database(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{self._name}-monitoring",
             description=f"Lets RDS publish enhanced monitoring metrics of database {self._name}",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "monitoring.rds.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
+            assume_role_policy=service_trust_policy(
+                "monitoring.rds.amazonaws.com",
+                account_id=aws.get_caller_identity_output(
+                    opts=pulumi.InvokeOutputOptions(parent=self)
+                ).account_id,
             ),
             tags=self._tags,
             opts=self._child(),

@@ -9,6 +9,7 @@ from typing import Literal, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from platformkit.iam import service_trust_policy
 from platformkit.network_ref import NetworkRef
 from platformkit.tags import standard_tags
 from platformkit.validation import (
@@ -394,19 +395,9 @@ class Network(pulumi.ComponentResource):
         account_id = aws.get_caller_identity_output().account_id
         role = aws.iam.Role(
             f"{self._name}-flow-logs",
-            assume_role_policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Action": "sts:AssumeRole",
-                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                            # Confused-deputy guard: only this account's flow logs may assume it.
-                            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-                        }
-                    ],
-                }
+            # Only flow logs acting for this account may assume the role.
+            assume_role_policy=service_trust_policy(
+                "vpc-flow-logs.amazonaws.com", account_id=account_id
             ),
             tags=self._tagged("flow-logs"),
             opts=self._child,

@@ -42,6 +42,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
+from platformkit.iam import service_trust_policy
 from platformkit.tags import standard_tags
 from platformkit.validation import invalid, require_choice, require_range
 
@@ -420,32 +421,19 @@ class WebService(pulumi.ComponentResource):
         repository_arn: pulumi.Output[str] | None,
         database: Database | None,
     ) -> tuple[aws.iam.Role, aws.iam.Role]:
-        trust = pulumi.Output.json_dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": _ASSUME_ROLE_PRINCIPAL},
-                        "Action": "sts:AssumeRole",
-                        # Confused-deputy guard: only ECS acting for this account may assume.
-                        "Condition": {
-                            "StringEquals": {"aws:SourceAccount": self._account_id},
-                            "ArnLike": {
-                                "aws:SourceArn": pulumi.Output.concat(
-                                    "arn:",
-                                    self._partition.partition,
-                                    ":ecs:",
-                                    self._region,
-                                    ":",
-                                    self._account_id,
-                                    ":*",
-                                )  # fmt: skip
-                            },
-                        },
-                    }
-                ],
-            }
+        # Only ECS acting for this account's tasks may assume the roles.
+        trust = service_trust_policy(
+            _ASSUME_ROLE_PRINCIPAL,
+            account_id=self._account_id,
+            source_arn_like=pulumi.Output.concat(
+                "arn:",
+                self._partition.partition,
+                ":ecs:",
+                self._region,
+                ":",
+                self._account_id,
+                ":*",
+            ),  # fmt: skip
         )
         execution_role = aws.iam.Role(
             f"{self._name}-execution-role",
