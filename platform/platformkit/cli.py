@@ -4,9 +4,9 @@
 [--policy-pack-config FILE ...] [--mode up|preview] [--format text|json|sarif|junit]
 [--output FILE]`` runs a Pulumi Python program offline under Pulumi's mock runtime, prints
 its resource tree and, with ``--policy-pack``, the verdicts of each policy pack, run through
-the analyzer protocol as the Pulumi CLI runs it (see ``docs/preview.md``). Each subcommand is one ``_add_<command>``
-function registering its parser and handler, so ``verify`` and ``dr-drill`` slot in beside it;
-report formats are one entry each in ``REPORTERS``.
+the analyzer protocol as the Pulumi CLI runs it (see ``docs/preview.md``). Each subcommand is
+one ``_add_<command>`` function registering its parser and handler, so ``verify`` and
+``dr-drill`` slot in beside it; report formats are one entry each in ``REPORTERS``.
 
 Exit codes: 0 success; 1 a mandatory policy was violated; 2 the project, its config, the
 program, a policy pack or its config failed, or the command line was wrong.

@@ -10,6 +10,7 @@ string ``"[secret]"`` (the value itself is never written).
 from __future__ import annotations
 
 import json
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -157,7 +158,9 @@ def _policies(result: PreviewResult) -> dict[str, Any]:
             {
                 "name": pack.name,
                 "version": pack.version,
-                "directory": str(pack.directory),
+                "directory": Path(
+                    os.path.relpath(pack.directory, result.project.directory)
+                ).as_posix(),
                 "policies": len(pack.info.policies),
                 "enforcementLevels": dict(sorted(pack.levels.items())),
             }
