@@ -33,7 +33,8 @@ test: lint typecheck pytest
 
 # The main job on embedded defaults: the dev stack previewed offline, then the service.
 run: $(STAMP)
-	$(BIN)/platformkit preview --stack dev
+	$(BIN)/platformkit preview --stack dev --policy-pack policies \
+		--policy-pack-config policies/config/dev.json
 	$(BIN)/flask --app ecommerce_analytics demo --port $(PORT)
 
 # Regenerate the reference tables in docs/ from the code.
