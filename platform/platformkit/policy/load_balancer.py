@@ -137,7 +137,7 @@ RULES: tuple[Rule, ...] = (
         area="load_balancer",
         severity=Severity.HIGH,
         remediation=(
-            "Configure a certificate (WebService certificate_arn); the HTTP listener then "
+            "Give the Cluster a certificate_arn; the HTTP listener then "
             "redirects to HTTPS with status HTTP_301."
         ),
         validate=validate_https_only,
