@@ -56,6 +56,14 @@ WAF_MANAGED_RULE_GROUPS = (
 )
 """AWS managed rule groups in the web ACL, in evaluation order (cheapest verdicts first)."""
 
+_COUNT_ONLY_RULES: dict[str, tuple[str, ...]] = {
+    # The common rule set blocks request bodies over 8 KB; API batch endpoints (order ingest
+    # takes up to 1000 orders) legitimately send more. Counting keeps the signal in metrics;
+    # the application enforces its own body limit.
+    "AWSManagedRulesCommonRuleSet": ("SizeRestrictions_BODY",),
+}
+"""Rules of a managed group switched from block to count, per group."""
+
 ELB_LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
 
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$")
@@ -713,15 +721,22 @@ class Cluster(pulumi.ComponentResource):
                 }
             )
         for priority, group in enumerate(WAF_MANAGED_RULE_GROUPS, start=1):
+            managed: aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgsDict = {
+                "vendor_name": "AWS",
+                "name": group,
+            }
+            if group in _COUNT_ONLY_RULES:
+                managed["rule_action_overrides"] = [
+                    {"name": rule, "action_to_use": {"count": {}}}
+                    for rule in _COUNT_ONLY_RULES[group]
+                ]
             rules.append(
                 {
                     "name": group,
                     "priority": priority,
                     # "none" keeps the group's own block actions (vs "count", monitor only).
                     "override_action": {"none": {}},
-                    "statement": {
-                        "managed_rule_group_statement": {"vendor_name": "AWS", "name": group}
-                    },
+                    "statement": {"managed_rule_group_statement": managed},
                     "visibility_config": self._visibility(self._name, group),
                 }
             )

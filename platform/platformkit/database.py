@@ -504,7 +504,7 @@ def _parameters(
             logging.append(parameter(name="long_query_time", value=str(SLOW_QUERY_SECONDS)))
         if "general" in log_exports:
             logging.append(parameter(name="general_log", value="1"))
-        return [parameter(name="require_secure_transport", value="ON"), *logging]
+        return [parameter(name="require_secure_transport", value="1"), *logging]
     return [
         # pending-reboot is accepted whether the engine version treats it as static or
         # dynamic; a new instance starts with it in force.

@@ -181,12 +181,15 @@ class Network(pulumi.ComponentResource):
         subnets = {
             tier: self._create_subnets(tier, settings.cidrs[tier]) for tier in settings.tiers
         }
-        self.public_subnet_ids = [s.id for s in subnets.get("public", [])]
-        self.private_subnet_ids = [s.id for s in subnets["private"]]
-        self.isolated_subnet_ids = [s.id for s in subnets["isolated"]]
-
         self._create_network_acls(subnets)
+        self._routing: dict[str, list[pulumi.Resource]] = {}
         private_route_tables = self._create_routes(settings, subnets)
+        # The ids handed out wait for each subnet's routing: an internet-facing load balancer
+        # in a VPC whose internet gateway is not attached yet is rejected by AWS, and tasks
+        # started before their NAT route exists cannot pull images.
+        self.public_subnet_ids = [self._ready(s) for s in subnets.get("public", [])]
+        self.private_subnet_ids = [self._ready(s) for s in subnets["private"]]
+        self.isolated_subnet_ids = [self._ready(s) for s in subnets["isolated"]]
         self.flow_log_group_name = self._create_flow_logs(settings) if settings.flow_logs else None
         self._create_endpoints(settings, private_route_tables)
 
@@ -316,14 +319,14 @@ class Network(pulumi.ComponentResource):
                 f"{self._name}-igw", vpc_id=self.vpc.id, tags=self._tagged("igw"), opts=self._child
             )
             public_rt = self._route_table("public")
-            aws.ec2.Route(
+            internet = aws.ec2.Route(
                 f"{self._name}-public-internet",
                 route_table_id=public_rt.id,
                 destination_cidr_block="0.0.0.0/0",
                 gateway_id=igw.id,
                 opts=self._child,
             )
-            self._associate(public_rt, subnets["public"])
+            self._associate(public_rt, subnets["public"], internet)
             nat_count = {"none": 0, "single": 1, "per_az": settings.az_count}[settings.nat_strategy]
             for index in range(nat_count):
                 eip = aws.ec2.Eip(
@@ -351,14 +354,16 @@ class Network(pulumi.ComponentResource):
             table = self._route_table(f"private-{index}")
             if nat_gateways:
                 nat = nat_gateways[index] if len(nat_gateways) > 1 else nat_gateways[0]
-                aws.ec2.Route(
+                nat_route = aws.ec2.Route(
                     f"{self._name}-private-{index}-nat",
                     route_table_id=table.id,
                     destination_cidr_block="0.0.0.0/0",
                     nat_gateway_id=nat.id,
                     opts=self._child,
                 )
-            self._associate(table, [subnet])
+                self._associate(table, [subnet], nat_route)
+            else:
+                self._associate(table, [subnet])
             private_tables.append(table)
 
         isolated_rt = self._route_table("isolated")
@@ -373,16 +378,28 @@ class Network(pulumi.ComponentResource):
             opts=self._child,
         )
 
-    def _associate(self, table: aws.ec2.RouteTable, subnets: Sequence[aws.ec2.Subnet]) -> None:
+    def _associate(
+        self,
+        table: aws.ec2.RouteTable,
+        subnets: Sequence[aws.ec2.Subnet],
+        *routes: aws.ec2.Route,
+    ) -> None:
+        """Associate ``subnets`` with ``table``; they count as routed once ``routes`` exist."""
         for subnet in subnets:
             # The subnet's own logical name is unique and stable, so it names the association.
             subnet_name = subnet._name  # noqa: SLF001 - Pulumi's logical name of the child
-            aws.ec2.RouteTableAssociation(
+            association = aws.ec2.RouteTableAssociation(
                 f"{subnet_name}-rta",
                 route_table_id=table.id,
                 subnet_id=subnet.id,
                 opts=self._child,
             )
+            self._routing[subnet_name] = [association, *routes]
+
+    def _ready(self, subnet: aws.ec2.Subnet) -> pulumi.Output[str]:
+        """The subnet's id, carrying a dependency on its route table association and routes."""
+        waits = self._routing[subnet._name]  # noqa: SLF001 - Pulumi's logical name
+        return pulumi.Output.all(subnet.id, *[r.urn for r in waits]).apply(lambda v: str(v[0]))
 
     def _create_flow_logs(self, settings: _Settings) -> pulumi.Output[str]:
         group = aws.cloudwatch.LogGroup(

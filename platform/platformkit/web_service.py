@@ -384,7 +384,9 @@ class WebService(pulumi.ComponentResource):
         build = self._args.get("build")
         if build is None:
             uri = pulumi.Output.from_input(self._args["image"])
-            pull_arn = self._args.get("image_repository_arn")
+            pull_arn = self._args.get("image_repository_arn") or _ecr_repository_arn(
+                self._args["image"]
+            )
             return (pulumi.Output.from_input(pull_arn) if pull_arn else None), None, uri
         repository = aws.ecr.Repository(
             f"{self._name}-repo",
@@ -674,6 +676,9 @@ class WebService(pulumi.ComponentResource):
             launch_type=None if strategies else "FARGATE",
             capacity_provider_strategies=strategies or None,
             platform_version="LATEST",
+            # Changing the capacity strategy (e.g. FARGATE -> FARGATE_SPOT) then rolls the
+            # tasks instead of replacing the service.
+            force_new_deployment=True,
             network_configuration={
                 "subnets": list(cluster.network.private_subnet_ids),
                 "security_groups": [security_group.id],
@@ -1357,3 +1362,26 @@ def _dashboard_name(name: str) -> str:
     # only letters, digits, '-' and '_'.
     raw = f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}"
     return re.sub(r"[^A-Za-z0-9_-]", "-", raw)[:255]
+
+
+_ECR_IMAGE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?"
+    r"/(?P<repository>[a-z0-9._/-]+?)(?::[\w.-]+|@sha256:[0-9a-f]{64})?$"
+)
+
+
+def _ecr_repository_arn(image: pulumi.Input[str]) -> str | None:
+    """The ARN of the ECR repository a plain image URI points into, else ``None``.
+
+    Lets the execution role pull a private ECR image given only by URI (outputs cannot be
+    inspected here; pass ``image_repository_arn`` for those).
+    """
+    if not isinstance(image, str):
+        return None
+    match = _ECR_IMAGE.match(image)
+    if match is None:
+        return None
+    partition = "aws-cn" if image.split("/", 1)[0].endswith(".cn") else "aws"
+    return (
+        f"arn:{partition}:ecr:{match['region']}:{match['account']}:repository/{match['repository']}"
+    )

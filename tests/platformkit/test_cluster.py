@@ -540,6 +540,11 @@ def test_waf_is_on_by_default_with_managed_rule_groups(run: Run) -> None:
     }
     assert all(g["vendorName"] == "AWS" for g in groups)
     assert all(r["overrideAction"] == {"none": {}} for r in acl.inputs["rules"])
+    # Large API bodies (order batches) are counted, not blocked, by the common rule set.
+    (common,) = [g for g in groups if g["name"] == "AWSManagedRulesCommonRuleSet"]
+    assert common["ruleActionOverrides"] == [
+        {"name": "SizeRestrictions_BODY", "actionToUse": {"count": {}}}
+    ]
     priorities = [r["priority"] for r in acl.inputs["rules"]]
     assert len(set(priorities)) == len(priorities)
     for rule in acl.inputs["rules"]:

@@ -315,3 +315,28 @@ def test_every_args_field_is_documented() -> None:
 
     assert undocumented_fields(network_module, "NetworkArgs") == []
     assert undocumented_fields(network_module, "SubnetCidrs") == []
+
+
+def test_consumers_of_public_subnets_wait_for_the_internet_route(run: Run) -> None:
+    from platformkit import Cluster
+
+    recording = run(
+        lambda: Cluster("web", {"network": Network("core", {"nat_strategy": "single"})})
+    )
+    route = recording.named("core-public-internet")
+    balancer = recording.one("aws:lb/loadBalancer:LoadBalancer")
+    assert route.urn in balancer.dependencies
+    assert recording.named("core-public-0-rta").urn in balancer.dependencies
+
+
+def test_consumers_of_private_subnets_wait_for_their_nat_route(run: Run) -> None:
+    import pulumi_aws as aws
+
+    def build() -> None:
+        ref = Network("core", {"nat_strategy": "per_az", "az_count": 2}).ref
+        aws.ecs.Service("svc", network_configuration={"subnets": list(ref.private_subnet_ids)})
+
+    recording = run(build)
+    service = recording.named("svc")
+    assert recording.named("core-private-0-nat").urn in service.dependencies
+    assert recording.named("core-private-1-nat").urn in service.dependencies

@@ -638,6 +638,17 @@ def test_build_for_arm64_with_a_custom_dockerfile(run: Run, context: Path) -> No
     assert image["dockerfile"] == "Dockerfile.prod"
 
 
+def test_private_ecr_image_uri_grants_pull_on_its_repository(run: Run) -> None:
+    image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/api:1.4.2"
+    recording = deploy(run, image=image)
+    pull = statement(policy(recording, "web-execution-policy"), "PullImage")
+    assert pull["Resource"] == "arn:aws:ecr:eu-west-1:123456789012:repository/team/api"
+
+
+def test_changing_capacity_strategy_rolls_tasks_instead_of_replacing(run: Run) -> None:
+    assert deploy(run).one(SERVICE).inputs["forceNewDeployment"] is True
+
+
 def test_given_image_creates_no_repository(run: Run) -> None:
     recording = deploy(run)
     assert recording.of_type(REPOSITORY) == []
