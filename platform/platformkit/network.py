@@ -78,7 +78,7 @@ class NetworkArgs(TypedDict):
     availability_zones: NotRequired[Sequence[str]]
     """Explicit AZ names, in slot order (e.g. ``["eu-west-1a", "eu-west-1b"]``). Pinning them
     keeps subnets in place if AWS ever lists the region's zones differently. Defaults to the
-    first ``az_count`` zones the region reports as available."""
+    first ``az_count`` zones of the region in name order (opt-in zones excluded)."""
     public_subnets: NotRequired[bool]
     """Create the public tier (internet gateway, load balancers, NAT). Defaults to `True`."""
     nat_strategy: NotRequired[str]
@@ -550,8 +550,9 @@ def _resolve_zones(settings: _Settings, opts: pulumi.ResourceOptions) -> pulumi.
         return sorted(names)[:wanted]
 
     zones = aws.get_availability_zones_output(
-        state="available",
-        # Local and Wavelength zones are opt-in; subnets there would break the tier model.
+        # No state filter: a zone that is impaired during an update must not shift the list
+        # (and with it replace every later slot's subnets). Local and Wavelength zones are
+        # opt-in; subnets there would break the tier model.
         filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
         opts=pulumi.InvokeOptions(parent=opts.parent),
     )
