@@ -91,3 +91,34 @@ pulumi.export("databaseEndpoint", database.endpoint)
 pulumi.export("repositoryUrl", service.repository_url)
 pulumi.export("dashboardName", service.dashboard_name)
 pulumi.export("alarmTopicArn", service.alarm_topic_arn)
+
+# What `platformkit verify` and `platformkit dr-drill` check the live stack against
+# (the contract is documented in docs/operations.md).
+pulumi.export(
+    "operations",
+    {
+        "contractVersion": 1,
+        "environment": settings.stack,
+        "region": pulumi.Config("aws").get("region"),
+        "url": service.url,
+        "clusterName": cluster.cluster_name,
+        "serviceName": service.service_name,
+        "loadBalancerArn": cluster.load_balancer_arn,
+        "targetGroupArn": service.target_group_arn,
+        "https": cluster.https,
+        "alarmTopicArn": service.alarm_topic_arn,
+        # Tasks must be spread over two AZs whenever at least two run.
+        "minTaskAzs": 2 if settings.min_count >= 2 else 1,
+        "database": {
+            "identifier": database.identifier,
+            "subnetGroupName": database.instance.db_subnet_group_name,
+            "securityGroupId": database.security_group_id,
+            "multiAz": settings.db_multi_az,
+            "backupRetentionDays": settings.db_backup_retention_days,
+            "deletionProtection": settings.db_deletion_protection,
+            "storageEncrypted": True,
+        },
+        "rtoMinutes": settings.rto_minutes,
+        "rpoMinutes": settings.rpo_minutes,
+    },
+)

@@ -59,6 +59,8 @@ class Settings:
     log_retention_days: int
     alarm_email: str | None
     image_uri: str | None
+    rto_minutes: int
+    rpo_minutes: int
 
 
 class _Reader:
@@ -154,6 +156,8 @@ def load_settings() -> Settings:
         log_retention_days=read.retention("logRetentionDays"),
         alarm_email=read.optional_string("alarmEmail"),
         image_uri=read.optional_string("imageUri"),
+        rto_minutes=read.integer("rtoMinutes", 1, 1440),
+        rpo_minutes=read.integer("rpoMinutes", 1, 1440),
     )
     if not settings.min_count <= settings.desired_count <= settings.max_count:
         raise read.fail(

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from platformkit.ops.cli import add_dr_drill, add_verify
 from platformkit.preview.errors import EXIT_FAILED, EXIT_OK, PreviewError
 
 if TYPE_CHECKING:
@@ -83,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_preview(commands)
+    add_verify(commands)
+    add_dr_drill(commands)
     return parser
 
 

@@ -178,3 +178,16 @@ def test_invalid_config_fails_before_any_resource_naming_key_and_file(
         run_preview(project(stack_yaml), "test")
     assert message in str(error.value)
     assert "Pulumi.test.yaml" in str(error.value)
+
+
+def test_operations_output_satisfies_the_verify_contract(
+    dev: PreviewResult, prod: PreviewResult
+) -> None:
+    from platformkit.ops.contract import parse_contract
+
+    prod_contract = parse_contract(prod.outputs)
+    dev_contract = parse_contract(dev.outputs)
+    assert prod_contract.https is True and dev_contract.https is False
+    assert (prod_contract.database.multi_az, dev_contract.database.multi_az) == (True, False)
+    assert (prod_contract.min_task_azs, dev_contract.min_task_azs) == (2, 1)
+    assert prod_contract.rto_minutes == 60

@@ -1,0 +1,82 @@
+"""The operations contract: parsing, defaults, and reading outputs from a file or the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from platformkit.ops.contract import OutputsError, load_outputs, parse_contract
+
+
+def minimal(**changes: Any) -> dict[str, Any]:
+    operations: dict[str, Any] = {
+        "environment": "dev",
+        "clusterName": "c",
+        "serviceName": "s",
+        "loadBalancerArn": "arn:lb",
+        "targetGroupArn": "arn:tg",
+        "https": False,
+        "database": {
+            "identifier": "analytics-dev",
+            "subnetGroupName": "g",
+            "securityGroupId": "sg-1",
+            "multiAz": False,
+            "backupRetentionDays": 1.0,
+            "deletionProtection": False,
+        },
+    }
+    operations.update(changes)
+    return {"operations": operations}
+
+
+def test_defaults() -> None:
+    contract = parse_contract(minimal())
+    assert contract.min_task_azs == 1
+    assert contract.rto_minutes == 60
+    assert contract.rpo_minutes == 15
+    assert contract.database.backup_retention_days == 1
+    assert contract.database.storage_encrypted is True
+    assert parse_contract(minimal(environment="prod")).min_task_azs == 2
+
+
+def test_every_problem_is_named_at_once() -> None:
+    with pytest.raises(OutputsError) as error:
+        parse_contract(minimal(https="yes", clusterName=None, rtoMinutes=True))
+    message = str(error.value)
+    assert "operations.https must be true or false, got 'yes'" in message
+    assert "operations.clusterName is missing" in message
+    assert "operations.rtoMinutes must be an integer, got True" in message
+
+
+def test_a_newer_contract_version_is_refused() -> None:
+    with pytest.raises(OutputsError, match="contractVersion 2"):
+        parse_contract(minimal(contractVersion=2))
+
+
+def test_outputs_from_the_pulumi_cli_without_secrets() -> None:
+    commands: list[list[str]] = []
+
+    def run(command: Any) -> str:
+        commands.append(list(command))
+        return json.dumps(minimal())
+
+    outputs = load_outputs("dev", run=run, which=lambda _name: "/usr/bin/pulumi")
+    assert parse_contract(outputs).cluster_name == "c"
+    assert commands == [["pulumi", "stack", "output", "--json", "--stack", "dev"]]
+
+
+def test_no_pulumi_cli_and_no_file() -> None:
+    with pytest.raises(OutputsError, match="pass --outputs FILE"):
+        load_outputs("dev", which=lambda _name: None)
+
+
+def test_bad_outputs_file(tmp_path: Path) -> None:
+    path = tmp_path / "o.json"
+    path.write_text("[1]")
+    with pytest.raises(OutputsError, match="must hold a JSON object"):
+        load_outputs("dev", path)
+    with pytest.raises(OutputsError, match="cannot read outputs file"):
+        load_outputs("dev", tmp_path / "missing.json")
