@@ -24,7 +24,10 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 	cd stacks && MYPYPATH=../platform ../$(BIN)/mypy --config-file ../pyproject.toml \
 		__main__.py analytics_settings.py
-	cd examples/aws-py-static-site && ../../$(BIN)/mypy --config-file ../../pyproject.toml __main__.py
+	for example in examples/*/; do \
+		(cd $$example && MYPYPATH=../../platform ../../$(BIN)/mypy \
+			--config-file ../../pyproject.toml __main__.py) || exit 1; \
+	done
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q
