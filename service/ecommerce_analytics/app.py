@@ -12,6 +12,8 @@ from flask_migrate import Migrate  # type: ignore[import-untyped]
 from . import db, telemetry
 from .api import register_blueprints
 from .auth import RATE_LIMITER_KEY, RateLimiter
+from .cache import EXTENSION_KEY as CACHE_KEY
+from .cache import ResponseCache
 from .cli import register_commands
 from .config import SQLITE_FILENAME, STORE_EXTENSION_KEY, StoreSettings, config_from_env
 from .errors import register_error_handlers
@@ -37,6 +39,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     database = db.init_app(app)
     Migrate(app, database, directory=str(MIGRATIONS_DIR))
     _register_rate_limiter(app)
+    _register_response_cache(app)
     register_error_handlers(app)
     register_blueprints(app)
     register_commands(app)
@@ -47,3 +50,9 @@ def _register_rate_limiter(app: Flask) -> None:
     per_minute = int(app.config.get("RATE_LIMIT_PER_MINUTE", 0))
     if per_minute > 0:
         app.extensions[RATE_LIMITER_KEY] = RateLimiter(per_minute)
+
+
+def _register_response_cache(app: Flask) -> None:
+    entries = int(app.config.get("RESPONSE_CACHE_ENTRIES", 0))
+    if entries > 0:
+        app.extensions[CACHE_KEY] = ResponseCache(entries)

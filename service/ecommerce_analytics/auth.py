@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app, g, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from .db import get_session
@@ -53,19 +53,34 @@ def create_key(session: Session, scopes: list[str], name: str) -> tuple[ApiKey, 
     return row, key
 
 
-def find_key(session: Session, key: str) -> ApiKey | None:
+@dataclass(frozen=True)
+class ActiveKey:
+    """What a request needs to know about the key that authenticated it."""
+
+    prefix: str
+    scope_set: frozenset[str]
+
+
+_KEYS = ApiKey.__table__
+# Core, not ORM: this runs on every authenticated request.
+_FIND_KEY = select(_KEYS.c.key_hash, _KEYS.c.scopes, _KEYS.c.revoked_at).where(
+    _KEYS.c.prefix == bindparam("prefix")
+)
+
+
+def find_key(session: Session, key: str) -> ActiveKey | None:
     """The active key matching ``key``, or ``None``."""
     parts = key.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         # Still hash something so timing does not reveal the format check.
         hmac.compare_digest(hash_key(key), "0" * 64)
         return None
-    row = session.scalars(select(ApiKey).where(ApiKey.prefix == parts[1])).first()
+    row = session.connection().execute(_FIND_KEY, {"prefix": parts[1]}).first()
     expected = row.key_hash if row is not None else "0" * 64
     matches = hmac.compare_digest(hash_key(key), expected)
     if row is None or not matches or row.revoked_at is not None:
         return None
-    return row
+    return ActiveKey(parts[1], frozenset(s for s in row.scopes.split(" ") if s))
 
 
 def _unauthorized(detail: str) -> Problem:
@@ -78,7 +93,7 @@ def _unauthorized(detail: str) -> Problem:
     )
 
 
-def authorize(scope: str) -> ApiKey:
+def authorize(scope: str) -> ActiveKey:
     """Authenticate the request's bearer key, check ``scope`` and the key's rate limit."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")

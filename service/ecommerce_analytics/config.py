@@ -11,6 +11,8 @@ Environment variables (all optional):
 - ``STORE_TIMEZONE``: IANA zone that defines day boundaries. Defaults to ``UTC``.
 - ``RATE_LIMIT_PER_MINUTE``: requests per API key per minute, per worker process; ``0``
   disables. Defaults to ``600``.
+- ``RESPONSE_CACHE_ENTRIES``: responses each worker process keeps for the analytics reads,
+  dropped on every write (see ``cache.py``); ``0`` disables. Defaults to ``512``.
 - ``LOG_LEVEL``: defaults to ``INFO``.
 - ``MAX_CONTENT_LENGTH``: request body limit in bytes. Defaults to 5 MiB.
 """
@@ -31,6 +33,7 @@ DEFAULT_CURRENCY = "USD"
 DEFAULT_TIMEZONE = "UTC"
 DEFAULT_RATE_LIMIT_PER_MINUTE = 600
 DEFAULT_MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+DEFAULT_RESPONSE_CACHE_ENTRIES = 512
 SQLITE_FILENAME = "ecommerce_analytics.sqlite3"
 STORE_EXTENSION_KEY = "ecommerce_analytics.store"
 
@@ -95,6 +98,9 @@ def config_from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "STORE_TIMEZONE": env.get("STORE_TIMEZONE", DEFAULT_TIMEZONE),
         "RATE_LIMIT_PER_MINUTE": int(
             env.get("RATE_LIMIT_PER_MINUTE", DEFAULT_RATE_LIMIT_PER_MINUTE)
+        ),
+        "RESPONSE_CACHE_ENTRIES": int(
+            env.get("RESPONSE_CACHE_ENTRIES", DEFAULT_RESPONSE_CACHE_ENTRIES)
         ),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", DEFAULT_MAX_CONTENT_LENGTH)),

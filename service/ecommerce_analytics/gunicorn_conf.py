@@ -20,9 +20,11 @@ timeout = 30
 graceful_timeout = 20
 # Longer than the ALB idle timeout (60 s) so the load balancer closes idle connections first.
 keepalive = 75
-# Recycle workers now and then to bound memory growth; jitter avoids restarting all at once.
-max_requests = 2000
-max_requests_jitter = 200
+# Recycle workers now and then as a backstop against memory growth (the response cache is
+# bounded); jitter avoids restarting all at once. Each restart costs a cold response cache and
+# a second of CPU for imports, so not every few seconds under load (see docs/benchmarks.md).
+max_requests = 100_000
+max_requests_jitter = 10_000
 # The app logs one JSON line per request (with metrics); gunicorn's access log would duplicate it.
 accesslog = None
 errorlog = "-"

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from .cache import bump_version
 from .config import StoreSettings
 from .errors import Problem, validation_problem
 from .models import (
@@ -34,7 +35,7 @@ from .models import (
 from .money import ZERO, fmt
 from .periods import local_day, month_start, week_start
 from .schemas import OrderIn, RefundIn
-from .upsert import insert_ignore, upsert_add
+from .upsert import insert_ignore, insert_ignore_many, upsert_add
 
 # Accept a little clock skew from order sources, not timestamps from the future.
 MAX_FUTURE_SKEW = timedelta(days=1)
@@ -117,6 +118,7 @@ def ingest_orders(
     """Store ``orders`` (already validated) and update rollups; the caller commits."""
     result = IngestResult()
     rollups = _Rollups()
+    prepared = []
     # Sorted so concurrent batches take row locks in one global order.
     for order in sorted(orders, key=lambda o: o.order_id):
         created_at = order.created_at.astimezone(UTC)
@@ -135,31 +137,39 @@ def ingest_orders(
         gross = sum((ln["quantity"] * ln["unit_price"] for ln in lines), ZERO)
         discounts = sum((ln["discount"] for ln in lines), ZERO)
         units = sum(ln["quantity"] for ln in lines)
-        inserted = insert_ignore(
-            session,
-            Order.__table__,  # type: ignore[arg-type]
-            {
-                "order_id": order.order_id,
-                "customer_id": order.customer_id,
-                "created_at": created_at,
-                "order_date": day,
-                "currency": order.currency,
-                "units": units,
-                "gross_sales": gross,
-                "discounts": discounts,
-                "shipping": _dec(order.shipping),
-                "tax": _dec(order.tax),
-                "refunded": ZERO,
-                "ingested_at": now,
-            },
-        )
-        if not inserted:
+        row = {
+            "order_id": order.order_id,
+            "customer_id": order.customer_id,
+            "created_at": created_at,
+            "order_date": day,
+            "currency": order.currency,
+            "units": units,
+            "gross_sales": gross,
+            "discounts": discounts,
+            "shipping": _dec(order.shipping),
+            "tax": _dec(order.tax),
+            "refunded": ZERO,
+            "ingested_at": now,
+        }
+        prepared.append((order, day, created_at, lines, gross, discounts, units, row))
+    inserted = insert_ignore_many(
+        session,
+        Order.__table__,  # type: ignore[arg-type]
+        [p[-1] for p in prepared],
+    )
+    new_lines: list[dict[str, Any]] = []
+    for order, day, created_at, lines, gross, discounts, units, _row in prepared:
+        if order.order_id not in inserted:
             result.existing.append(order.order_id)
             continue
         result.created.append(order.order_id)
-        session.execute(insert(OrderLine), lines)
+        new_lines.extend(lines)
         _add_order(rollups, order, day, created_at, lines, gross, discounts, units)
+    if new_lines:
+        session.execute(insert(OrderLine), new_lines)
     _write_rollups(session, rollups)
+    if result.created:
+        bump_version(session)
     # Report in request order.
     position = {o.order_id: i for i, o in enumerate(orders)}
     result.created.sort(key=position.__getitem__)
@@ -427,6 +437,7 @@ def record_refund(
         key=("day", "sku"),
         add=("returns", "units_returned"),
     )
+    bump_version(session)
     session.flush()
     refund = session.get(Refund, refund_id)
     assert refund is not None

@@ -12,11 +12,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, request
 from pydantic import BaseModel, ValidationError
 
 from ..auth import authorize
+from ..cache import CachedResponse, current_version, get_cache
+from ..db import get_session
 from ..errors import Problem, validation_problem
 
 
@@ -92,9 +95,14 @@ def endpoint(
     body: type[BaseModel] | None = None,
     status: int = 200,
     errors: tuple[int, ...] = (),
+    cached: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``fn`` on ``bp`` at ``rule``; it receives path args plus ``query``/``body``
-    models and returns a ``response`` model, or ``(model, status)``."""
+    models and returns a ``response`` model, or ``(model, status)``.
+
+    ``cached`` (read-only GETs whose answer depends only on the URL and the stored data):
+    after authentication, 200 responses are served from the per-worker response cache until
+    the next write (see ``cache.py``); the response says ``X-Cache: hit`` or ``miss``."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         path = (bp.url_prefix or "") + rule
@@ -115,10 +123,7 @@ def endpoint(
             )
         )
 
-        @functools.wraps(fn)
-        def view(**path_args: Any) -> Response:
-            if scope is not None:
-                authorize(scope)
+        def run(path_args: dict[str, Any]) -> CachedResponse:
             kwargs: dict[str, Any] = dict(path_args)
             if query is not None:
                 kwargs["query"] = parse_query(query)
@@ -128,7 +133,30 @@ def endpoint(
             code = status
             if isinstance(result, tuple):
                 result, code = result
-            return Response(result.model_dump_json(), status=code, mimetype="application/json")
+            return CachedResponse(result.model_dump_json().encode(), code)
+
+        @functools.wraps(fn)
+        def view(**path_args: Any) -> Response:
+            if scope is not None:
+                authorize(scope)
+            cache = get_cache() if cached else None
+            if cache is None:
+                out = run(path_args)
+                return Response(out.body, status=out.status, mimetype="application/json")
+            # The version is read before any data, so the body is at least that new.
+            version = current_version(get_session())
+            key = request.path + "?" + urlencode(sorted(request.args.items(multi=True)))
+            computed = False
+
+            def compute() -> CachedResponse:
+                nonlocal computed
+                computed = True
+                return run(path_args)
+
+            out = cache.get_or_compute(key, version, compute)
+            response = Response(out.body, status=out.status, mimetype="application/json")
+            response.headers["X-Cache"] = "miss" if computed else "hit"
+            return response
 
         bp.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=[method])
         return fn

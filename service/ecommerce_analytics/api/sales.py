@@ -18,6 +18,7 @@ bp = Blueprint("sales", __name__, url_prefix="/api/v1")
     "/sales",
     summary="Sales by day, week or month",
     scope="read",
+    cached=True,
     query=SalesQuery,
     response=SalesReport,
 )

@@ -22,6 +22,12 @@ def _document() -> dict[str, Any]:
     return build_document(release)
 
 
+@cache
+def _document_json() -> str:
+    # The document is fixed for the life of the process: serialize it once.
+    return json.dumps(_document())
+
+
 @bp.get("/openapi.json")
 def openapi_json() -> Response:
-    return Response(json.dumps(_document()), mimetype="application/json")
+    return Response(_document_json(), mimetype="application/json")

@@ -1,0 +1,149 @@
+"""The per-worker response cache: hits between writes, invalidated by every write on any app
+(another worker or task sharing the database), never shared across failed or invalid reads."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from ecommerce_analytics.cache import CachedResponse, ResponseCache
+
+from .conftest import Api, new_key
+from .factories import order
+
+SALES = "/api/v1/sales"
+RANGE = {"start": "2024-03-01", "end": "2024-03-31", "granularity": "month"}
+
+
+def _orders(api: Api) -> int:
+    return int(api.get(SALES, **RANGE).json["totals"]["orders"])
+
+
+def test_repeated_reads_are_served_from_the_cache(api):
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    first = api.get(SALES, **RANGE)
+    second = api.get(SALES, **RANGE)
+    assert first.headers["X-Cache"] == "miss"
+    assert second.headers["X-Cache"] == "hit"
+    assert first.data == second.data
+
+
+def test_ingest_invalidates_cached_reads(api):
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    assert _orders(api) == 1
+    assert _orders(api) == 1  # cached
+    api.post("/api/v1/orders", {"orders": [order("A2")]})
+    response = api.get(SALES, **RANGE)
+    assert response.headers["X-Cache"] == "miss"
+    assert response.json["totals"]["orders"] == 2
+
+
+def test_a_retried_batch_that_stores_nothing_keeps_the_cache(api):
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    _orders(api)
+    assert api.post("/api/v1/orders", {"orders": [order("A1")]}).status_code == 200
+    assert api.get(SALES, **RANGE).headers["X-Cache"] == "hit"
+
+
+def test_refund_invalidates_cached_reads(api):
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    before = api.get(SALES, **RANGE).json["totals"]["returns"]
+    assert before == "0.00"
+    refund = {"amount": "5.00", "created_at": "2024-03-06T12:00:00+00:00"}
+    assert api.post("/api/v1/orders/A1/refunds", refund).status_code == 201
+    assert api.get(SALES, **RANGE).json["totals"]["returns"] == "5.00"
+
+
+def test_a_write_through_another_worker_invalidates_this_workers_cache(make_app, api):
+    """Two apps on one database stand for two gunicorn workers (or two tasks)."""
+    other_app = make_app()
+    other = Api(other_app.test_client(), new_key(other_app, "read", "write"))
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    assert _orders(api) == 1
+    assert _orders(other) == 1
+    other.post("/api/v1/orders", {"orders": [order("A2")]})
+    assert _orders(api) == 2
+
+
+def test_cached_reads_still_require_a_valid_key_with_read_scope(app, api, client):
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    api.get(SALES, **RANGE)
+    assert client.get(SALES, query_string=RANGE).status_code == 401
+    write_only = new_key(app, "write")
+    response = client.get(
+        SALES, query_string=RANGE, headers={"Authorization": f"Bearer {write_only}"}
+    )
+    assert response.status_code == 403
+
+
+def test_query_order_does_not_matter_but_values_do(api):
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+
+    def get(query: str) -> Any:
+        return api.client.get(f"{SALES}?{query}", headers=api.headers())
+
+    get("start=2024-03-01&end=2024-03-31&granularity=month")
+    same = get("granularity=month&end=2024-03-31&start=2024-03-01")
+    other = get("granularity=day&end=2024-03-31&start=2024-03-01")
+    assert same.headers["X-Cache"] == "hit"
+    assert other.headers["X-Cache"] == "miss"
+    assert len(other.json["rows"]) == 31
+
+
+def test_invalid_queries_are_not_cached(api):
+    for _ in range(2):
+        response = api.get(SALES, start="2024-03-31", end="2024-03-01x")
+        assert response.status_code == 400
+        assert response.headers.get("X-Cache") != "hit"
+
+
+def test_cache_can_be_disabled(make_app):
+    app = make_app(RESPONSE_CACHE_ENTRIES=0)
+    api = Api(app.test_client(), new_key(app, "read", "write"))
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    response = api.get(SALES, **RANGE)
+    assert response.status_code == 200
+    assert "X-Cache" not in response.headers
+
+
+def test_concurrent_misses_compute_once():
+    cache = ResponseCache(8)
+    calls = []
+    gate = threading.Event()
+
+    def compute() -> CachedResponse:
+        calls.append(1)
+        gate.wait(5)
+        return CachedResponse(b"{}", 200)
+
+    threads = [
+        threading.Thread(target=cache.get_or_compute, args=("k", 1, compute)) for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.1)
+    gate.set()
+    for thread in threads:
+        thread.join(5)
+    assert len(calls) == 1
+    assert cache.stats.hits == 7
+
+
+@pytest.mark.parametrize("version", [2, 0])
+def test_any_version_change_drops_every_entry(version):
+    cache = ResponseCache(8)
+    cache.get_or_compute("a", 1, lambda: CachedResponse(b"old", 200))
+    fresh = cache.get_or_compute("a", version, lambda: CachedResponse(b"new", 200))
+    assert fresh.body == b"new"
+
+
+def test_the_cache_is_bounded_least_recently_used_first():
+    cache = ResponseCache(2)
+    for key in ("a", "b", "a", "c"):
+        cache.get_or_compute(key, 1, lambda: CachedResponse(b"x", 200))
+    assert len(cache) == 2
+    assert cache.get_or_compute("a", 1, lambda: CachedResponse(b"y", 200)).body == b"x"
+    assert cache.get_or_compute("b", 1, lambda: CachedResponse(b"y", 200)).body == b"y"
