@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8080
 
-.PHONY: run test lint typecheck pytest install docs bench-preview clean
+.PHONY: run test lint typecheck pytest install docs bench bench-full bench-smoke bench-preview clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,19 @@ run: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python -m platformkit.reference
 	$(BIN)/python -m platformkit.policy.docs
+
+# Service load benchmarks with wrk (apt-get install wrk): quick (minutes), full (much longer).
+bench: $(STAMP)
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
+	$(BIN)/python bench/bench_service.py --mode quick
+	$(BIN)/python bench/bench_preview.py . --stack prod --repeat 5
+
+bench-full: $(STAMP)
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
+	$(BIN)/python bench/bench_service.py --mode full
+
+bench-smoke: $(STAMP)
+	$(BIN)/python bench/bench_service.py --mode smoke
 
 bench-preview: $(STAMP)
 	$(BIN)/python bench/bench_preview.py . --stack prod --repeat 5

@@ -14,7 +14,10 @@ What it creates (every child parented to the component, named ``<name>-<part>``)
 
 ``database=db`` wires a ``Database``: the database admits the service's security group, and the
 container gets ``DB_HOST``, ``DB_PORT``, ``DB_NAME``, ``DB_ENGINE`` as environment variables and
-``DB_USERNAME``/``DB_PASSWORD`` from the RDS-managed secret through ECS ``secrets``.
+``DB_USERNAME``/``DB_PASSWORD`` from the RDS-managed secret through ECS ``secrets``. RDS rotates
+that secret, and ECS resolves ``secrets`` only when a task starts, so the container also gets
+``DB_SECRET_ARN`` and its task role may read that one secret: the application re-reads the
+credentials when a new connection is refused.
 
 Two deliberate trade-offs:
 
@@ -96,7 +99,7 @@ FARGATE_MEMORY: Mapping[int, Sequence[int]] = {
     16384: range(32768, 122881, 8192),
 }
 
-DATABASE_ENV_NAMES = ("DB_HOST", "DB_PORT", "DB_NAME", "DB_ENGINE")
+DATABASE_ENV_NAMES = ("DB_HOST", "DB_PORT", "DB_NAME", "DB_ENGINE", "DB_SECRET_ARN")
 DATABASE_SECRET_NAMES = ("DB_USERNAME", "DB_PASSWORD")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECRET_LOOKING = re.compile(
@@ -467,12 +470,14 @@ class WebService(pulumi.ComponentResource):
             policy=policy,
             opts=self._child(),
         )
-        statements = self._args.get("task_role_statements")
+        statements: list[Any] = list(self._args.get("task_role_statements", ()))
+        if database is not None:
+            statements += _database_secret_statements(database)
         if statements:
             aws.iam.RolePolicy(
                 f"{self._name}-task-policy",
                 role=task_role.id,
-                policy=json.dumps({"Version": "2012-10-17", "Statement": list(statements)}),
+                policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
                 opts=self._child(),
             )
         return execution_role, task_role
@@ -494,6 +499,7 @@ class WebService(pulumi.ComponentResource):
             env["DB_PORT"] = str(database.port)
             env["DB_NAME"] = database.database_name
             env["DB_ENGINE"] = database.engine
+            env["DB_SECRET_ARN"] = database.master_secret_arn
         env.update(self._args.get("environment_variables", {}))
         return env
 
@@ -1385,3 +1391,25 @@ def _ecr_repository_arn(image: pulumi.Input[str]) -> str | None:
     return (
         f"arn:{partition}:ecr:{match['region']}:{match['account']}:repository/{match['repository']}"
     )
+
+
+def _database_secret_statements(database: Database) -> list[dict[str, Any]]:
+    """Let the application re-read the rotating master secret (and decrypt it with a CMK)."""
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ReadDatabaseSecret",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": database.master_secret_arn,
+        }
+    ]
+    if database.kms_key_arn is not None:
+        statements.append(
+            {
+                "Sid": "DecryptDatabaseSecret",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": database.kms_key_arn,
+            }
+        )
+    return statements

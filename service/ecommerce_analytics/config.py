@@ -6,6 +6,11 @@ Environment variables (all optional):
 - ``DB_ENGINE`` (``mysql`` or ``postgres``), ``DB_HOST``, ``DB_PORT``, ``DB_NAME``,
   ``DB_USERNAME``, ``DB_PASSWORD``: injected by the platform's WebService component from the
   RDS-managed secret. Used when ``DATABASE_URL`` is unset and ``DB_HOST`` is set.
+- ``DB_SSL_CA``: CA bundle that verifies the database's TLS certificate (the image ships the
+  RDS bundle and sets it). With it, MySQL connections use TLS (``ssl_ca``) and PostgreSQL ones
+  ``sslmode=verify-full``; RDS parameter groups from platformkit refuse plain connections.
+- ``DB_SECRET_ARN``: the RDS-managed secret; when set, each new connection reads the current
+  user and password from it (see ``db_credentials.py``), so rotation never strands a task.
 - Neither: an embedded SQLite file in the Flask instance folder.
 - ``STORE_CURRENCY``: ISO 4217 code of the store currency. Defaults to ``USD``.
 - ``STORE_TIMEZONE``: IANA zone that defines day boundaries. Defaults to ``UTC``.
@@ -85,9 +90,15 @@ def database_url_from_env(env: Mapping[str, str]) -> str | None:
         host=host,
         port=int(env.get("DB_PORT") or _DB_DEFAULT_PORTS[engine]),
         database=env.get("DB_NAME") or "analytics",
-        query={"charset": "utf8mb4"} if engine == "mysql" else {},
+        query=_query(engine, env.get("DB_SSL_CA")),
     )
     return url.render_as_string(hide_password=False)
+
+
+def _query(engine: str, ssl_ca: str | None) -> dict[str, str]:
+    if engine == "mysql":
+        return {"charset": "utf8mb4", **({"ssl_ca": ssl_ca} if ssl_ca else {})}
+    return {"sslmode": "verify-full", "sslrootcert": ssl_ca} if ssl_ca else {}
 
 
 def config_from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -108,6 +119,8 @@ def config_from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     url = database_url_from_env(env)
     if url:
         config["DATABASE_URL"] = url
+    if env.get("DB_SECRET_ARN"):
+        config["DB_SECRET_ARN"] = env["DB_SECRET_ARN"]
     return config
 
 

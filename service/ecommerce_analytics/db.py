@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from .db_credentials import SecretCredentials, secrets_manager_fetch, use_rotating_credentials
 from .models import Base
 
 T = TypeVar("T")
@@ -28,8 +29,10 @@ class Database:
 
     metadata: MetaData = Base.metadata
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, credentials: SecretCredentials | None = None) -> None:
         self.engine = _create_engine(url)
+        if credentials is not None and self.engine.dialect.name != "sqlite":
+            use_rotating_credentials(self.engine, credentials)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 
     def dispose(self) -> None:
@@ -59,7 +62,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def init_app(app: Flask) -> Database:
-    database = Database(app.config["DATABASE_URL"])
+    credentials = app.config.get("DB_CREDENTIALS")
+    if credentials is None and app.config.get("DB_SECRET_ARN"):
+        credentials = SecretCredentials(secrets_manager_fetch(app.config["DB_SECRET_ARN"]))
+    database = Database(app.config["DATABASE_URL"], credentials)
     app.extensions[EXTENSION_KEY] = database
     app.teardown_appcontext(_close_session)
     return database

@@ -267,11 +267,20 @@ def test_database_credentials_come_from_the_managed_secret(run: Run) -> None:
         "DB_HOST": instance.outputs["address"],
         "DB_NAME": env["DB_NAME"],
         "DB_PORT": "5432",
+        # Where the rotating credentials live, so the app can re-read them: an ARN, no secret.
+        "DB_SECRET_ARN": secret_arn,
     }
     assert env["DB_NAME"]
     # Nothing secret travels as a plain variable.
-    for name in env:
+    for name in set(env) - {"DB_SECRET_ARN"}:
         assert not any(word in name for word in ("PASSWORD", "SECRET", "TOKEN", "USER"))
+    # The application (task role) may read that one secret, and nothing else.
+    assert statement(policy(recording, "web-task-policy"), "ReadDatabaseSecret") == {
+        "Sid": "ReadDatabaseSecret",
+        "Effect": "Allow",
+        "Action": "secretsmanager:GetSecretValue",
+        "Resource": secret_arn,
+    }
 
     execution = policy(recording, "web-execution-policy")
     assert statement(execution, "ReadSecrets")["Resource"] == [secret_arn]

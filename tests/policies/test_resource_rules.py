@@ -282,6 +282,18 @@ CASES: list[tuple[str, str, dict[str, Any] | None, dict[str, Any], dict[str, Any
         task(environment=[{"name": "DATABASE_URL", "value": "mysql://app:s3cret@db:3306/app"}]),
         {"allowedNames": ["TOKEN_TTL"]},
     ),
+    (
+        # An ARN says where a secret lives; a secret-looking name ending in _ARN must hold one.
+        "ecs-no-secrets-in-environment",
+        TASK,
+        task(
+            environment=[
+                {"name": "DB_SECRET_ARN", "value": "arn:aws:secretsmanager:us-east-1:1:secret:x"}
+            ]
+        ),
+        task(environment=[{"name": "DB_SECRET_ARN", "value": "hunter2"}]),
+        {},
+    ),
     ("ecs-container-logging", TASK, task(), task(logConfiguration=None), {}),
     ("ecs-no-privileged-containers", TASK, task(privileged=False), task(privileged=True), {}),
     ("ecs-read-only-root-filesystem", TASK, task(), task(readonlyRootFilesystem=False), {}),

@@ -46,6 +46,11 @@ def container_definitions(args: ResourceValidationArgs) -> Iterator[tuple[str, M
             yield str(definition.get("name") or f"#{index}"), definition
 
 
+def _is_reference(name: str, value: str) -> bool:
+    """``DB_SECRET_ARN=arn:aws:secretsmanager:...`` names where a secret lives; it is no secret."""
+    return name.upper().endswith("_ARN") and value.startswith("arn:")
+
+
 def validate_no_secrets_in_environment(
     args: ResourceValidationArgs, report: ReportViolation
 ) -> None:
@@ -55,7 +60,7 @@ def validate_no_secrets_in_environment(
             variable = as_mapping(entry) or {}
             name = str(variable.get("name") or "")
             value = str(variable.get("value") or "")
-            if name in allowed:
+            if name in allowed or _is_reference(name, value):
                 continue
             if SECRET_NAME_RE.search(name):
                 report(
