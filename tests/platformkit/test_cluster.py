@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import inspect
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,17 +21,9 @@ from platformkit.cluster import (
 )
 from platformkit.network_ref import NetworkRef
 from platformkit.preview.recording import Recording, ResourceRecord
-from platformkit.tags import STANDARD_TAG_KEYS
-from tests.platformkit.conftest import Run
+from tests.platformkit.conftest import NETWORK, Run, accepts_tags, missing_standard_tags
 from tests.platformkit.docstrings import fields_without_default, undocumented_fields
 
-NETWORK = NetworkRef(
-    vpc_id="vpc-0123456789abcdef0",
-    vpc_cidr_block="10.20.0.0/16",
-    public_subnet_ids=["subnet-pub-a", "subnet-pub-b"],
-    private_subnet_ids=["subnet-priv-a", "subnet-priv-b"],
-    isolated_subnet_ids=["subnet-iso-a", "subnet-iso-b"],
-)
 CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666"
 
 COMPONENT = "platformkit:index:Cluster"
@@ -594,14 +585,11 @@ def test_every_taggable_resource_carries_the_standard_and_caller_tags(
     recording = build(run, **overrides).recording
     children = [r for r in recording if r.type != COMPONENT]
     assert {r.type for r in children} == set(RESOURCE_CLASSES)
+    assert missing_standard_tags(children) == []
     for record in children:
-        init = RESOURCE_CLASSES[record.type]._internal_init  # type: ignore[attr-defined]
-        takes_tags = "tags" in inspect.signature(init).parameters
-        if not takes_tags:
+        if not accepts_tags(record.type):
             continue
-        tags = record.inputs.get("tags")
-        assert tags, f"{record.type} {record.name} has no tags"
-        assert set(STANDARD_TAG_KEYS) <= set(tags), record.name
+        tags = record.inputs["tags"]
         assert tags["environment"] == "prod"
         assert tags["owner"] == "analytics-team"
         assert tags["project"] == "test"

@@ -11,7 +11,7 @@ import pytest
 from platformkit import network as network_module
 from platformkit.network import Network, NetworkArgs, plan_subnet_cidrs
 from platformkit.tags import STANDARD_TAG_KEYS
-from tests.platformkit.conftest import Run
+from tests.platformkit.conftest import Run, missing_standard_tags
 
 SUBNET = "aws:ec2/subnet:Subnet"
 NAT = "aws:ec2/natGateway:NatGateway"
@@ -211,15 +211,7 @@ def test_every_resource_is_tagged_and_parented(run: Run) -> None:
     component = recording.one("platformkit:index:Network")
     children = [r for r in recording if r is not component]
     assert children and all(r.parent == component.urn for r in children)
-    for record in children:
-        if "tags" in record.inputs or record.type in {"aws:ec2/route:Route"}:
-            continue
-        if record.type in {
-            "aws:ec2/routeTableAssociation:RouteTableAssociation",
-            "aws:iam/rolePolicy:RolePolicy",
-        }:
-            continue  # these AWS resources take no tags
-        pytest.fail(f"{record.type} {record.name} has no tags")
+    assert missing_standard_tags(children) == []
     for record in children:
         tags = record.inputs.get("tags")
         if tags is not None:

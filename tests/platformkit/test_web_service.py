@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 from collections.abc import Mapping
@@ -16,9 +15,7 @@ import pytest
 import platformkit.web_service
 from platformkit.cluster import Cluster
 from platformkit.database import Database
-from platformkit.network_ref import NetworkRef
 from platformkit.preview.recording import COMPUTED, Recording, ResourceRecord
-from platformkit.tags import STANDARD_TAG_KEYS
 from platformkit.web_service import (
     DEFAULT_USER,
     FARGATE_MEMORY,
@@ -26,16 +23,9 @@ from platformkit.web_service import (
     WebService,
     WebServiceArgs,
 )
-from tests.platformkit.conftest import Run
+from tests.platformkit.conftest import NETWORK, Run, accepts_tags, missing_standard_tags
 from tests.platformkit.docstrings import fields_without_default, undocumented_fields
 
-NETWORK = NetworkRef(
-    vpc_id="vpc-0123456789abcdef0",
-    vpc_cidr_block="10.20.0.0/16",
-    public_subnet_ids=["subnet-pub-a", "subnet-pub-b"],
-    private_subnet_ids=["subnet-priv-a", "subnet-priv-b"],
-    isolated_subnet_ids=["subnet-iso-a", "subnet-iso-b"],
-)
 IMAGE = "public.ecr.aws/example/analytics@sha256:" + "a" * 64
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:analytics/api-AbCdEf"
 PARAMETER_ARN = "arn:aws:ssm:us-east-1:123456789012:parameter/analytics/flags"
@@ -87,11 +77,6 @@ RESOURCE_CLASSES: dict[str, type[pulumi.CustomResource]] = {
     ECR_LIFECYCLE: aws.ecr.LifecyclePolicy,
     KMS_KEY: aws.kms.Key,
 }
-
-
-def _taggable(type_token: str) -> bool:
-    init = RESOURCE_CLASSES[type_token]._internal_init  # type: ignore[attr-defined]
-    return "tags" in inspect.signature(init).parameters
 
 
 @pytest.fixture
@@ -689,11 +674,10 @@ def test_every_resource_is_tagged_and_parented(run: Run, context: Path) -> None:
     named = [r for r in recording if r.name.startswith("web-")]
     assert {r.urn for r in named} <= {r.urn for r in records}
     assert all(r.parent == component.urn for r in records if r.type != "docker-build:index:Image")
+    assert missing_standard_tags(custom) == []
     for record in custom:
-        if _taggable(record.type):
-            tags = record.inputs.get("tags")
-            assert tags is not None, record.name
-            assert set(STANDARD_TAG_KEYS) <= set(tags), record.name
+        if accepts_tags(record.type):
+            tags = record.inputs["tags"]
             assert tags["owner"] == "data-team"
             assert tags["cost-center"] == "analytics"
             assert tags["environment"] == "dev"
