@@ -82,6 +82,7 @@ else:
         "context": str(REPOSITORY_ROOT),
         "dockerfile": str(REPOSITORY_ROOT / "service" / "Dockerfile"),
     }
+    service_args["repository_force_delete"] = settings.ecr_force_delete
 if settings.alarm_email:
     service_args["alarm_email"] = settings.alarm_email
 service = WebService(NAME, service_args)

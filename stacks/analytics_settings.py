@@ -59,6 +59,7 @@ class Settings:
     log_retention_days: int
     alarm_email: str | None
     image_uri: str | None
+    ecr_force_delete: bool
     rto_minutes: int
     rpo_minutes: int
 
@@ -156,6 +157,7 @@ def load_settings() -> Settings:
         log_retention_days=read.retention("logRetentionDays"),
         alarm_email=read.optional_string("alarmEmail"),
         image_uri=read.optional_string("imageUri"),
+        ecr_force_delete=read.boolean("ecrForceDelete"),
         rto_minutes=read.integer("rtoMinutes", 1, 1440),
         rpo_minutes=read.integer("rpoMinutes", 1, 1440),
     )

@@ -135,6 +135,10 @@ class WebServiceArgs(TypedDict):
     build: NotRequired[DockerBuild]
     """Build the image from a Docker context into an ECR repository this component creates.
     Exclusive with ``image``. Defaults to none."""
+    repository_force_delete: NotRequired[bool]
+    """Let ``pulumi destroy`` delete the ECR repository with the images still in it (for
+    disposable stacks). Only with ``build``. Defaults to ``False``: deleting a repository that
+    holds images fails, so images are never lost by accident."""
     container_port: NotRequired[int]
     """Port the container listens on (1-65535). Defaults to ``8080``."""
     cpu: NotRequired[int]
@@ -395,6 +399,7 @@ class WebService(pulumi.ComponentResource):
             f"{self._name}-repo",
             image_tag_mutability="IMMUTABLE",
             image_scanning_configuration={"scan_on_push": True},
+            force_delete=bool(self._args.get("repository_force_delete", False)),
             encryption_configurations=[{"encryption_type": "KMS"}],
             tags=self._tags,
             opts=self._child(),
@@ -1007,6 +1012,10 @@ class _Settings:
                 "image/build",
                 "both" if has_image else "neither",
                 "exactly one: `image` (a URI) or `build` (a Docker context)",
+            )
+        if "repository_force_delete" in args and build is None:
+            raise fail(
+                "repository_force_delete", args["repository_force_delete"], "only with `build`"
             )
         if "image_repository_arn" in args and not has_image:
             raise fail("image_repository_arn", args["image_repository_arn"], "only with `image`")

@@ -639,6 +639,20 @@ def test_private_ecr_image_uri_grants_pull_on_its_repository(run: Run) -> None:
     assert pull["Resource"] == "arn:aws:ecr:eu-west-1:123456789012:repository/team/api"
 
 
+def test_repository_keeps_its_images_unless_told_otherwise(run: Run, context: Path) -> None:
+    kept = deploy(run, image=None, build={"context": str(context)}).one(REPOSITORY)
+    assert kept.inputs["forceDelete"] is False
+    disposable = deploy(
+        run, image=None, build={"context": str(context)}, repository_force_delete=True
+    ).one(REPOSITORY)
+    assert disposable.inputs["forceDelete"] is True
+
+
+def test_repository_force_delete_needs_a_build(run: Run) -> None:
+    with pytest.raises(ValueError, match="repository_force_delete=True is invalid; expected only"):
+        deploy(run, repository_force_delete=True)
+
+
 def test_changing_capacity_strategy_rolls_tasks_instead_of_replacing(run: Run) -> None:
     assert deploy(run).one(SERVICE).inputs["forceNewDeployment"] is True
 

@@ -191,3 +191,8 @@ def test_operations_output_satisfies_the_verify_contract(
     assert (prod_contract.database.multi_az, dev_contract.database.multi_az) == (True, False)
     assert (prod_contract.min_task_azs, dev_contract.min_task_azs) == (2, 1)
     assert prod_contract.rto_minutes == 60
+
+
+def test_only_dev_may_destroy_its_image_repository(dev: PreviewResult, prod: PreviewResult) -> None:
+    assert one(dev, "aws:ecr/repository:Repository")["forceDelete"] is True
+    assert one(prod, "aws:ecr/repository:Repository")["forceDelete"] is False
