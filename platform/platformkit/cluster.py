@@ -7,7 +7,7 @@ import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -65,6 +65,17 @@ _COUNT_ONLY_RULES: dict[str, tuple[str, ...]] = {
 """Rules of a managed group switched from block to count, per group."""
 
 ELB_LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
+
+ELB_ACCOUNT_REGIONS = frozenset(
+    {
+        "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1",
+        "ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1",
+        "ap-southeast-2", "ap-southeast-3", "ca-central-1", "eu-central-1", "eu-west-1",
+        "eu-west-2", "eu-west-3", "eu-south-1", "eu-north-1", "me-south-1", "sa-east-1",
+        "us-gov-west-1", "us-gov-east-1", "cn-north-1", "cn-northwest-1",
+    }
+)  # fmt: skip
+"""Regions opened before August 2022, whose ALB access logs come from a regional ELB account."""
 
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$")
 _ALB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$")
@@ -587,36 +598,49 @@ class Cluster(pulumi.ComponentResource):
             bucket.arn, f"/{ACCESS_LOG_PREFIX}/AWSLogs/", account_id, "/*"
         )
         # AWS documents two grants: regions available before August 2022 deliver from a
-        # regional ELB account, newer regions from the log-delivery service principal.
-        # Granting both works wherever either applies.
-        elb_account = aws.elb.get_service_account_output(opts=invoke).arn
-        return pulumi.Output.json_dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
+        # regional ELB account, newer regions from the log-delivery service principal. The
+        # provider knows the ELB accounts of the older regions only, so it is asked there only.
+        region = aws.get_region_output(opts=invoke).region
+
+        def statements(values: list[Any]) -> list[dict[str, Any]]:
+            region_name, logs, bucket_arn = values
+            grants: list[dict[str, Any]] = []
+            if region_name in ELB_ACCOUNT_REGIONS:
+                elb_account = aws.elb.get_service_account(
+                    region=region_name, opts=pulumi.InvokeOptions(parent=self)
+                ).arn
+                grants.append(
                     {
                         "Sid": "ElbAccountWritesAccessLogs",
                         "Effect": "Allow",
                         "Principal": {"AWS": elb_account},
                         "Action": "s3:PutObject",
-                        "Resource": logs_arn,
-                    },
-                    {
-                        "Sid": "ElbLogDeliveryWritesAccessLogs",
-                        "Effect": "Allow",
-                        "Principal": {"Service": ELB_LOG_DELIVERY_SERVICE},
-                        "Action": "s3:PutObject",
-                        "Resource": logs_arn,
-                    },
-                    {
-                        "Sid": "DenyInsecureTransport",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [bucket.arn, pulumi.Output.concat(bucket.arn, "/*")],
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    },
-                ],
+                        "Resource": logs,
+                    }
+                )
+            grants += [
+                {
+                    "Sid": "ElbLogDeliveryWritesAccessLogs",
+                    "Effect": "Allow",
+                    "Principal": {"Service": ELB_LOG_DELIVERY_SERVICE},
+                    "Action": "s3:PutObject",
+                    "Resource": logs,
+                },
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+            ]
+            return grants
+
+        return pulumi.Output.json_dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": pulumi.Output.all(region, logs_arn, bucket.arn).apply(statements),
             }
         )
 

@@ -480,6 +480,14 @@ def test_default_access_log_retention_is_90_days(run: Run) -> None:
     assert rule["expiration"] == {"days": 90}
 
 
+def test_regions_opened_after_2022_get_only_the_log_delivery_service_grant(run: Run) -> None:
+    recording = run(lambda: Cluster("web", _args()), config={"aws:region": "ap-southeast-4"})
+    policy = json.loads(recording.one(BUCKET_POLICY).inputs["policy"])
+    sids = [s["Sid"] for s in policy["Statement"]]
+    # The provider knows no ELB account there; asking for one would fail the deployment.
+    assert sids == ["ElbLogDeliveryWritesAccessLogs", "DenyInsecureTransport"]
+
+
 def test_bucket_policy_lets_elb_deliver_logs_under_the_prefix_only(run: Run) -> None:
     built = build(run)
     bucket_arn = built.recording.one(BUCKET).outputs["arn"]
