@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app, g, request
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
-from .db import get_session
+from .cache import version_subquery
+from .db import get_db, run_read
 from .errors import Problem
 from .models import ApiKey
 
@@ -59,28 +60,34 @@ class ActiveKey:
 
     prefix: str
     scope_set: frozenset[str]
+    # The committed data version, read in the same statement as the key (see ``cache.py``):
+    # one round trip authenticates a cached read and validates its cache entry.
+    data_version: int = 0
 
 
 _KEYS = ApiKey.__table__
-# Core, not ORM: this runs on every authenticated request.
-_FIND_KEY = select(_KEYS.c.key_hash, _KEYS.c.scopes, _KEYS.c.revoked_at).where(
-    _KEYS.c.prefix == bindparam("prefix")
-)
+# Core, not ORM: this runs on every authenticated request. Keys are looked up in the database
+# on every request (no per-worker key cache), so a revocation takes effect on the next request.
+_FIND_KEY = select(
+    _KEYS.c.key_hash, _KEYS.c.scopes, _KEYS.c.revoked_at, version_subquery().label("version")
+).where(_KEYS.c.prefix == bindparam("prefix"))
 
 
-def find_key(session: Session, key: str) -> ActiveKey | None:
+def find_key(connection: Session | Connection, key: str) -> ActiveKey | None:
     """The active key matching ``key``, or ``None``."""
     parts = key.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         # Still hash something so timing does not reveal the format check.
         hmac.compare_digest(hash_key(key), "0" * 64)
         return None
-    row = session.connection().execute(_FIND_KEY, {"prefix": parts[1]}).first()
+    conn = connection.connection() if isinstance(connection, Session) else connection
+    row = conn.execute(_FIND_KEY, {"prefix": parts[1]}).first()
     expected = row.key_hash if row is not None else "0" * 64
     matches = hmac.compare_digest(hash_key(key), expected)
     if row is None or not matches or row.revoked_at is not None:
         return None
-    return ActiveKey(parts[1], frozenset(s for s in row.scopes.split(" ") if s))
+    scope_set = frozenset(s for s in row.scopes.split(" ") if s)
+    return ActiveKey(parts[1], scope_set, int(row.version or 0))
 
 
 def _unauthorized(detail: str) -> Problem:
@@ -101,10 +108,12 @@ def authorize(scope: str) -> ActiveKey:
         raise _unauthorized("Send an API key as 'Authorization: Bearer <key>'.")
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("The Authorization header must use the Bearer scheme.")
-    row = find_key(get_session(), token.strip())
+    presented = token.strip()
+    row = run_read(get_db(), lambda connection: find_key(connection, presented))
     if row is None:
         raise _unauthorized("The API key is unknown or revoked.")
     g.api_key_prefix = row.prefix
+    g.data_version = row.data_version
     if scope not in row.scope_set:
         raise Problem(
             403,

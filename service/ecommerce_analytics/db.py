@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +22,8 @@ EXTENSION_KEY = "ecommerce_analytics.db"
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}
 _RETRYABLE_MYSQL_ERRNOS = {1205, 1213}
 MAX_ATTEMPTS = 5
+# Below the usual 350 s idle timeout of NAT gateways / RDS Proxy and MySQL's wait_timeout.
+POOL_RECYCLE_S = 300
 
 
 class Database:
@@ -34,6 +36,15 @@ class Database:
         if credentials is not None and self.engine.dialect.name != "sqlite":
             use_rotating_credentials(self.engine, credentials)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        # Single-statement reads (key lookup + data version) run outside a transaction, saving
+        # the BEGIN and ROLLBACK round trips. Same pool; on SQLite and PostgreSQL switching a
+        # checked-out connection to autocommit is local to the driver. MySQL drivers would send
+        # a SET per checkout, which costs more than the implicit transaction it saves.
+        self.read_engine: Engine = (
+            self.engine
+            if self.engine.dialect.name == "mysql"
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -41,13 +52,17 @@ class Database:
 
 def _create_engine(url: str) -> Engine:
     parsed = make_url(url)
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    # No pool_pre_ping (a SELECT 1 round trip per checkout, i.e. per request): connections
+    # are recycled before idle timeouts drop them, and a connection that died anyway (database
+    # restart, failover) fails its first statement, which invalidates the whole pool; the
+    # callers retry once on a fresh connection (``run_read``, ``run_in_transaction``).
+    kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         # Concurrent writers wait for the lock instead of failing at once.
         kwargs["connect_args"] = {"timeout": 30}
     else:
         # Recycle before RDS proxies / NAT idle timeouts silently drop connections.
-        kwargs.update(pool_size=5, max_overflow=5, pool_recycle=1800)
+        kwargs.update(pool_size=5, max_overflow=5, pool_recycle=POOL_RECYCLE_S)
     engine = create_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -90,7 +105,26 @@ def _close_session(_exc: BaseException | None) -> None:
         session.close()
 
 
+def run_read(database: Database, work: Callable[[Connection], T]) -> T:
+    """Run read-only ``work`` on a pooled connection outside a transaction.
+
+    Without pre-ping a pooled connection may be dead (the database restarted or failed over);
+    its first statement then raises with ``connection_invalidated`` and SQLAlchemy invalidates
+    the pool, so one retry runs on a fresh connection. ``work`` must only read."""
+    for attempt in (1, 2):
+        try:
+            with database.read_engine.connect() as connection:
+                return work(connection)
+        except DBAPIError as exc:
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")
+
+
 def is_retryable(exc: DBAPIError) -> bool:
+    if exc.connection_invalidated:
+        # A dead pooled connection (no pre-ping): the transaction never committed.
+        return True
     orig = exc.orig
     if getattr(orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
         return True

@@ -112,6 +112,9 @@ def _calendar(day: date) -> dict[str, date]:
     return {"week_start": week_start(day), "month_start": month_start(day)}
 
 
+_INSERT_LINES = insert(OrderLine.__table__)  # type: ignore[arg-type]
+
+
 def ingest_orders(
     session: Session, orders: list[OrderIn], store: StoreSettings, now: datetime
 ) -> IngestResult:
@@ -152,21 +155,32 @@ def ingest_orders(
             "ingested_at": now,
         }
         prepared.append((order, day, created_at, lines, gross, discounts, units, row))
+    # Rollup deltas are summed before the first write, assuming every order is new (the usual
+    # case): on SQLite the write lock is taken by the first INSERT and held until commit, so
+    # Python work done before it does not serialize concurrent writers.
+    for order, day, created_at, lines, gross, discounts, units, _row in prepared:
+        _add_order(rollups, order, day, created_at, lines, gross, discounts, units)
     inserted = insert_ignore_many(
         session,
         Order.__table__,  # type: ignore[arg-type]
         [p[-1] for p in prepared],
     )
+    if len(inserted) != len(prepared):
+        # Some orders were stored before (a retry): count only the ones inserted now.
+        rollups = _Rollups()
+        for order, day, created_at, lines, gross, discounts, units, _row in prepared:
+            if order.order_id in inserted:
+                _add_order(rollups, order, day, created_at, lines, gross, discounts, units)
     new_lines: list[dict[str, Any]] = []
-    for order, day, created_at, lines, gross, discounts, units, _row in prepared:
+    for order, _day, _created_at, lines, *_rest in prepared:
         if order.order_id not in inserted:
             result.existing.append(order.order_id)
             continue
         result.created.append(order.order_id)
         new_lines.extend(lines)
-        _add_order(rollups, order, day, created_at, lines, gross, discounts, units)
     if new_lines:
-        session.execute(insert(OrderLine), new_lines)
+        # Core on the session's connection: no ORM bulk-insert bookkeeping per row.
+        session.connection().execute(_INSERT_LINES, new_lines)
     _write_rollups(session, rollups)
     if result.created:
         bump_version(session)

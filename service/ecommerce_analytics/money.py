@@ -26,7 +26,9 @@ class Money(TypeDecorator[Decimal]):
     def process_bind_param(self, value: Decimal | int | None, dialect: Dialect) -> int | None:
         if value is None:
             return None
-        scaled = Decimal(value) * SCALE
+        if type(value) is int:
+            return value * 10_000
+        scaled = (value if type(value) is Decimal else Decimal(value)) * SCALE
         if scaled != scaled.to_integral_value():
             raise ValueError(f"{value} has more than four decimal places")
         return int(scaled)

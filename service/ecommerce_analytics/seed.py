@@ -35,6 +35,10 @@ class SeedPlan:
     refunds: list[tuple[str, dict[str, Any]]]
 
 
+# One generated order: its payload and, for some, a refund of it ``(order_id, payload)``.
+Planned = tuple[dict[str, Any], tuple[str, dict[str, Any]] | None]
+
+
 def _catalogue(rng: random.Random, exponent: int) -> list[tuple[str, Decimal, float]]:
     items = []
     for rank in range(1, PRODUCTS + 1):
@@ -57,6 +61,20 @@ def plan(
     n: int, store: StoreSettings, seed: int = DEFAULT_SEED, end: date = DEFAULT_END
 ) -> SeedPlan:
     """The orders (as API payload dicts) and refunds to write; same inputs, same data."""
+    orders: list[dict[str, Any]] = []
+    refunds: list[tuple[str, dict[str, Any]]] = []
+    for order, refund in iter_plan(n, store, seed, end):
+        orders.append(order)
+        if refund is not None:
+            refunds.append(refund)
+    return SeedPlan(orders=orders, refunds=refunds)
+
+
+def iter_plan(
+    n: int, store: StoreSettings, seed: int = DEFAULT_SEED, end: date = DEFAULT_END
+) -> Iterator[Planned]:
+    """``plan`` as a stream, order by order: memory stays flat whatever ``n`` (only the
+    sorted order days, one shared ``date`` per day, and the customer draw list are kept)."""
     rng = random.Random(seed)
     exp = store.exponent
     catalogue = _catalogue(rng, exp)
@@ -64,8 +82,6 @@ def plan(
     price = {c[0]: c[1] for c in catalogue}
     weights = [c[2] for c in catalogue]
     past_buyers: list[str] = []
-    orders: list[dict[str, Any]] = []
-    refunds: list[tuple[str, dict[str, Any]]] = []
     new_customers = 0
     last_moment = datetime.combine(end, time(23, 59), store.timezone)
     for number, day in enumerate(_days(rng, n, end), start=1):
@@ -109,45 +125,37 @@ def plan(
             seconds=rng.randrange(86_400)
         )
         order_id = f"SEED-{number:06d}"
-        orders.append(
-            {
-                "order_id": order_id,
-                "customer_id": customer,
-                "created_at": moment.isoformat(),
-                "currency": store.currency,
-                "lines": lines,
-                "shipping": "0" if merchandise >= 50 else f"{quantize(Decimal('4.99'), exp):f}",
-                "tax": f"{quantize(merchandise * Decimal('0.08'), exp):f}",
-            }
-        )
+        payload = {
+            "order_id": order_id,
+            "customer_id": customer,
+            "created_at": moment.isoformat(),
+            "currency": store.currency,
+            "lines": lines,
+            "shipping": "0" if merchandise >= 50 else f"{quantize(Decimal('4.99'), exp):f}",
+            "tax": f"{quantize(merchandise * Decimal('0.08'), exp):f}",
+        }
+        refund: tuple[str, dict[str, Any]] | None = None
         if rng.random() < REFUND_SHARE:
             line = rng.choice(lines)
             amount = price[line["sku"]] * line["quantity"] - Decimal(line.get("discount", "0"))
             when = min(moment + timedelta(days=rng.randint(3, 20)), last_moment)
-            refunds.append(
-                (
-                    order_id,
-                    {
-                        "refund_id": f"SEED-R-{number:06d}",
-                        "amount": f"{amount:f}",
-                        "created_at": when.isoformat(),
-                        "reason": rng.choice(["damaged", "wrong size", "not as described"]),
-                        "lines": [
-                            {
-                                "sku": line["sku"],
-                                "quantity": line["quantity"],
-                                "amount": f"{amount:f}",
-                            }
-                        ],
-                    },
-                )
+            refund = (
+                order_id,
+                {
+                    "refund_id": f"SEED-R-{number:06d}",
+                    "amount": f"{amount:f}",
+                    "created_at": when.isoformat(),
+                    "reason": rng.choice(["damaged", "wrong size", "not as described"]),
+                    "lines": [
+                        {
+                            "sku": line["sku"],
+                            "quantity": line["quantity"],
+                            "amount": f"{amount:f}",
+                        }
+                    ],
+                },
             )
-    return SeedPlan(orders=orders, refunds=refunds)
-
-
-def _batches(items: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    for i in range(0, len(items), BATCH):
-        yield items[i : i + BATCH]
+        yield payload, refund
 
 
 def seed(
@@ -157,22 +165,39 @@ def seed(
     seed: int = DEFAULT_SEED,
     end: date = DEFAULT_END,
 ) -> tuple[int, int]:
-    """Write the plan; returns (orders created, refunds created). Re-running adds nothing."""
-    data = plan(n, store, seed, end)
+    """Write the plan; returns (orders created, refunds created). Re-running adds nothing.
+
+    Streams: orders are generated, validated and written ``BATCH`` at a time, each batch's
+    refunds right after it, so memory does not grow with ``n``."""
     now = datetime.now(UTC)
-    created = 0
-    for chunk in _batches(data.orders):
-        batch = OrderBatchIn.model_validate({"orders": chunk})
-        validate_orders(batch.orders, store, now)
-        result = run_in_transaction(
-            database, partial(ingest_orders, orders=batch.orders, store=store, now=now)
-        )
-        created += len(result.created)
-    refunded = 0
-    for order_id, payload in data.refunds:
-        body = RefundIn.model_validate(payload)
-        outcome = run_in_transaction(
-            database, partial(record_refund, order_id=order_id, body=body, store=store, now=now)
-        )
-        refunded += int(outcome.created)
+    created = refunded = 0
+    chunk: list[dict[str, Any]] = []
+    pending: list[tuple[str, dict[str, Any]]] = []
+
+    def flush() -> None:
+        nonlocal created, refunded
+        if chunk:
+            batch = OrderBatchIn.model_validate({"orders": chunk})
+            validate_orders(batch.orders, store, now)
+            result = run_in_transaction(
+                database, partial(ingest_orders, orders=batch.orders, store=store, now=now)
+            )
+            created += len(result.created)
+        for order_id, payload in pending:
+            body = RefundIn.model_validate(payload)
+            outcome = run_in_transaction(
+                database,
+                partial(record_refund, order_id=order_id, body=body, store=store, now=now),
+            )
+            refunded += int(outcome.created)
+        chunk.clear()
+        pending.clear()
+
+    for order, refund in iter_plan(n, store, seed, end):
+        chunk.append(order)
+        if refund is not None:
+            pending.append(refund)
+        if len(chunk) >= BATCH:
+            flush()
+    flush()
     return created, refunded

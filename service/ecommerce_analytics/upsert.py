@@ -41,7 +41,8 @@ def upsert_add(
     stmt = _statement(
         dialect_name(session), table, tuple(key), tuple(add), tuple(least), tuple(greatest)
     )
-    session.execute(stmt, ordered)
+    # Core on the session's connection: the ORM adds nothing to a Core INSERT but overhead.
+    session.connection().execute(stmt, ordered)
 
 
 @functools.lru_cache(maxsize=64)
@@ -117,4 +118,6 @@ def insert_ignore_many(
         stmt = sqlite.insert(table).on_conflict_do_nothing()
     else:
         raise NotImplementedError(f"unsupported database dialect {name!r}")
-    return set(session.scalars(stmt.returning(key), [dict(row) for row in rows]))
+    return set(
+        session.connection().execute(stmt.returning(key), [dict(row) for row in rows]).scalars()
+    )

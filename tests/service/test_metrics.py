@@ -363,6 +363,114 @@ def test_rfm_and_churn_risk(api, dataset):
     assert sorted(r["customer_id"] for r in body["data"]) == sorted(expected)
 
 
+def test_churn_risk_order_and_pages(api, dataset):
+    orders, refunds = dataset
+    customers = customer_figures(orders, refunds)
+    as_of = max(order_day(o) for o in orders) + timedelta(days=30)
+    query = {"as_of": as_of, "min_days": 30, "value_percentile": 50}
+    full = api.get("/api/v1/insights/churn-risk", **query, limit=500).json["data"]
+    ids = [r["customer_id"] for r in full]
+    assert ids == sorted(ids, key=lambda cid: (-customers[cid]["net"], cid))
+    assert len(ids) > 6
+    page = api.get("/api/v1/insights/churn-risk", **query, limit=3, offset=2).json
+    assert [r["customer_id"] for r in page["data"]] == ids[2:5]
+    assert page["pagination"]["next_offset"] == 5
+    last = api.get("/api/v1/insights/churn-risk", **query, limit=3, offset=len(ids) - 3).json
+    assert [r["customer_id"] for r in last["data"]] == ids[-3:]
+    assert last["pagination"]["next_offset"] is None
+
+
+def test_bought_together_with_large_counts(api, app):
+    """Order counts whose product overflows a 32-bit integer (best sellers at 1M orders)."""
+    from datetime import UTC, datetime
+
+    from ecommerce_analytics.db import get_db
+    from ecommerce_analytics.models import Product, ProductPair
+
+    with app.app_context(), get_db().sessionmaker.begin() as session:
+        moment = datetime(2024, 1, 1, tzinfo=UTC)
+        session.add_all(
+            [
+                Product(sku="BIG-A", first_sold_at=moment, orders=150_000, units=150_000),
+                Product(sku="BIG-B", first_sold_at=moment, orders=120_000, units=120_000),
+                ProductPair(sku_a="BIG-A", sku_b="BIG-B", orders=60_000),
+            ]
+        )
+    body = api.get("/api/v1/insights/bought-together", min_orders=1).json
+    assert [(r["sku_a"], r["sku_b"], r["orders"]) for r in body["data"]] == [
+        ("BIG-A", "BIG-B", 60_000)
+    ]
+
+
+def _quintile_score(value: Any, values: list[Any]) -> int:
+    ordered = sorted(values)
+    n = len(ordered)
+    cuts = [ordered[min(n - 1, (n * k) // 5)] for k in (1, 2, 3, 4)]
+    return 1 + sum(1 for cut in cuts if value > cut)
+
+
+def _segment(r: int, f: int, m: int) -> str:
+    rules = [
+        (r >= 4 and f >= 4 and m >= 4, "champions"),
+        (r <= 2 and f >= 4 and m >= 4, "cant_lose"),
+        (r >= 3 and f >= 4, "loyal"),
+        (r >= 4 and f >= 2, "potential_loyalist"),
+        (r >= 4, "new"),
+        (r == 3 and f <= 2, "promising"),
+        (r <= 2 and f >= 3, "at_risk"),
+        (r == 2, "hibernating"),
+        (r == 1, "lost"),
+    ]
+    return next((name for hit, name in rules if hit), "need_attention")
+
+
+def test_rfm_scores_segments_and_order_match_independent_computation(api, dataset):
+    orders, refunds = dataset
+    customers = customer_figures(orders, refunds)
+    latest = max(order_day(o) for o in orders)
+    recency = {cid: (latest - max(c["days"])).days for cid, c in customers.items()}
+    expected = {}
+    for cid, c in customers.items():
+        r = _quintile_score(-recency[cid], [-d for d in recency.values()])
+        f = _quintile_score(c["orders"], [x["orders"] for x in customers.values()])
+        m = _quintile_score(c["net"], [x["net"] for x in customers.values()])
+        expected[cid] = (r, f, m, _segment(r, f, m))
+    ranked = sorted(expected, key=lambda cid: (-sum(expected[cid][:3]), cid))
+    body = api.get("/api/v1/customers/rfm", limit=500).json
+    assert [row["customer_id"] for row in body["data"]] == ranked
+    for row in body["data"]:
+        assert (row["r"], row["f"], row["m"], row["segment"]) == expected[row["customer_id"]]
+    counts: dict[str, int] = defaultdict(int)
+    nets: dict[str, Decimal] = defaultdict(Decimal)
+    for cid, (_r, _f, _m, name) in expected.items():
+        counts[name] += 1
+        nets[name] += customers[cid]["net"]
+    assert [(s["segment"], s["customers"], s["net_sales"]) for s in body["segments"]] == [
+        (name, counts[name], money(nets[name]))
+        for name in sorted(counts, key=lambda name: (-counts[name], name))
+    ]
+    page = api.get("/api/v1/customers/rfm", limit=7, offset=5).json
+    assert [row["customer_id"] for row in page["data"]] == ranked[5:12]
+    assert page["pagination"]["next_offset"] == (12 if len(ranked) > 12 else None)
+    name = expected[ranked[0]][3]
+    only = api.get("/api/v1/customers/rfm", segment=name, limit=500).json["data"]
+    assert [row["customer_id"] for row in only] == [c for c in ranked if expected[c][3] == name]
+
+
+def test_ltv_percentiles_and_histogram_match(api, dataset):
+    orders, refunds = dataset
+    values = sorted(c["net"] for c in customer_figures(orders, refunds).values())
+    n = len(values)
+    body = api.get("/api/v1/customers/ltv-distribution", buckets=5).json
+    for p in (10, 25, 50, 75, 90, 99):
+        assert body["percentiles"][f"p{p}"] == money(values[max(1, -(-p * n // 100)) - 1])
+    low, high = values[0], values[-1]
+    counts = [0] * 5
+    for v in values:
+        counts[min(int((v - low) * 5 // (high - low)), 4)] += 1
+    assert [b["customers"] for b in body["histogram"]] == counts
+
+
 def test_day_boundaries_follow_the_store_time_zone(make_app):
     from .conftest import Api, new_key
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Blueprint
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ..config import current_store
-from ..db import get_db, get_session, run_in_transaction
+from ..db import get_db, run_in_transaction, run_read
 from ..errors import Problem
 from ..ingest import IngestResult, RefundResult, ingest_orders, record_refund, validate_orders
 from ..models import Order, OrderLine
@@ -91,6 +91,25 @@ def post_refund(order_id: str, body: RefundIn) -> RefundOut | tuple[RefundOut, i
     return out, 201 if result.created else 200
 
 
+_ORDERS = Order.__table__
+_LINES = OrderLine.__table__
+# One Core statement, outside a transaction (``run_read``): the order and its lines as of one
+# moment, with no ORM identity-map work and no BEGIN/ROLLBACK round trips.
+_READ_ORDER = (
+    select(
+        _ORDERS,
+        _LINES.c.sku,
+        _LINES.c.quantity,
+        _LINES.c.unit_price,
+        _LINES.c.discount,
+        _LINES.c.returned_quantity,
+    )
+    .select_from(_ORDERS.outerjoin(_LINES, _LINES.c.order_id == _ORDERS.c.order_id))
+    .where(_ORDERS.c.order_id == bindparam("order_id"))
+    .order_by(_LINES.c.line_number)
+)
+
+
 @endpoint(
     bp,
     "/orders/<order_id>",
@@ -101,13 +120,12 @@ def post_refund(order_id: str, body: RefundIn) -> RefundOut | tuple[RefundOut, i
 )
 def get_order(order_id: str) -> OrderOut:
     """The stored order with its lines and refunded totals."""
-    session = get_session()
-    order = session.get(Order, order_id)
-    if order is None:
-        raise Problem(404, "order-not-found", "Order not found", f"No order {order_id!r}.")
-    lines = session.scalars(
-        select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.line_number)
+    rows = run_read(
+        get_db(), lambda connection: connection.execute(_READ_ORDER, {"order_id": order_id}).all()
     )
+    if not rows:
+        raise Problem(404, "order-not-found", "Order not found", f"No order {order_id!r}.")
+    order = rows[0]
     exp = current_store().exponent
     return OrderOut(
         order_id=order.order_id,
@@ -129,6 +147,7 @@ def get_order(order_id: str) -> OrderOut:
                 discount=fmt(ln.discount, exp),
                 returned_quantity=ln.returned_quantity,
             )
-            for ln in lines
+            for ln in rows
+            if ln.sku is not None
         ],
     )

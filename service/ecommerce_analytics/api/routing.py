@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, g, request
 from pydantic import BaseModel, ValidationError
 
 from ..auth import authorize
 from ..cache import CachedResponse, current_version, get_cache
-from ..db import get_session
+from ..db import get_db, run_read
 from ..errors import Problem, validation_problem
 
 
@@ -143,8 +143,11 @@ def endpoint(
             if cache is None:
                 out = run(path_args)
                 return Response(out.body, status=out.status, mimetype="application/json")
-            # The version is read before any data, so the body is at least that new.
-            version = current_version(get_session())
+            # The version is read before any data (with the key, in ``authorize``), so the body
+            # is at least that new.
+            version: int | None = g.get("data_version")
+            if version is None:
+                version = run_read(get_db(), current_version)
             key = request.path + "?" + urlencode(sorted(request.args.items(multi=True)))
             computed = False
 

@@ -1,23 +1,27 @@
 """Customer analytics from the per-customer rollup (``customers``) and ``customer_days``.
 
-Lifetime value, distribution and RFM read one row per customer: O(customers), never O(orders).
+Lifetime value, distribution and RFM read the per-customer rollup, never the orders. Ranking
+(percentiles, quintile cut points, RFM scores and segments, the paged window) runs in the
+database: a request scans the rollup in SQL and returns a bounded number of rows to Python,
+instead of building and sorting one Python object per customer.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import BigInteger, ColumnElement, and_, case, func, literal, select, type_coerce
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ..config import StoreSettings
 from ..errors import Problem
 from ..models import Customer, CustomerDay
-from ..money import ZERO, as_money, fmt, quantize, ratio
+from ..money import SCALE, ZERO, as_money, fmt, quantize, ratio
 from ..periods import add_months, months_between
 from ..schemas import (
     Cohort,
@@ -86,17 +90,47 @@ def customer_list(session: Session, q: CustomerListQuery, store: StoreSettings) 
 
 def nearest_rank(sorted_values: list[Decimal], pct: int) -> Decimal:
     """Nearest-rank percentile: the smallest value with at least ``pct``% of values <= it."""
-    rank = max(1, -(-pct * len(sorted_values) // 100))
-    return sorted_values[rank - 1]
+    return sorted_values[nearest_rank_index(len(sorted_values), pct) - 1]
+
+
+def nearest_rank_index(n: int, pct: int) -> int:
+    """The 1-based rank of the nearest-rank ``pct`` percentile among ``n`` values."""
+    return max(1, -(-pct * n // 100))
+
+
+def ranked(
+    session: Session,
+    expr: ColumnElement[Any] | InstrumentedAttribute[Any],
+    ranks: Iterable[int],
+    *where: Any,
+) -> Any:
+    """``{rank: value}``: the values of ``expr`` at these 1-based ranks in ascending order, over
+    the customers matching ``where``, from one window-function pass in the database."""
+    wanted = sorted(set(ranks))
+    if not wanted:
+        return {}
+    numbered = (
+        select(expr.label("value"), func.row_number().over(order_by=expr).label("rn"))
+        .where(*where)
+        .subquery()
+    )
+    rows = session.execute(select(numbered.c.rn, numbered.c.value).where(numbered.c.rn.in_(wanted)))
+    return {int(rank): value for rank, value in rows}
+
+
+def _scaled(value: Decimal) -> int:
+    return int(value * SCALE)
 
 
 def ltv_distribution(
     session: Session, q: DistributionQuery, store: StoreSettings
 ) -> LtvDistribution:
     """Net lifetime spend per customer: percentiles and an equal-width histogram min..max."""
-    values = sorted(Decimal(v) for v in session.scalars(select(net_sales())))
+    net = net_sales()
+    n, total, low, high = session.execute(
+        select(func.count(), func.sum(net), func.min(net), func.max(net)).select_from(Customer)
+    ).one()
     exp = store.exponent
-    n = len(values)
     if not n:
         return LtvDistribution(
             currency=store.currency,
@@ -108,13 +142,26 @@ def ltv_distribution(
             percentiles={},
             histogram=[],
         )
-    total = sum(values, ZERO)
-    low, high = values[0], values[-1]
+    n = int(n)
+    total, low, high = Decimal(total), Decimal(low), Decimal(high)
     width = (high - low) / q.buckets
     counts = [0] * q.buckets
-    for v in values:
-        index = int((v - low) / width) if width else 0
-        counts[min(index, q.buckets - 1)] += 1
+    if high == low:
+        counts[0] = n
+    else:
+        # Bucket index in exact integer arithmetic on the stored (scaled) amounts:
+        # floor((v - low) / (high - low) x buckets).
+        raw = type_coerce(
+            Customer.gross_sales - Customer.discounts - Customer.returns, BigInteger()
+        )
+        index = (
+            (raw - literal(_scaled(low), BigInteger()))
+            * literal(q.buckets, BigInteger())
+            // literal(_scaled(high) - _scaled(low), BigInteger())
+        )
+        bucket = index.label("bucket")
+        for i, count in session.execute(select(bucket, func.count()).group_by(bucket)):
+            counts[min(int(i), q.buckets - 1)] += int(count)
     histogram = [
         HistogramBucket(
             lower=fmt(low + width * i, exp),
@@ -123,6 +170,8 @@ def ltv_distribution(
         )
         for i in range(q.buckets)
     ]
+    at = {p: nearest_rank_index(n, p) for p in PERCENTILES}
+    values = ranked(session, net, at.values())
     return LtvDistribution(
         currency=store.currency,
         customers=n,
@@ -130,7 +179,7 @@ def ltv_distribution(
         mean=fmt(quantize(total / n, exp), exp),
         min=fmt(low, exp),
         max=fmt(high, exp),
-        percentiles={f"p{p}": fmt(nearest_rank(values, p), exp) for p in PERCENTILES},
+        percentiles={f"p{p}": fmt(Decimal(values[at[p]]), exp) for p in PERCENTILES},
         histogram=histogram,
     )
 
@@ -241,15 +290,19 @@ class CustomerSnapshot:
     net_sales: Decimal
 
 
-def snapshots(session: Session) -> list[CustomerSnapshot]:
-    stmt = select(
-        Customer.customer_id,
-        Customer.first_order_at,
-        Customer.last_order_at,
-        Customer.last_order_date,
-        Customer.orders,
-        net_sales(),
-    ).order_by(Customer.customer_id)
+def snapshots(session: Session, *where: Any) -> list[CustomerSnapshot]:
+    stmt = (
+        select(
+            Customer.customer_id,
+            Customer.first_order_at,
+            Customer.last_order_at,
+            Customer.last_order_date,
+            Customer.orders,
+            net_sales(),
+        )
+        .where(*where)
+        .order_by(Customer.customer_id)
+    )
     return [CustomerSnapshot(*row) for row in session.execute(stmt)]
 
 
@@ -302,11 +355,43 @@ def segment(r: int, f: int, m: int) -> str:
     return "need_attention"
 
 
+def quintile_ranks(n: int) -> list[int]:
+    """1-based ranks of the four quintile cut points among ``n`` sorted values (as
+    ``quintile_cuts``)."""
+    return [min(n - 1, (n * k) // 5) + 1 for k in (1, 2, 3, 4)]
+
+
+def _score_expr(
+    column: ColumnElement[Any] | InstrumentedAttribute[Any], cuts: list[Any]
+) -> ColumnElement[int]:
+    """SQL for ``score``: 1 + the number of cut points strictly below the value."""
+    expr: ColumnElement[int] = literal(1)
+    for cut in cuts:
+        expr = expr + case((column > cut, 1), else_=0)
+    return expr
+
+
+def _segment_expr(r: Any, f: Any, m: Any) -> ColumnElement[str]:
+    """SQL for ``segment``, the same rules in the same order."""
+    return case(
+        (and_(r >= 4, f >= 4, m >= 4), "champions"),
+        (and_(r <= 2, f >= 4, m >= 4), "cant_lose"),
+        (and_(r >= 3, f >= 4), "loyal"),
+        (and_(r >= 4, f >= 2), "potential_loyalist"),
+        (r >= 4, "new"),
+        (and_(r == 3, f <= 2), "promising"),
+        (and_(r <= 2, f >= 3), "at_risk"),
+        (r == 2, "hibernating"),
+        (r == 1, "lost"),
+        else_="need_attention",
+    )
+
+
 def rfm(session: Session, q: RfmQuery, store: StoreSettings) -> RfmReport:
     as_of = resolve_as_of(session, q.as_of)
-    customers = snapshots(session)
+    n = int(session.scalar(select(func.count()).select_from(Customer)) or 0)
     exp = store.exponent
-    if as_of is None or not customers:
+    if as_of is None or not n:
         return RfmReport(
             as_of=as_of,
             currency=store.currency,
@@ -314,49 +399,65 @@ def rfm(session: Session, q: RfmQuery, store: StoreSettings) -> RfmReport:
             data=[],
             pagination=page(q.limit, q.offset, False),
         )
-    recency = {c.customer_id: (as_of - c.last_order_date).days for c in customers}
-    # Fewer days since the last order is better: score the negated recency.
-    r_cuts = quintile_cuts([-d for d in recency.values()])
-    f_cuts = quintile_cuts([c.orders for c in customers])
-    m_cuts = quintile_cuts([c.net_sales for c in customers])
-    scored = []
-    for c in customers:
-        r = score(-recency[c.customer_id], r_cuts)
-        f = score(c.orders, f_cuts)
-        m = score(c.net_sales, m_cuts)
-        scored.append(
-            RfmCustomer(
-                customer_id=c.customer_id,
-                recency_days=recency[c.customer_id],
-                frequency=c.orders,
-                monetary=fmt(c.net_sales, exp),
-                r=r,
-                f=f,
-                m=m,
-                segment=segment(r, f, m),
-            )
+    # Quintile cut points, found in the database. Fewer days since the last order is better,
+    # so recency scores on the last order date (later is better) and equals scoring the
+    # negated recency in days.
+    ranks = quintile_ranks(n)
+    net = net_sales()
+    r_at = ranked(session, Customer.last_order_date, ranks)
+    f_at = ranked(session, Customer.orders, ranks)
+    m_at = ranked(session, net, ranks)
+    scored = select(
+        Customer.customer_id.label("customer_id"),
+        Customer.last_order_date.label("last_order_date"),
+        Customer.orders.label("orders"),
+        net.label("net"),
+        _score_expr(Customer.last_order_date, [r_at[k] for k in ranks]).label("r"),
+        _score_expr(Customer.orders, [f_at[k] for k in ranks]).label("f"),
+        _score_expr(net, [m_at[k] for k in ranks]).label("m"),
+    ).subquery()
+    labelled = select(
+        scored, _segment_expr(scored.c.r, scored.c.f, scored.c.m).label("segment")
+    ).subquery()
+    summary = session.execute(
+        select(labelled.c.segment, func.count(), func.sum(labelled.c.net)).group_by(
+            labelled.c.segment
         )
-    summary: dict[str, list[Any]] = {}
-    for row, c in zip(scored, customers, strict=True):
-        entry = summary.setdefault(row.segment, [0, ZERO])
-        entry[0] += 1
-        entry[1] += c.net_sales
+    ).all()
     segments = [
         RfmSegmentSummary(
             segment=name,
-            customers=n,
-            share=ratio(n, len(customers)) or "0",
-            net_sales=fmt(total, exp),
+            customers=int(count),
+            share=ratio(int(count), n) or "0",
+            net_sales=fmt(Decimal(total), exp),
         )
-        for name, (n, total) in sorted(summary.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        for name, count, total in sorted(summary, key=lambda row: (-int(row[1]), row[0]))
     ]
-    selected = [row for row in scored if q.segment is None or row.segment == q.segment]
-    selected.sort(key=lambda row: (-row.r - row.f - row.m, row.customer_id))
-    window = selected[q.offset : q.offset + q.limit]
+    stmt = select(labelled)
+    if q.segment is not None:
+        stmt = stmt.where(labelled.c.segment == q.segment)
+    rows = session.execute(
+        stmt.order_by((labelled.c.r + labelled.c.f + labelled.c.m).desc(), labelled.c.customer_id)
+        .limit(q.limit + 1)
+        .offset(q.offset)
+    ).all()
+    window = [
+        RfmCustomer(
+            customer_id=row.customer_id,
+            recency_days=(as_of - row.last_order_date).days,
+            frequency=row.orders,
+            monetary=fmt(Decimal(row.net), exp),
+            r=int(row.r),
+            f=int(row.f),
+            m=int(row.m),
+            segment=row.segment,
+        )
+        for row in rows[: q.limit]
+    ]
     return RfmReport(
         as_of=as_of,
         currency=store.currency,
         segments=segments,
         data=window,
-        pagination=page(q.limit, q.offset, len(selected) > q.offset + q.limit),
+        pagination=page(q.limit, q.offset, len(rows) > q.limit),
     )
