@@ -21,8 +21,10 @@ from .cache import bump_version
 from .config import StoreSettings
 from .errors import Problem, validation_problem
 from .models import (
+    CohortMonthly,
     Customer,
     CustomerDay,
+    CustomerMonth,
     DailySales,
     Order,
     OrderLine,
@@ -98,6 +100,7 @@ class _Rollups:
     daily: dict[date, dict[str, Any]] = field(default_factory=dict)
     product_daily: dict[tuple[date, str], dict[str, Any]] = field(default_factory=dict)
     customer_days: dict[tuple[date, str], dict[str, Any]] = field(default_factory=dict)
+    customer_months: dict[tuple[str, date], dict[str, Any]] = field(default_factory=dict)
     customers: dict[str, dict[str, Any]] = field(default_factory=dict)
     products: dict[str, dict[str, Any]] = field(default_factory=dict)
     pairs: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
@@ -260,6 +263,10 @@ def _add_order(
         },
     )
     _bump(cd, orders=1, order_value=gross - discounts)
+    cm = r.customer_months.setdefault(
+        (order.customer_id, month_start(day)), {"orders": 0, "order_value": ZERO}
+    )
+    _bump(cm, orders=1, order_value=gross - discounts)
     customer = r.customers.setdefault(
         order.customer_id,
         {
@@ -324,12 +331,119 @@ def _write_rollups(session: Session, r: _Rollups) -> None:
         key=("day", "customer_id"),
         add=("orders", "order_value"),
     )
+    _write_cohorts(session, r.customer_months)
     upsert_add(
         session,
         ProductPair.__table__,  # type: ignore[arg-type]
         [{"sku_a": a, "sku_b": b, "orders": n} for (a, b), n in r.pairs.items()],
         key=("sku_a", "sku_b"),
         add=("orders",),
+    )
+
+
+_IN_CHUNK = 500
+
+
+def _write_cohorts(session: Session, activity: dict[tuple[str, date], dict[str, Any]]) -> None:
+    """Add this batch's per-customer-month activity to ``customer_months`` and
+    ``cohort_months`` exactly, including customers whose first order moved to an earlier month.
+
+    Runs after the ``customers`` upsert: this transaction then holds the row lock of every
+    customer in the batch (PostgreSQL, MySQL; SQLite holds the database write lock), and only a
+    holder of that lock writes the customer's ``customer_months`` rows. So the customer's first
+    order month and months read here (locking reads: the latest committed rows, also under
+    MySQL's REPEATABLE READ) are settled, and moving the customer's contributions from the old
+    cohort to the new one cannot race with another writer of the same customer.
+    """
+    if not activity:
+        return
+    ids = sorted({customer_id for customer_id, _ in activity})
+    months = sorted({month for _, month in activity})
+    first: dict[str, date] = {}
+    existing: list[Any] = []
+    for i in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[i : i + _IN_CHUNK]
+        first.update(
+            (customer_id, month)
+            for customer_id, month in session.execute(
+                select(Customer.customer_id, Customer.first_order_month)
+                .where(Customer.customer_id.in_(chunk))
+                .order_by(Customer.customer_id)
+                .with_for_update()
+            )
+        )
+        # Only the rows this batch adds to, and those to move to an earlier cohort (tagged
+        # with another cohort than the customer's first order month, now lowered by the upsert).
+        existing.extend(
+            session.execute(
+                select(
+                    CustomerMonth.customer_id,
+                    CustomerMonth.month_start,
+                    CustomerMonth.cohort_month,
+                    CustomerMonth.order_value,
+                )
+                .join(Customer, Customer.customer_id == CustomerMonth.customer_id)
+                .where(
+                    CustomerMonth.customer_id.in_(chunk),
+                    CustomerMonth.month_start.in_(months)
+                    | (CustomerMonth.cohort_month != Customer.first_order_month),
+                )
+                .order_by(CustomerMonth.customer_id, CustomerMonth.month_start)
+                .with_for_update()
+            ).all()
+        )
+    # (cohort, month) -> [distinct customers delta, revenue delta]
+    deltas: dict[tuple[date, date], list[Any]] = defaultdict(lambda: [0, ZERO])
+    rows: dict[tuple[str, date], dict[str, Any]] = {}
+
+    def row(customer_id: str, month: date) -> dict[str, Any]:
+        return rows.setdefault(
+            (customer_id, month),
+            {
+                "customer_id": customer_id,
+                "month_start": month,
+                "cohort_month": first[customer_id],
+                "orders": 0,
+                "order_value": ZERO,
+            },
+        )
+
+    stored = set()
+    for customer_id, month, cohort, value in existing:
+        stored.add((customer_id, month))
+        cohort_now = first[customer_id]
+        if cohort != cohort_now:
+            # An older order arrived: the customer now belongs to an earlier cohort.
+            old, new = deltas[(cohort, month)], deltas[(cohort_now, month)]
+            old[0] -= 1
+            old[1] -= value
+            new[0] += 1
+            new[1] += value
+            row(customer_id, month)  # re-tagged by the upsert (cohort_month only decreases)
+    for (customer_id, month), delta in activity.items():
+        d = deltas[(first[customer_id], month)]
+        if (customer_id, month) not in stored:
+            d[0] += 1
+        d[1] += delta["order_value"]
+        _bump(row(customer_id, month), **delta)
+    upsert_add(
+        session,
+        CustomerMonth.__table__,  # type: ignore[arg-type]
+        list(rows.values()),
+        key=("customer_id", "month_start"),
+        add=("orders", "order_value"),
+        least=("cohort_month",),
+    )
+    upsert_add(
+        session,
+        CohortMonthly.__table__,  # type: ignore[arg-type]
+        [
+            {"cohort_month": c, "month_start": m, "customers": n, "revenue": v}
+            for (c, m), (n, v) in deltas.items()
+            if n or v
+        ],
+        key=("cohort_month", "month_start"),
+        add=("customers", "revenue"),
     )
 
 

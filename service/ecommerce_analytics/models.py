@@ -207,6 +207,35 @@ class CustomerDay(Base):
     order_value: Mapped[Decimal] = _money()
 
 
+class CustomerMonth(Base):
+    """One row per customer per month they ordered, tagged with the cohort (month of first
+    order) its contribution is counted under in ``cohort_months``.
+
+    When an older order arrives later, the customer's cohort moves to an earlier month: ingest
+    then re-tags every row of the customer and moves their counts between cohorts, in the same
+    transaction (``ingest._write_cohorts``)."""
+
+    __tablename__ = "customer_months"
+
+    customer_id: Mapped[str] = mapped_column(primary_key=True)
+    month_start: Mapped[date] = mapped_column(primary_key=True)
+    cohort_month: Mapped[date]
+    orders: Mapped[int] = _count()
+    order_value: Mapped[Decimal] = _money()
+
+
+class CohortMonthly(Base):
+    """Per cohort (month of first order) and activity month: distinct customers who ordered and
+    their order value (gross - discounts). Row (c, c) holds the cohort's size."""
+
+    __tablename__ = "cohort_months"
+
+    cohort_month: Mapped[date] = mapped_column(primary_key=True)
+    month_start: Mapped[date] = mapped_column(primary_key=True)
+    customers: Mapped[int] = _count()
+    revenue: Mapped[Decimal] = _money()
+
+
 class ProductPair(Base):
     """Orders containing both products, ``sku_a < sku_b``."""
 

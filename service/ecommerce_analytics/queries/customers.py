@@ -1,4 +1,5 @@
-"""Customer analytics from the per-customer rollup (``customers``) and ``customer_days``.
+"""Customer analytics from the per-customer rollup (``customers``), ``customer_days`` and
+``cohort_months``.
 
 Lifetime value, distribution and RFM read the per-customer rollup, never the orders. Ranking
 (percentiles, quintile cut points, RFM scores and segments, the paged window) runs in the
@@ -20,7 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ..config import StoreSettings
 from ..errors import Problem
-from ..models import Customer, CustomerDay
+from ..models import CohortMonthly, Customer, CustomerDay
 from ..money import SCALE, ZERO, as_money, fmt, quantize, ratio
 from ..periods import add_months, months_between
 from ..schemas import (
@@ -229,30 +230,24 @@ def cohorts(session: Session, q: CohortQuery, store: StoreSettings) -> CohortRep
             400, "range-too-large", "Range too large", f"At most {MAX_COHORTS} cohorts per request."
         )
     last_cohort_end = add_months(q.end, q.months + 1)
-    sizes = dict(
-        session.execute(
-            select(Customer.first_order_month, func.count())
-            .where(Customer.first_order_month.between(q.start, q.end))
-            .group_by(Customer.first_order_month)
-        ).all()
-    )
+    # One row per (cohort, activity month), kept exact at write time: O(cohorts x months).
+    # Every customer orders in their first month, so row (c, c) counts cohort c's customers.
+    sizes: dict[date, int] = {}
     activity: dict[date, dict[int, tuple[int, Decimal]]] = defaultdict(dict)
-    stmt = (
-        select(
-            Customer.first_order_month,
-            CustomerDay.month_start,
-            func.count(func.distinct(CustomerDay.customer_id)),
-            func.sum(CustomerDay.order_value),
-        )
-        .join(Customer, Customer.customer_id == CustomerDay.customer_id)
-        .where(
-            Customer.first_order_month.between(q.start, q.end),
-            CustomerDay.day < last_cohort_end,
-        )
-        .group_by(Customer.first_order_month, CustomerDay.month_start)
+    stmt = select(
+        CohortMonthly.cohort_month,
+        CohortMonthly.month_start,
+        CohortMonthly.customers,
+        CohortMonthly.revenue,
+    ).where(
+        CohortMonthly.cohort_month.between(q.start, q.end),
+        CohortMonthly.month_start < last_cohort_end,
+        CohortMonthly.customers > 0,
     )
     for cohort_month, month, active, revenue in session.execute(stmt):
         offset = months_between(cohort_month, month)
+        if offset == 0:
+            sizes[cohort_month] = int(active)
         if 0 <= offset <= q.months:
             activity[cohort_month][offset] = (int(active), Decimal(revenue or ZERO))
     exp = store.exponent
