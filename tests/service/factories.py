@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -75,3 +76,29 @@ def line_discount(line: dict[str, Any]) -> Decimal:
 
 def order_day(o: dict[str, Any]) -> date:
     return datetime.fromisoformat(o["created_at"]).astimezone(UTC).date()
+
+
+def ingest_concurrently(app: Any, key: str, batches_per_writer: list[list[list[dict[str, Any]]]]):
+    """Post each writer's batches from its own thread at once; return the failed responses.
+
+    ``batches_per_writer[t]`` is the list of ``orders`` payloads thread ``t`` sends, in order.
+    """
+    errors: list[object] = []
+
+    def writer(batches: list[list[dict[str, Any]]]) -> None:
+        client = app.test_client()
+        for batch in batches:
+            r = client.post(
+                "/api/v1/orders",
+                json={"orders": batch},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            if r.status_code not in (200, 201):
+                errors.append(r.json)
+
+    threads = [threading.Thread(target=writer, args=(b,)) for b in batches_per_writer]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors

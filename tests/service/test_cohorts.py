@@ -4,7 +4,6 @@ customer's first order arrives after later ones, across batches and concurrent w
 from __future__ import annotations
 
 import random
-import threading
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -15,7 +14,15 @@ from sqlalchemy import func, select
 from ecommerce_analytics.models import CohortMonthly, Customer, CustomerDay, CustomerMonth
 
 from .conftest import Api, get_engine, new_key
-from .factories import line_discount, line_gross, money, order, order_day, random_orders
+from .factories import (
+    ingest_concurrently,
+    line_discount,
+    line_gross,
+    money,
+    order,
+    order_day,
+    random_orders,
+)
 
 MONTHS = 5
 
@@ -158,27 +165,13 @@ def test_concurrent_out_of_order_writers_are_exact(make_app, backend):
         o["customer_id"] = f"K{i % 12:02d}"
     chunks = [orders[i : i + 8] for i in range(0, len(orders), 8)]
     threads_n = 5 if backend != "sqlite" else 3
-    errors: list[object] = []
-
-    def writer(t: int) -> None:
-        client = app.test_client()
+    plan = []
+    for t in range(threads_n):
         # Every thread sends every chunk (idempotent retries), each in its own order.
         mine = list(chunks)
         random.Random(t).shuffle(mine)
-        for chunk in mine:
-            r = client.post(
-                "/api/v1/orders",
-                json={"orders": chunk},
-                headers={"Authorization": f"Bearer {key}"},
-            )
-            if r.status_code not in (200, 201):
-                errors.append(r.json)
-
-    threads = [threading.Thread(target=writer, args=(t,)) for t in range(threads_n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+        plan.append(mine)
+    errors = ingest_concurrently(app, key, plan)
     assert errors == []
     api = Api(app.test_client(), key)
     assert reported_cohorts(api) == expected_cohorts(orders)

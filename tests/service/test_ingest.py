@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
-from .factories import order
+from .factories import ingest_concurrently, order
 
 
 def sales_totals(api, start="2024-01-01", end="2024-12-31"):
@@ -86,29 +85,19 @@ def test_concurrent_writers_produce_exact_totals(make_app, backend):
 
     key = new_key(app, "write", "read")
     threads_n, batches, per_batch = (6, 4, 10) if backend != "sqlite" else (3, 3, 10)
-    errors: list[object] = []
-
-    def writer(t: int) -> None:
-        client = app.test_client()
-        for b in range(batches):
-            # Overlapping ids: every thread also resends the shared orders.
-            orders = [
+    # Overlapping ids: every thread also resends the shared orders.
+    plan = [
+        [
+            [
                 order(f"T{t}-{b}-{i}", f"C{i % 5}", lines=[("SKU-A", 1, "1.10", None)])
                 for i in range(per_batch)
-            ] + [order(f"SHARED-{b}", "C0", lines=[("SKU-B", 3, "2.50", "0.50")])]
-            r = client.post(
-                "/api/v1/orders",
-                json={"orders": orders},
-                headers={"Authorization": f"Bearer {key}"},
-            )
-            if r.status_code not in (200, 201):
-                errors.append(r.json)
-
-    threads = [threading.Thread(target=writer, args=(t,)) for t in range(threads_n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+            ]
+            + [order(f"SHARED-{b}", "C0", lines=[("SKU-B", 3, "2.50", "0.50")])]
+            for b in range(batches)
+        ]
+        for t in range(threads_n)
+    ]
+    errors = ingest_concurrently(app, key, plan)
     assert errors == []
     client = app.test_client()
     response = client.get(
