@@ -287,8 +287,9 @@ def clone(source: Target, name: str, data_dir: Path) -> Target:
 
 
 def prepare(backend: str, orders: int, data_dir: Path) -> tuple[Target, float | None]:
-    """A migrated database seeded with ``orders`` orders through the ingest path; reused when a
-    previous run completed it (marker file). Returns it and the seeding time (None if reused)."""
+    """A migrated database seeded with ``orders`` orders through the ingest path; reused (and
+    migrated to the current head) when a previous run completed it (marker file). Returns it
+    and the seeding time (None if reused)."""
     from flask_migrate import upgrade  # type: ignore[import-untyped]
 
     from ecommerce_analytics import create_app
@@ -299,6 +300,11 @@ def prepare(backend: str, orders: int, data_dir: Path) -> tuple[Target, float | 
     target = target_for(backend, f"bench_analytics_{orders}", data_dir)
     marker = data_dir / f"{backend}-{orders}.seeded"
     if marker.exists():
+        # Seeded by an older checkout: bring the schema to this one's head (a no-op when current).
+        app = create_app({"DATABASE_URL": target.url})
+        with app.app_context():
+            upgrade()
+            get_db().dispose()
         return target, None
     create_empty(target, data_dir)
     app = create_app({"DATABASE_URL": target.url})

@@ -13,7 +13,8 @@ from . import db, telemetry
 from .api import register_blueprints
 from .auth import RATE_LIMITER_KEY, RateLimiter
 from .cache import EXTENSION_KEY as CACHE_KEY
-from .cache import ResponseCache
+from .cache import SHARED_EXTENSION_KEY as SHARED_CACHE_KEY
+from .cache import ResponseCache, SharedResponses
 from .cli import register_commands
 from .config import SQLITE_FILENAME, STORE_EXTENSION_KEY, StoreSettings, config_from_env
 from .errors import register_error_handlers
@@ -39,7 +40,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     database = db.init_app(app)
     Migrate(app, database, directory=str(MIGRATIONS_DIR))
     _register_rate_limiter(app)
-    _register_response_cache(app)
+    _register_response_cache(app, database)
     register_error_handlers(app)
     register_blueprints(app)
     register_commands(app)
@@ -52,7 +53,9 @@ def _register_rate_limiter(app: Flask) -> None:
         app.extensions[RATE_LIMITER_KEY] = RateLimiter(per_minute)
 
 
-def _register_response_cache(app: Flask) -> None:
+def _register_response_cache(app: Flask, database: db.Database) -> None:
     entries = int(app.config.get("RESPONSE_CACHE_ENTRIES", 0))
     if entries > 0:
         app.extensions[CACHE_KEY] = ResponseCache(entries)
+        if app.config.get("RESPONSE_CACHE_SHARED", False):
+            app.extensions[SHARED_CACHE_KEY] = SharedResponses(database)

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app, g, request
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from .cache import version_subquery
-from .db import get_db, run_read
+from .db import Database, fetch_one, get_db
 from .errors import Problem
 from .models import ApiKey
 
@@ -66,28 +66,29 @@ class ActiveKey:
 
 
 _KEYS = ApiKey.__table__
-# Core, not ORM: this runs on every authenticated request. Keys are looked up in the database
-# on every request (no per-worker key cache), so a revocation takes effect on the next request.
+# Runs on every authenticated request, at the driver level (``db.fetch_one``). Keys are looked
+# up in the database on every request (no per-worker key cache), so a revocation takes effect
+# on the next request.
 _FIND_KEY = select(
     _KEYS.c.key_hash, _KEYS.c.scopes, _KEYS.c.revoked_at, version_subquery().label("version")
 ).where(_KEYS.c.prefix == bindparam("prefix"))
 
 
-def find_key(connection: Session | Connection, key: str) -> ActiveKey | None:
+def find_key(database: Database, key: str) -> ActiveKey | None:
     """The active key matching ``key``, or ``None``."""
     parts = key.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         # Still hash something so timing does not reveal the format check.
         hmac.compare_digest(hash_key(key), "0" * 64)
         return None
-    conn = connection.connection() if isinstance(connection, Session) else connection
-    row = conn.execute(_FIND_KEY, {"prefix": parts[1]}).first()
-    expected = row.key_hash if row is not None else "0" * 64
+    row = fetch_one(database, _FIND_KEY, {"prefix": parts[1]})
+    expected = row[0] if row is not None else "0" * 64
     matches = hmac.compare_digest(hash_key(key), expected)
-    if row is None or not matches or row.revoked_at is not None:
+    if row is None or not matches or row[2] is not None:
         return None
-    scope_set = frozenset(s for s in row.scopes.split(" ") if s)
-    return ActiveKey(parts[1], scope_set, int(row.version or 0))
+    _hash, scopes, _revoked_at, version = row
+    scope_set = frozenset(s for s in scopes.split(" ") if s)
+    return ActiveKey(parts[1], scope_set, int(version or 0))
 
 
 def _unauthorized(detail: str) -> Problem:
@@ -109,7 +110,7 @@ def authorize(scope: str) -> ActiveKey:
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("The Authorization header must use the Bearer scheme.")
     presented = token.strip()
-    row = run_read(get_db(), lambda connection: find_key(connection, presented))
+    row = find_key(get_db(), presented)
     if row is None:
         raise _unauthorized("The API key is unknown or revoked.")
     g.api_key_prefix = row.prefix

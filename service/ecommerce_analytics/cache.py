@@ -12,23 +12,33 @@ any worker, any task) never sees the pre-write answer.
 The cache is an LRU of finished JSON bodies in process memory, bounded by entry count and by
 body size. Concurrent misses on one key compute once ("single flight"); the others wait for
 that result instead of stampeding the database.
+
+Behind it, ``SharedResponses`` keeps the same bodies in the database (``response_cache``), so a
+response computed by one worker serves every other worker and task until the next write, and
+a worker restarted by gunicorn's ``max_requests`` starts warm: an expensive read (RFM over every
+customer) is computed once per data version, not once per worker.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import Connection, ScalarSelect, select
+from sqlalchemy import Connection, ScalarSelect, bindparam, delete, insert, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from .models import DataVersion
+from .db import SQLITE_BUSY_MS, Database, fetch_one
+from .models import DataVersion, SharedResponse
 from .upsert import upsert_add
 
 EXTENSION_KEY = "ecommerce_analytics.response_cache"
+SHARED_EXTENSION_KEY = "ecommerce_analytics.shared_responses"
 DEFAULT_ENTRIES = 512
 # Bodies larger than this are served but not kept: the cache stays small next to the worker.
 MAX_BODY_BYTES = 1024 * 1024
@@ -136,6 +146,76 @@ class ResponseCache:
             with self._lock:
                 self._inflight.pop(key, None)
             done.set()
+
+
+_SHARED = SharedResponse.__table__
+_LOAD_SHARED = select(_SHARED.c.body).where(
+    _SHARED.c.key_hash == bindparam("key_hash"), _SHARED.c.version == bindparam("version")
+)
+# A save never waits long for SQLite's write lock (held by ingest): skipping it costs only a
+# later recomputation.
+_SQLITE_SAVE_BUSY_MS = 200
+_log = logging.getLogger(__name__)
+
+
+class SharedResponses:
+    """Response bodies in the database, shared by every worker and task.
+
+    A body is served only under the exact data version it was saved at. Saving is best effort:
+    when it fails (a concurrent save of the same key, a newer entry already there, a lock that
+    is not free at once) the request is answered anyway and the failure logged at ``INFO``.
+    Each save first deletes the entries of older versions, so the table holds the responses of
+    the current version only: one row per distinct request URL since the last write.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    @staticmethod
+    def _hash(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    def load(self, key: str, version: int) -> bytes | None:
+        """The body saved for ``key`` at ``version``, or ``None`` (one indexed read)."""
+        row = fetch_one(
+            self.database, _LOAD_SHARED, {"key_hash": self._hash(key), "version": version}
+        )
+        return bytes(row[0]) if row is not None else None
+
+    def save(self, key: str, version: int, body: bytes) -> bool:
+        """Store ``body`` for ``key`` at ``version``; ``False`` when it was not stored."""
+        key_hash = self._hash(key)
+        engine = self.database.engine
+        sqlite = engine.dialect.name == "sqlite"
+        try:
+            with engine.begin() as connection:
+                if sqlite:
+                    connection.exec_driver_sql(f"PRAGMA busy_timeout = {_SQLITE_SAVE_BUSY_MS}")
+                try:
+                    connection.execute(delete(SharedResponse).where(_SHARED.c.version < version))
+                    # A newer entry for this key stays; the INSERT below then fails on the key.
+                    connection.execute(
+                        delete(SharedResponse).where(
+                            _SHARED.c.key_hash == key_hash, _SHARED.c.version <= version
+                        )
+                    )
+                    connection.execute(
+                        insert(SharedResponse).values(key_hash=key_hash, version=version, body=body)
+                    )
+                finally:
+                    if sqlite:
+                        # Back to the engine's timeout for the next user of this connection.
+                        connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
+        except DBAPIError as exc:
+            _log.info("shared response cache: %s not saved (%s)", key, type(exc.orig).__name__)
+            return False
+        return True
+
+
+def get_shared() -> SharedResponses | None:
+    """The database-backed layer, or ``None`` when ``RESPONSE_CACHE_SHARED`` is off."""
+    shared: SharedResponses | None = current_app.extensions.get(SHARED_EXTENSION_KEY)
+    return shared
 
 
 def get_cache() -> ResponseCache | None:

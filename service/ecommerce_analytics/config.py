@@ -18,6 +18,9 @@ Environment variables (all optional):
   disables. Defaults to ``600``.
 - ``RESPONSE_CACHE_ENTRIES``: responses each worker process keeps for the analytics reads,
   dropped on every write (see ``cache.py``); ``0`` disables. Defaults to ``512``.
+- ``RESPONSE_CACHE_SHARED``: also keep those responses in the database (``response_cache``), so
+  one computation serves every worker and task until the next write, and a restarted worker
+  starts warm. ``true``/``false`` (also ``1``/``0``, ``yes``/``no``). Defaults to ``true``.
 - ``LOG_LEVEL``: defaults to ``INFO``.
 - ``MAX_CONTENT_LENGTH``: request body limit in bytes. Defaults to 5 MiB.
 """
@@ -113,6 +116,7 @@ def config_from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "RESPONSE_CACHE_ENTRIES": int(
             env.get("RESPONSE_CACHE_ENTRIES", DEFAULT_RESPONSE_CACHE_ENTRIES)
         ),
+        "RESPONSE_CACHE_SHARED": _flag(env, "RESPONSE_CACHE_SHARED", default=True),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", DEFAULT_MAX_CONTENT_LENGTH)),
     }
@@ -122,6 +126,20 @@ def config_from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     if env.get("DB_SECRET_ARN"):
         config["DB_SECRET_ARN"] = env["DB_SECRET_ARN"]
     return config
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value not in _TRUE + _FALSE:
+        raise ValueError(f"{name} must be one of {', '.join(_TRUE + _FALSE)}; got {raw!r}")
+    return value in _TRUE
 
 
 @dataclass(frozen=True)

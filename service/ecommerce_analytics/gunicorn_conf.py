@@ -21,8 +21,9 @@ graceful_timeout = 20
 # Longer than the ALB idle timeout (60 s) so the load balancer closes idle connections first.
 keepalive = 75
 # Recycle workers now and then as a backstop against memory growth (the response cache is
-# bounded); jitter avoids restarting all at once. Each restart costs a cold response cache and
-# a second of CPU for imports, so not every few seconds under load (see docs/benchmarks.md).
+# bounded); jitter avoids restarting all at once. Each restart costs a second of CPU for
+# imports and an empty per-worker cache, refilled from the shared one (``response_cache``)
+# rather than recomputed, so not every few seconds under load (see docs/benchmarks.md).
 max_requests = 100_000
 max_requests_jitter = 10_000
 # The app logs one JSON line per request (with metrics); gunicorn's access log would duplicate it.

@@ -18,10 +18,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -253,6 +255,22 @@ class DataVersion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+# MySQL's BLOB holds 64 KiB; cached bodies may be up to ``cache.MAX_BODY_BYTES`` (1 MiB).
+RESPONSE_BODY = LargeBinary().with_variant(mysql.MEDIUMBLOB(), "mysql", "mariadb")
+
+
+class SharedResponse(Base):
+    """Finished analytics responses shared by every worker and task (``cache.SharedResponses``):
+    one row per request, valid while ``version`` equals the committed data version."""
+
+    __tablename__ = "response_cache"
+
+    # SHA-256 of the request key (path and sorted query), so any URL fits the primary key.
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, index=True)
+    body: Mapped[bytes] = mapped_column(RESPONSE_BODY)
 
 
 class ApiKey(Base):

@@ -60,6 +60,14 @@ def test_database_url_from_db_variables():
     assert config_from_env({})["STORE_CURRENCY"] == "USD"
 
 
+def test_response_cache_shared_flag():
+    assert config_from_env({})["RESPONSE_CACHE_SHARED"] is True
+    assert config_from_env({"RESPONSE_CACHE_SHARED": "off"})["RESPONSE_CACHE_SHARED"] is False
+    assert config_from_env({"RESPONSE_CACHE_SHARED": " Yes "})["RESPONSE_CACHE_SHARED"] is True
+    with pytest.raises(ValueError, match="RESPONSE_CACHE_SHARED must be one of .*'maybe'"):
+        config_from_env({"RESPONSE_CACHE_SHARED": "maybe"})
+
+
 def test_bad_store_settings_fail_fast(tmp_path):
     with pytest.raises(ValueError, match="STORE_TIMEZONE"):
         create_app({"DATABASE_URL": "sqlite://", "STORE_TIMEZONE": "Mars/Base"})

@@ -8,8 +8,11 @@ import time
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
-from ecommerce_analytics.cache import CachedResponse, ResponseCache
+from ecommerce_analytics.cache import CachedResponse, ResponseCache, SharedResponses
+from ecommerce_analytics.db import get_db
+from ecommerce_analytics.models import SharedResponse
 
 from .conftest import Api, new_key
 from .factories import order
@@ -147,3 +150,90 @@ def test_the_cache_is_bounded_least_recently_used_first():
     assert len(cache) == 2
     assert cache.get_or_compute("a", 1, lambda: CachedResponse(b"y", 200)).body == b"x"
     assert cache.get_or_compute("b", 1, lambda: CachedResponse(b"y", 200)).body == b"y"
+
+
+# ---- the shared layer (response_cache table) -----------------------------------------------
+
+
+def _entries(app: Any) -> list[tuple[int, int]]:
+    """(version, body length) of every shared entry."""
+    with app.app_context():
+        with get_db().engine.connect() as connection:
+            rows = connection.execute(select(SharedResponse.version, SharedResponse.body))
+            return [(version, len(body)) for version, body in rows]
+
+
+def test_a_response_computed_by_one_worker_serves_the_others(make_app, api):
+    """A second app on the same database stands for another worker, task, or a restart."""
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    first = api.get(SALES, **RANGE)
+    other_app = make_app()
+    other = Api(other_app.test_client(), new_key(other_app, "read"))
+    shared = other.get(SALES, **RANGE)
+    again = other.get(SALES, **RANGE)
+    assert [first.headers["X-Cache"], shared.headers["X-Cache"], again.headers["X-Cache"]] == [
+        "miss",
+        "shared",
+        "hit",
+    ]
+    assert first.data == shared.data == again.data
+
+
+def test_shared_entries_are_never_served_after_a_write(make_app, api):
+    other_app = make_app()
+    other = Api(other_app.test_client(), new_key(other_app, "read", "write"))
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    assert _orders(api) == 1
+    other.post("/api/v1/orders", {"orders": [order("A2")]})
+    after = api.get(SALES, **RANGE)
+    assert after.headers["X-Cache"] == "miss"
+    assert after.json["totals"]["orders"] == 2
+    # The recomputed body is the one shared now; the old version's entry is gone.
+    shared = other.get(SALES, **RANGE)
+    assert (shared.headers["X-Cache"], shared.json["totals"]["orders"]) == ("shared", 2)
+    assert len(_entries(api.client.application)) == 1
+
+
+def test_an_older_save_never_replaces_a_newer_entry(app):
+    with app.app_context():
+        shared = SharedResponses(get_db())
+        assert shared.save("/sales?x=1", 5, b"new")
+        assert not shared.save("/sales?x=1", 4, b"old")
+        assert shared.load("/sales?x=1", 5) == b"new"
+        assert shared.load("/sales?x=1", 4) is None
+        # A save at a newer version replaces it and prunes every older version.
+        assert shared.save("/other", 3, b"stale")
+        assert shared.save("/sales?x=1", 6, b"newer")
+        assert shared.load("/sales?x=1", 6) == b"newer"
+        assert shared.load("/other", 3) is None
+    assert _entries(app) == [(6, 5)]
+
+
+def test_the_shared_layer_can_be_turned_off(make_app):
+    apps = [make_app(RESPONSE_CACHE_SHARED=False) for _ in range(2)]
+    first, second = (Api(a.test_client(), new_key(a, "read", "write")) for a in apps)
+    first.post("/api/v1/orders", {"orders": [order("A1")]})
+    assert first.get(SALES, **RANGE).headers["X-Cache"] == "miss"
+    assert second.get(SALES, **RANGE).headers["X-Cache"] == "miss"
+    assert _entries(apps[0]) == []
+
+
+def test_a_locked_sqlite_database_skips_the_save_instead_of_waiting(app, api, backend):
+    """Ingest holds SQLite's write lock; a read must not wait its 30 s busy timeout to save."""
+    if backend != "sqlite":
+        pytest.skip("only SQLite has one database-wide write lock")
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    with app.app_context():
+        blocker = get_db().engine.raw_connection()
+    try:
+        blocker.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+        started = time.monotonic()
+        response = api.get(SALES, **RANGE)
+        waited = time.monotonic() - started
+    finally:
+        blocker.driver_connection.rollback()  # type: ignore[union-attr]
+        blocker.close()
+    assert (response.status_code, response.headers["X-Cache"]) == (200, "miss")
+    assert response.json["totals"]["orders"] == 1
+    assert waited < 10
+    assert _entries(app) == []

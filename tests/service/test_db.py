@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, text, update
 
-from ecommerce_analytics.db import POOL_RECYCLE_S
+from ecommerce_analytics.db import POOL_RECYCLE_S, get_db
+from ecommerce_analytics.models import DataVersion
 
 from .conftest import Api, get_engine, new_key
 from .factories import order
@@ -25,16 +26,59 @@ def _statements(app: Any) -> list[str]:
     return seen
 
 
-def test_a_cached_read_is_one_statement(app, api: Api):
+def _checkouts(app: Any) -> list[int]:
+    taken: list[int] = []
+
+    @event.listens_for(get_engine(app), "checkout")
+    def checkout(*_args: Any) -> None:
+        taken.append(1)
+
+    return taken
+
+
+def _driver_statements(app: Any) -> list[str]:
+    """Every statement SQLite executes on the app's connections from now on, BEGIN included."""
+    engine = get_engine(app)
+    engine.dispose()
+    seen: list[str] = []
+
+    @event.listens_for(engine, "connect")
+    def trace(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.set_trace_callback(seen.append)
+
+    return seen
+
+
+def test_a_cached_read_is_one_statement(app, api: Api, backend):
     api.post("/api/v1/orders", {"orders": [order("A1")]})
     assert api.get(SALES, **RANGE).headers["X-Cache"] == "miss"
-    seen = _statements(app)
+    traced = _driver_statements(app) if backend == "sqlite" else None
+    core = _statements(app)
+    checkouts = _checkouts(app)
     response = api.get(SALES, **RANGE)
     assert response.status_code == 200
     assert response.headers["X-Cache"] == "hit"
-    # Key lookup and data version in one statement; no pre-ping, no BEGIN issued by the app.
-    assert len(seen) == 1, seen
-    assert "api_keys" in seen[0] and "data_version" in seen[0]
+    assert response.json["totals"]["orders"] == 1
+    # One pooled connection, and the key lookup (with the data version) runs at the driver
+    # level: nothing through SQLAlchemy's statement layer, no pre-ping.
+    assert len(checkouts) == 1 and core == []
+    if traced is not None:
+        # No BEGIN or ROLLBACK around it either: exactly one statement reached SQLite.
+        assert len(traced) == 1, traced
+        assert "api_keys" in traced[0] and "data_version" in traced[0]
+
+
+def test_a_cached_read_leaves_the_pooled_connection_transactional(app, api: Api):
+    """PostgreSQL key lookups switch the pooled connection to autocommit for one statement; the
+    next user of that connection must get a real transaction again (a rollback undoes it)."""
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    assert api.get(SALES, **RANGE).headers["X-Cache"] == "miss"
+    assert api.get(SALES, **RANGE).headers["X-Cache"] == "hit"
+    with app.app_context(), get_db().sessionmaker() as session:
+        session.execute(update(DataVersion).values(version=DataVersion.version + 100))
+        session.rollback()
+    # Had the update committed on its own, the data version would have moved: a miss.
+    assert api.get(SALES, **RANGE).headers["X-Cache"] == "hit"
 
 
 def test_connections_are_recycled_not_pinged(app):

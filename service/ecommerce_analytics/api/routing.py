@@ -18,7 +18,7 @@ from flask import Blueprint, Response, g, request
 from pydantic import BaseModel, ValidationError
 
 from ..auth import authorize
-from ..cache import CachedResponse, current_version, get_cache
+from ..cache import MAX_BODY_BYTES, CachedResponse, current_version, get_cache, get_shared
 from ..db import get_db, run_read
 from ..errors import Problem, validation_problem
 
@@ -102,7 +102,9 @@ def endpoint(
 
     ``cached`` (read-only GETs whose answer depends only on the URL and the stored data):
     after authentication, 200 responses are served from the per-worker response cache until
-    the next write (see ``cache.py``); the response says ``X-Cache: hit`` or ``miss``."""
+    the next write, behind it from the database-backed shared layer (see ``cache.py``); the
+    response says ``X-Cache: hit`` (this worker), ``shared`` (computed by another worker or
+    task, or before a restart) or ``miss`` (computed now)."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         path = (bp.url_prefix or "") + rule
@@ -149,16 +151,25 @@ def endpoint(
             if version is None:
                 version = run_read(get_db(), current_version)
             key = request.path + "?" + urlencode(sorted(request.args.items(multi=True)))
-            computed = False
+            source = "hit"
+            shared = get_shared()
 
             def compute() -> CachedResponse:
-                nonlocal computed
-                computed = True
-                return run(path_args)
+                nonlocal source
+                if shared is not None:
+                    body = shared.load(key, version)
+                    if body is not None:
+                        source = "shared"
+                        return CachedResponse(body, 200)
+                source = "miss"
+                out = run(path_args)
+                if shared is not None and out.status == 200 and len(out.body) <= MAX_BODY_BYTES:
+                    shared.save(key, version, out.body)
+                return out
 
             out = cache.get_or_compute(key, version, compute)
             response = Response(out.body, status=out.status, mimetype="application/json")
-            response.headers["X-Cache"] = "miss" if computed else "hit"
+            response.headers["X-Cache"] = source
             return response
 
         bp.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=[method])
