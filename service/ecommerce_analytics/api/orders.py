@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ..config import current_store
-from ..db import get_db, run_in_transaction, run_read
+from ..db import fetch_all, get_db, run_in_transaction
 from ..errors import Problem
 from ..ingest import IngestResult, RefundResult, ingest_orders, record_refund, validate_orders
 from ..models import Order, OrderLine
@@ -93,8 +93,8 @@ def post_refund(order_id: str, body: RefundIn) -> RefundOut | tuple[RefundOut, i
 
 _ORDERS = Order.__table__
 _LINES = OrderLine.__table__
-# One Core statement, outside a transaction (``run_read``): the order and its lines as of one
-# moment, with no ORM identity-map work and no BEGIN/ROLLBACK round trips.
+# One statement at the driver level, outside a transaction (``db.fetch_all``): the order and
+# its lines as of one moment, with no ORM or ``Connection`` work and no BEGIN/ROLLBACK.
 _READ_ORDER = (
     select(
         _ORDERS,
@@ -120,9 +120,7 @@ _READ_ORDER = (
 )
 def get_order(order_id: str) -> OrderOut:
     """The stored order with its lines and refunded totals."""
-    rows = run_read(
-        get_db(), lambda connection: connection.execute(_READ_ORDER, {"order_id": order_id}).all()
-    )
+    rows = fetch_all(get_db(), _READ_ORDER, {"order_id": order_id})
     if not rows:
         raise Problem(404, "order-not-found", "Order not found", f"No order {order_id!r}.")
     order = rows[0]
