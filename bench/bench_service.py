@@ -311,7 +311,21 @@ def prepare(backend: str, orders: int, data_dir: Path) -> tuple[Target, float | 
     with app.app_context():
         upgrade()
         started = time.perf_counter()
-        seed(get_db(), current_store(), orders)
+        written = 0
+        step = max(orders // 10, 1)
+
+        def progress(batch: int) -> None:
+            nonlocal written
+            before, written = written, written + batch
+            if written // step != before // step or written == orders:
+                rate = written / (time.perf_counter() - started)
+                print(
+                    f"[{backend} {orders:,}] seeded {written:,} orders ({rate:,.0f}/s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+        seed(get_db(), current_store(), orders, progress=progress)
         elapsed = time.perf_counter() - started
         get_db().dispose()
     marker.write_text(f"{elapsed:.3f}\n")

@@ -154,7 +154,7 @@ _LOAD_SHARED = select(_SHARED.c.body).where(
 )
 # A save never waits long for SQLite's write lock (held by ingest): skipping it costs only a
 # later recomputation.
-_SQLITE_SAVE_BUSY_MS = 200
+_SQLITE_SAVE_BUSY_MS = 50
 _log = logging.getLogger(__name__)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -87,7 +88,10 @@ def keys_revoke(prefix: str) -> None:
 def seed_command(count: int, seed_value: int, end: datetime) -> None:
     from .seed import seed
 
-    created, refunds = seed(get_db(), current_store(), count, seed_value, end.date())
+    with click.progressbar(length=count, label="Seeding orders", file=sys.stderr) as bar:
+        created, refunds = seed(
+            get_db(), current_store(), count, seed_value, end.date(), progress=bar.update
+        )
     click.echo(f"Seeded {created} new orders and {refunds} refunds.")
 
 
@@ -113,8 +117,10 @@ def demo(host: str, port: int, count: int, data_dir: str) -> None:
         with database.sessionmaker() as session:
             existing = session.scalar(select(func.count()).select_from(Order)) or 0
         if not existing:
-            click.echo(f"Seeding {count} demo orders ...")
-            seed(database, current_store(), count)
+            with click.progressbar(
+                length=count, label=f"Seeding {count} demo orders", file=sys.stderr
+            ) as bar:
+                seed(database, current_store(), count, progress=bar.update)
         with database.sessionmaker.begin() as session:
             _row, key = create_key(session, ["read", "write"], "demo")
     base = f"http://{host}:{port}"

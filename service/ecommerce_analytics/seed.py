@@ -4,7 +4,7 @@ products and a few refunds, written through the same validation and ingest path 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -164,11 +164,13 @@ def seed(
     n: int,
     seed: int = DEFAULT_SEED,
     end: date = DEFAULT_END,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[int, int]:
     """Write the plan; returns (orders created, refunds created). Re-running adds nothing.
 
     Streams: orders are generated, validated and written ``BATCH`` at a time, each batch's
-    refunds right after it, so memory does not grow with ``n``."""
+    refunds right after it, so memory does not grow with ``n``. ``progress`` (default: none)
+    is called after each batch with the number of orders written in it."""
     now = datetime.now(UTC)
     created = refunded = 0
     chunk: list[dict[str, Any]] = []
@@ -183,6 +185,7 @@ def seed(
                 database, partial(ingest_orders, orders=batch.orders, store=store, now=now)
             )
             created += len(result.created)
+        written = len(chunk)
         for order_id, payload in pending:
             body = RefundIn.model_validate(payload)
             outcome = run_in_transaction(
@@ -192,6 +195,8 @@ def seed(
             refunded += int(outcome.created)
         chunk.clear()
         pending.clear()
+        if progress is not None and written:
+            progress(written)
 
     for order, refund in iter_plan(n, store, seed, end):
         chunk.append(order)

@@ -132,6 +132,23 @@ def test_seed_is_deterministic_and_idempotent(app, backend):
     assert "Seeded 0 new orders and 0 refunds" in again.output
 
 
+def test_seed_reports_progress_batch_by_batch(app, backend):
+    if backend != "sqlite":
+        pytest.skip("seed goes through the same ingest path tested on every backend")
+    from ecommerce_analytics.config import current_store
+    from ecommerce_analytics.db import get_db
+    from ecommerce_analytics.seed import BATCH, seed
+
+    reported: list[int] = []
+    with app.app_context():
+        created, _refunds = seed(get_db(), current_store(), 2 * BATCH + 7, progress=reported.append)
+    assert created == 2 * BATCH + 7
+    assert reported == [BATCH, BATCH, 7]
+    result = app.test_cli_runner().invoke(args=["seed", "--orders", "20"])
+    assert result.exit_code == 0, result.output
+    assert "Seeding orders" in result.stderr
+
+
 def test_demo_command_prepares_data_and_prints_examples(app, backend, tmp_path, monkeypatch):
     if backend != "sqlite":
         pytest.skip("the demo always runs on embedded SQLite")
