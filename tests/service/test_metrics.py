@@ -128,6 +128,33 @@ def test_sales_match_independent_computation(api, dataset, granularity):
     assert report["totals"] == expected_totals
 
 
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (date(2024, 1, 1), date(2024, 4, 30)),  # whole months only
+        (date(2024, 2, 1), date(2024, 2, 29)),  # one whole month
+        (date(2024, 1, 10), date(2024, 1, 20)),  # inside one month
+        (date(2024, 1, 31), date(2024, 3, 1)),  # one day, a whole month, one day
+        (date(2024, 2, 1), date(2024, 3, 15)),  # whole then partial
+    ],
+)
+def test_monthly_customer_counts_for_whole_and_partial_months(api, dataset, start, end):
+    """Whole months count customers from the cohort rollup, partial ones from customer days:
+    both must equal the distinct customers who ordered in the part of the month in range."""
+    orders, refunds = dataset
+    response = api.get("/api/v1/sales", start=start, end=end, granularity="month")
+    assert response.status_code == 200
+    expected_rows, expected_totals = expected_sales(orders, refunds, start, end, "month")
+    got = {row["period"]: (row["customers"], row["new_customers"]) for row in response.json["rows"]}
+    expected = {
+        period: (row["customers"], row["new_customers"]) for period, row in expected_rows.items()
+    }
+    # Every month overlapping the range has a row; months without orders count zero.
+    assert got == {period: expected.get(period, (0, 0)) for period in got}
+    assert set(expected) <= set(got)
+    assert response.json["totals"]["customers"] == expected_totals["customers"]
+
+
 def product_figures(orders, refunds, start, end):
     figures: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"orders": 0, "units": 0, "gross": ZERO, "disc": ZERO, "ret": ZERO, "uret": 0}

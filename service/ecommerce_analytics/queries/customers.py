@@ -204,15 +204,14 @@ def returning_rate(session: Session, q: OptionalRange) -> ReturningRate:
             .group_by(CustomerDay.customer_id)
             .subquery()
         )
-        total = session.scalar(select(func.count()).select_from(per_customer)) or 0
-        returning = (
-            session.scalar(
-                select(func.count())
-                .select_from(per_customer)
-                .where((per_customer.c.orders >= 2) | (per_customer.c.first_order_date < q.start))
+        is_returning = (per_customer.c.orders >= 2) | (per_customer.c.first_order_date < q.start)
+        # Both counts from one pass over the range (the grouping is the expensive part).
+        counts = session.execute(
+            select(func.count(), func.sum(case((is_returning, 1), else_=0))).select_from(
+                per_customer
             )
-            or 0
-        )
+        ).one()
+        total, returning = int(counts[0] or 0), int(counts[1] or 0)
     return ReturningRate(
         start=q.start,
         end=q.end,

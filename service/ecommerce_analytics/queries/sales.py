@@ -1,8 +1,8 @@
-"""Sales over time from ``daily_sales``, ``customer_days`` and ``customers``: O(days in range)."""
+"""Sales over time from ``daily_sales``, ``cohort_months``, ``customer_days`` and ``customers``."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from ..config import StoreSettings
 from ..errors import Problem
-from ..models import Customer, CustomerDay, DailySales
+from ..models import CohortMonthly, Customer, CustomerDay, DailySales
 from ..money import ZERO, fmt, quantize
-from ..periods import count_periods, period_start, periods
+from ..periods import add_months, count_periods, month_start, period_start, periods
 from ..schemas import SalesFigures, SalesQuery, SalesReport, SalesRow
 
 MAX_PERIODS = 1000
@@ -71,15 +71,8 @@ def sales_report(session: Session, q: SalesQuery, store: StoreSettings) -> Sales
     for row in session.execute(select(period, *sums).where(in_range).group_by(period)):
         by_period[row.period] = {k: _coerce(k, getattr(row, k)) for k in zero}
 
-    cd_period = _period_column(CustomerDay, q.granularity).label("period")
     cd_range = CustomerDay.day.between(q.start, q.end)
-    customers: dict[date, int] = dict(
-        session.execute(
-            select(cd_period, func.count(func.distinct(CustomerDay.customer_id)))
-            .where(cd_range)
-            .group_by(cd_period)
-        ).all()
-    )
+    customers = _customers_per_period(session, q.start, q.end, q.granularity)
     new_by_period: dict[date, int] = {}
     for day, count in session.execute(
         select(Customer.first_order_date, func.count())
@@ -115,6 +108,49 @@ def sales_report(session: Session, q: SalesQuery, store: StoreSettings) -> Sales
             **_figures(totals, int(distinct_total or 0), sum(new_by_period.values()), exp)
         ),
     )
+
+
+def _customers_per_period(
+    session: Session, start: date, end: date, granularity: str
+) -> dict[date, int]:
+    """Distinct customers who ordered, per period overlapping ``[start, end]``.
+
+    Whole months read ``cohort_months``: every customer belongs to exactly one cohort, so the
+    sum over cohorts of a month's active customers is exact, at O(cohorts) per month instead
+    of a distinct count over every customer-day. Days of partial months, and the day and week
+    granularities, count distinct customers in ``customer_days``."""
+    whole: tuple[date, date] | None = None
+    day_ranges = [(start, end)]
+    if granularity == "month":
+        one_day = timedelta(days=1)
+        first = start if start.day == 1 else add_months(start, 1)  # first whole month's day 1
+        # The last day of the last whole month.
+        last = end if (end + one_day).day == 1 else month_start(end) - one_day
+        if first <= last:
+            whole = (first, month_start(last))
+            partial = ((start, first - one_day), (last + one_day, end))
+            day_ranges = [(a, b) for a, b in partial if a <= b]
+    counts: dict[date, int] = {}
+    if whole is not None:
+        counts.update(
+            (month, int(total))
+            for month, total in session.execute(
+                select(CohortMonthly.month_start, func.sum(CohortMonthly.customers))
+                .where(CohortMonthly.month_start.between(*whole))
+                .group_by(CohortMonthly.month_start)
+            )
+        )
+    period = _period_column(CustomerDay, granularity).label("period")
+    for a, b in day_ranges:
+        counts.update(
+            (key, int(total))
+            for key, total in session.execute(
+                select(period, func.count(func.distinct(CustomerDay.customer_id)))
+                .where(CustomerDay.day.between(a, b))
+                .group_by(period)
+            )
+        )
+    return counts
 
 
 def _coerce(name: str, value: Any) -> Any:
