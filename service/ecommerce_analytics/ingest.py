@@ -6,15 +6,29 @@ Only orders this transaction actually inserted touch the rollups, so a retried o
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from itertools import combinations
+from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    String,
+    any_,
+    bindparam,
+    cast,
+    select,
+    type_coerce,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from .cache import bump_version
@@ -34,22 +48,42 @@ from .models import (
     Refund,
     RefundLine,
 )
-from .money import ZERO, fmt
+from .money import SCALE, ZERO, fmt
 from .periods import local_day, month_start, week_start
 from .schemas import OrderIn, RefundIn
-from .upsert import insert_ignore, insert_ignore_many, upsert_add
+from .upsert import (
+    Encoders,
+    Row,
+    encoders,
+    insert_ignore,
+    insert_ignore_rows,
+    insert_rows,
+    pg_array_literal,
+    upsert_add,
+    upsert_add_rows,
+)
 
 # Accept a little clock skew from order sources, not timestamps from the future.
 MAX_FUTURE_SKEW = timedelta(days=1)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-def _dec(value: str | None) -> Decimal:
-    return Decimal(value) if value is not None else ZERO
-
-
 def _places_ok(value: str | None, exponent: int) -> bool:
-    return value is None or "." not in value or len(value.split(".")[1]) <= exponent
+    return value is None or len(value.partition(".")[2]) <= exponent
+
+
+_SCALE = int(SCALE)  # Money's stored unit: ten-thousandths
+_ONE_SKU = "each sku at most once per order; merge the quantities"
+
+
+def _scaled(value: str | None) -> int:
+    """A ``DecimalString`` (digits, at most four decimal places; ``None`` is 0) as an integer
+    count of ten-thousandths: the stored ``Money`` representation, exact, with no ``Decimal``
+    arithmetic."""
+    if value is None:
+        return 0
+    whole, _, fraction = value.partition(".")
+    return int(whole) * _SCALE + (int(fraction.ljust(4, "0")) if fraction else 0)
 
 
 def validate_orders(orders: list[OrderIn], store: StoreSettings, now: datetime) -> None:
@@ -59,6 +93,9 @@ def validate_orders(orders: list[OrderIn], store: StoreSettings, now: datetime) 
     def err(pointer: str, detail: str) -> None:
         errors.append({"pointer": pointer, "detail": detail})
 
+    exponent = store.exponent
+    places = f"at most {exponent} decimal places"
+    latest = now + MAX_FUTURE_SKEW
     seen: set[str] = set()
     for i, order in enumerate(orders):
         base = f"/orders/{i}"
@@ -67,22 +104,23 @@ def validate_orders(orders: list[OrderIn], store: StoreSettings, now: datetime) 
         seen.add(order.order_id)
         if order.currency != store.currency:
             err(f"{base}/currency", f"must be the store currency {store.currency}")
-        if not EARLIEST <= order.created_at <= now + MAX_FUTURE_SKEW:
+        if not EARLIEST <= order.created_at <= latest:
             err(f"{base}/created_at", "must be after 2000-01-01 and not in the future")
-        for name in ("shipping", "tax"):
-            if not _places_ok(getattr(order, name), store.exponent):
-                err(f"{base}/{name}", f"at most {store.exponent} decimal places")
+        if not _places_ok(order.shipping, exponent):
+            err(f"{base}/shipping", places)
+        if not _places_ok(order.tax, exponent):
+            err(f"{base}/tax", places)
         skus: set[str] = set()
         for j, line in enumerate(order.lines):
-            lp = f"{base}/lines/{j}"
             if line.sku in skus:
-                err(f"{lp}/sku", "each sku at most once per order; merge the quantities")
+                err(f"{base}/lines/{j}/sku", _ONE_SKU)
             skus.add(line.sku)
-            for name in ("unit_price", "discount"):
-                if not _places_ok(getattr(line, name), store.exponent):
-                    err(f"{lp}/{name}", f"at most {store.exponent} decimal places")
-            if _dec(line.discount) > line.quantity * _dec(line.unit_price):
-                err(f"{lp}/discount", "must not exceed quantity x unit_price")
+            if not _places_ok(line.unit_price, exponent):
+                err(f"{base}/lines/{j}/unit_price", places)
+            if not _places_ok(line.discount, exponent):
+                err(f"{base}/lines/{j}/discount", places)
+            if _scaled(line.discount) > line.quantity * _scaled(line.unit_price):
+                err(f"{base}/lines/{j}/discount", "must not exceed quantity x unit_price")
     if errors:
         raise validation_problem(errors)
 
@@ -94,259 +132,375 @@ class IngestResult:
 
 
 @dataclass
-class _Rollups:
-    """Deltas summed per rollup key in Python first: one upsert per key per transaction."""
+class _Order:
+    """One order in stored form: money as integer ten-thousandths, UTC ``created_at``."""
 
-    daily: dict[date, dict[str, Any]] = field(default_factory=dict)
-    product_daily: dict[tuple[date, str], dict[str, Any]] = field(default_factory=dict)
-    customer_days: dict[tuple[date, str], dict[str, Any]] = field(default_factory=dict)
-    customer_months: dict[tuple[str, date], dict[str, Any]] = field(default_factory=dict)
-    customers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    products: dict[str, dict[str, Any]] = field(default_factory=dict)
+    order_id: str
+    customer_id: str
+    created_at: datetime
+    day: date
+    # (sku, quantity, unit_price, discount)
+    lines: list[tuple[str, int, int, int]]
+    units: int
+    gross: int
+    discounts: int
+    shipping: int
+    tax: int
+
+
+def _prepare(order: OrderIn, store: StoreSettings) -> _Order:
+    created_at = order.created_at.astimezone(UTC)
+    lines = [
+        (line.sku, line.quantity, _scaled(line.unit_price), _scaled(line.discount))
+        for line in order.lines
+    ]
+    return _Order(
+        order_id=order.order_id,
+        customer_id=order.customer_id,
+        created_at=created_at,
+        day=local_day(created_at, store.timezone),
+        lines=lines,
+        units=sum(quantity for _, quantity, _, _ in lines),
+        gross=sum(quantity * price for _, quantity, price, _ in lines),
+        discounts=sum(discount for *_, discount in lines),
+        shipping=_scaled(order.shipping),
+        tax=_scaled(order.tax),
+    )
+
+
+@dataclass
+class _Rollups:
+    """Deltas summed per rollup key in Python first: one upsert row per key per transaction.
+    Values are mutable lists of counters (money in integer ten-thousandths), encoded into
+    table rows by ``_Rows.of``."""
+
+    # day -> [orders, units, gross_sales, discounts, shipping, tax]
+    daily: dict[date, list[int]] = field(default_factory=dict)
+    # (day, sku) -> [orders, units, gross_sales, discounts]
+    product_daily: dict[tuple[date, str], list[int]] = field(default_factory=dict)
+    # (day, customer_id) -> [orders, order_value]
+    customer_days: dict[tuple[date, str], list[int]] = field(default_factory=dict)
+    # (customer_id, month) -> [orders, order_value]
+    customer_months: dict[tuple[str, date], list[int]] = field(default_factory=dict)
+    # customer_id -> [first_order_at, last_order_at, first day, last day,
+    #                 orders, units, gross_sales, discounts]
+    customers: dict[str, list[Any]] = field(default_factory=dict)
+    # sku -> [first_sold_at, orders, units]
+    products: dict[str, list[Any]] = field(default_factory=dict)
     pairs: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
 
+    def add(self, o: _Order) -> None:
+        day, created_at = o.day, o.created_at
+        daily = self.daily.get(day)
+        if daily is None:
+            daily = self.daily[day] = [0, 0, 0, 0, 0, 0]
+        daily[0] += 1
+        daily[1] += o.units
+        daily[2] += o.gross
+        daily[3] += o.discounts
+        daily[4] += o.shipping
+        daily[5] += o.tax
+        for sku, quantity, price, discount in o.lines:
+            pd = self.product_daily.get((day, sku))
+            if pd is None:
+                pd = self.product_daily[(day, sku)] = [0, 0, 0, 0]
+            pd[0] += 1
+            pd[1] += quantity
+            pd[2] += quantity * price
+            pd[3] += discount
+            product = self.products.get(sku)
+            if product is None:
+                product = self.products[sku] = [created_at, 0, 0]
+            elif created_at < product[0]:
+                product[0] = created_at
+            product[1] += 1
+            product[2] += quantity
+        if len(o.lines) > 1:
+            for pair in combinations(sorted(sku for sku, *_ in o.lines), 2):
+                self.pairs[pair] += 1
+        value = o.gross - o.discounts
+        cd = self.customer_days.get((day, o.customer_id))
+        if cd is None:
+            cd = self.customer_days[(day, o.customer_id)] = [0, 0]
+        cd[0] += 1
+        cd[1] += value
+        month = month_start(day)
+        cm = self.customer_months.get((o.customer_id, month))
+        if cm is None:
+            cm = self.customer_months[(o.customer_id, month)] = [0, 0]
+        cm[0] += 1
+        cm[1] += value
+        customer = self.customers.get(o.customer_id)
+        if customer is None:
+            customer = [created_at, created_at, day, day, 0, 0, 0, 0]
+            self.customers[o.customer_id] = customer
+        else:
+            # The store-local day grows with the moment: the first/last day is that of the
+            # first/last order.
+            if created_at < customer[0]:
+                customer[0], customer[2] = created_at, day
+            if created_at > customer[1]:
+                customer[1], customer[3] = created_at, day
+        customer[4] += 1
+        customer[5] += o.units
+        customer[6] += o.gross
+        customer[7] += o.discounts
 
-def _bump(row: dict[str, Any], **deltas: Any) -> None:
-    for name, delta in deltas.items():
-        row[name] = row[name] + delta
+
+def _rollups(orders: list[_Order]) -> _Rollups:
+    rollups = _Rollups()
+    for order in orders:
+        rollups.add(order)
+    return rollups
 
 
-def _calendar(day: date) -> dict[str, date]:
-    return {"week_start": week_start(day), "month_start": month_start(day)}
-
-
-_INSERT_LINES = insert(OrderLine.__table__)  # type: ignore[arg-type]
+_ORDER_COLUMNS = (
+    "order_id",
+    "customer_id",
+    "created_at",
+    "order_date",
+    "currency",
+    "units",
+    "gross_sales",
+    "discounts",
+    "shipping",
+    "tax",
+    "refunded",
+    "ingested_at",
+)
+_LINE_COLUMNS = ("order_id", "line_number", "sku", "quantity", "unit_price", "discount")
 
 
 def ingest_orders(
     session: Session, orders: list[OrderIn], store: StoreSettings, now: datetime
 ) -> IngestResult:
     """Store ``orders`` (already validated) and update rollups; the caller commits."""
-    result = IngestResult()
-    rollups = _Rollups()
-    prepared = []
+    enc = encoders(session)
     # Sorted so concurrent batches take row locks in one global order.
-    for order in sorted(orders, key=lambda o: o.order_id):
-        created_at = order.created_at.astimezone(UTC)
-        day = local_day(created_at, store.timezone)
-        lines: list[dict[str, Any]] = [
-            {
-                "order_id": order.order_id,
-                "line_number": n,
-                "sku": line.sku,
-                "quantity": line.quantity,
-                "unit_price": Decimal(line.unit_price),
-                "discount": _dec(line.discount),
-            }
-            for n, line in enumerate(order.lines, start=1)
-        ]
-        gross = sum((ln["quantity"] * ln["unit_price"] for ln in lines), ZERO)
-        discounts = sum((ln["discount"] for ln in lines), ZERO)
-        units = sum(ln["quantity"] for ln in lines)
-        row = {
-            "order_id": order.order_id,
-            "customer_id": order.customer_id,
-            "created_at": created_at,
-            "order_date": day,
-            "currency": order.currency,
-            "units": units,
-            "gross_sales": gross,
-            "discounts": discounts,
-            "shipping": _dec(order.shipping),
-            "tax": _dec(order.tax),
-            "refunded": ZERO,
-            "ingested_at": now,
-        }
-        prepared.append((order, day, created_at, lines, gross, discounts, units, row))
-    # Rollup deltas are summed before the first write, assuming every order is new (the usual
-    # case): on SQLite the write lock is taken by the first INSERT and held until commit, so
-    # Python work done before it does not serialize concurrent writers.
-    for order, day, created_at, lines, gross, discounts, units, _row in prepared:
-        _add_order(rollups, order, day, created_at, lines, gross, discounts, units)
-    inserted = insert_ignore_many(
+    prepared = [_prepare(order, store) for order in sorted(orders, key=attrgetter("order_id"))]
+    # Every row is built before the first write, assuming every order is new (the usual case):
+    # on SQLite the write lock is taken by the first INSERT and held until commit, so Python
+    # work done before it does not serialize concurrent writers.
+    rows = _Rows.of(prepared, store, now, enc)
+    inserted = insert_ignore_rows(
         session,
         Order.__table__,  # type: ignore[arg-type]
-        [p[-1] for p in prepared],
+        _ORDER_COLUMNS,
+        rows.orders,
     )
     if len(inserted) != len(prepared):
         # Some orders were stored before (a retry): count only the ones inserted now.
-        rollups = _Rollups()
-        for order, day, created_at, lines, gross, discounts, units, _row in prepared:
-            if order.order_id in inserted:
-                _add_order(rollups, order, day, created_at, lines, gross, discounts, units)
-    new_lines: list[dict[str, Any]] = []
-    for order, _day, _created_at, lines, *_rest in prepared:
-        if order.order_id not in inserted:
-            result.existing.append(order.order_id)
-            continue
-        result.created.append(order.order_id)
-        new_lines.extend(lines)
-    if new_lines:
-        # Core on the session's connection: no ORM bulk-insert bookkeeping per row.
-        session.connection().execute(_INSERT_LINES, new_lines)
-    _write_rollups(session, rollups)
-    if result.created:
+        rows = _Rows.of([o for o in prepared if o.order_id in inserted], store, now, enc)
+    insert_rows(
+        session,
+        OrderLine.__table__,  # type: ignore[arg-type]
+        _LINE_COLUMNS,
+        rows.lines,
+    )
+    _write_rollups(session, rows, enc)
+    if inserted:
         bump_version(session)
     # Report in request order.
-    position = {o.order_id: i for i, o in enumerate(orders)}
-    result.created.sort(key=position.__getitem__)
-    result.existing.sort(key=position.__getitem__)
+    result = IngestResult()
+    for order in orders:
+        (result.created if order.order_id in inserted else result.existing).append(order.order_id)
     return result
 
 
-def _add_order(
-    r: _Rollups,
-    order: OrderIn,
-    day: date,
-    created_at: datetime,
-    lines: list[dict[str, Any]],
-    gross: Decimal,
-    discounts: Decimal,
-    units: int,
-) -> None:
-    zero_sales = {"orders": 0, "units": 0, "gross_sales": ZERO, "discounts": ZERO}
-    daily = r.daily.setdefault(
-        day,
-        {
-            "day": day,
-            **_calendar(day),
-            **zero_sales,
-            "returns": ZERO,
-            "shipping": ZERO,
-            "tax": ZERO,
-        },
-    )
-    _bump(
-        daily,
-        orders=1,
-        units=units,
-        gross_sales=gross,
-        discounts=discounts,
-        shipping=_dec(order.shipping),
-        tax=_dec(order.tax),
-    )
-    for ln in lines:
-        sku = ln["sku"]
-        pd = r.product_daily.setdefault(
-            (day, sku),
-            {
-                "day": day,
-                "sku": sku,
-                **_calendar(day),
-                **zero_sales,
-                "units_returned": 0,
-                "returns": ZERO,
-            },
+@dataclass
+class _Rows:
+    """A batch's rows in stored form (``Encoders``), per table in ``_write_rollups`` column
+    order; ``customer_months`` stays the raw activity ``_write_cohorts`` reconciles."""
+
+    orders: list[Row]
+    lines: list[Row]
+    products: list[Row]
+    customers: list[Row]
+    daily: list[Row]
+    product_daily: list[Row]
+    customer_days: list[Row]
+    customer_months: dict[tuple[str, date], list[int]]
+    pairs: list[Row]
+
+    @classmethod
+    def of(
+        cls, prepared: list[_Order], store: StoreSettings, now: datetime, enc: Encoders
+    ) -> _Rows:
+        r = _rollups(prepared)
+        dt, day = enc.datetime, enc.date
+        ingested_at = dt(now.astimezone(UTC))
+        calendar = {d: (day(d), day(week_start(d)), day(month_start(d))) for d in r.daily}
+        return cls(
+            orders=[
+                (
+                    o.order_id,
+                    o.customer_id,
+                    dt(o.created_at),
+                    calendar[o.day][0],
+                    store.currency,
+                    o.units,
+                    o.gross,
+                    o.discounts,
+                    o.shipping,
+                    o.tax,
+                    0,
+                    ingested_at,
+                )
+                for o in prepared
+            ],
+            lines=[
+                (o.order_id, n, sku, quantity, price, discount)
+                for o in prepared
+                for n, (sku, quantity, price, discount) in enumerate(o.lines, start=1)
+            ],
+            products=[(sku, dt(first), n, units) for sku, (first, n, units) in r.products.items()],
+            customers=[
+                (cid, dt(first), dt(last), day(d1), day(month_start(d1)), day(d2), *sales, 0)
+                for cid, (first, last, d1, d2, *sales) in r.customers.items()
+            ],
+            daily=[
+                (*calendar[d], n, units, gross, discounts, 0, shipping, tax)
+                for d, (n, units, gross, discounts, shipping, tax) in r.daily.items()
+            ],
+            product_daily=[
+                (calendar[d][0], sku, *calendar[d][1:], *sales, 0, 0)
+                for (d, sku), sales in r.product_daily.items()
+            ],
+            customer_days=[
+                (calendar[d][0], cid, *calendar[d][1:], n, value)
+                for (d, cid), (n, value) in r.customer_days.items()
+            ],
+            customer_months=r.customer_months,
+            pairs=[(a, b, n) for (a, b), n in r.pairs.items()],
         )
-        _bump(
-            pd,
-            orders=1,
-            units=ln["quantity"],
-            gross_sales=ln["quantity"] * ln["unit_price"],
-            discounts=ln["discount"],
-        )
-        product = r.products.setdefault(
-            sku, {"sku": sku, "first_sold_at": created_at, "orders": 0, "units": 0}
-        )
-        product["first_sold_at"] = min(product["first_sold_at"], created_at)
-        _bump(product, orders=1, units=ln["quantity"])
-    for a, b in combinations(sorted(ln["sku"] for ln in lines), 2):
-        r.pairs[(a, b)] += 1
-    cd = r.customer_days.setdefault(
-        (day, order.customer_id),
-        {
-            "day": day,
-            "customer_id": order.customer_id,
-            **_calendar(day),
-            "orders": 0,
-            "order_value": ZERO,
-        },
-    )
-    _bump(cd, orders=1, order_value=gross - discounts)
-    cm = r.customer_months.setdefault(
-        (order.customer_id, month_start(day)), {"orders": 0, "order_value": ZERO}
-    )
-    _bump(cm, orders=1, order_value=gross - discounts)
-    customer = r.customers.setdefault(
-        order.customer_id,
-        {
-            "customer_id": order.customer_id,
-            "first_order_at": created_at,
-            "last_order_at": created_at,
-            "first_order_date": day,
-            "first_order_month": month_start(day),
-            "last_order_date": day,
-            **zero_sales,
-            "returns": ZERO,
-        },
-    )
-    customer["first_order_at"] = min(customer["first_order_at"], created_at)
-    customer["last_order_at"] = max(customer["last_order_at"], created_at)
-    customer["first_order_date"] = min(customer["first_order_date"], day)
-    customer["first_order_month"] = min(customer["first_order_month"], month_start(day))
-    customer["last_order_date"] = max(customer["last_order_date"], day)
-    _bump(customer, orders=1, units=units, gross_sales=gross, discounts=discounts)
 
 
 _SALES = ("orders", "units", "gross_sales", "discounts")
 
 
-def _write_rollups(session: Session, r: _Rollups) -> None:
+def _write_rollups(session: Session, rows: _Rows, enc: Encoders) -> None:
     # Table order is fixed too (see ingest_orders): products, customers, then per-day tables.
-    upsert_add(
+    upsert_add_rows(
         session,
         Product.__table__,  # type: ignore[arg-type]
-        list(r.products.values()),
+        ("sku", "first_sold_at", "orders", "units"),
+        rows.products,
         key=("sku",),
         add=("orders", "units"),
         least=("first_sold_at",),
     )
-    upsert_add(
+    upsert_add_rows(
         session,
         Customer.__table__,  # type: ignore[arg-type]
-        list(r.customers.values()),
+        (
+            "customer_id",
+            "first_order_at",
+            "last_order_at",
+            "first_order_date",
+            "first_order_month",
+            "last_order_date",
+            *_SALES,
+            "returns",
+        ),
+        rows.customers,
         key=("customer_id",),
         add=(*_SALES, "returns"),
         least=("first_order_at", "first_order_date", "first_order_month"),
         greatest=("last_order_at", "last_order_date"),
     )
-    upsert_add(
+    upsert_add_rows(
         session,
         DailySales.__table__,  # type: ignore[arg-type]
-        list(r.daily.values()),
+        ("day", "week_start", "month_start", *_SALES, "returns", "shipping", "tax"),
+        rows.daily,
         key=("day",),
         add=(*_SALES, "returns", "shipping", "tax"),
     )
-    upsert_add(
+    upsert_add_rows(
         session,
         ProductDailySales.__table__,  # type: ignore[arg-type]
-        list(r.product_daily.values()),
+        ("day", "sku", "week_start", "month_start", *_SALES, "returns", "units_returned"),
+        rows.product_daily,
         key=("day", "sku"),
         add=(*_SALES, "returns", "units_returned"),
     )
-    upsert_add(
+    upsert_add_rows(
         session,
         CustomerDay.__table__,  # type: ignore[arg-type]
-        list(r.customer_days.values()),
+        ("day", "customer_id", "week_start", "month_start", "orders", "order_value"),
+        rows.customer_days,
         key=("day", "customer_id"),
         add=("orders", "order_value"),
     )
-    _write_cohorts(session, r.customer_months)
-    upsert_add(
+    _write_cohorts(session, rows.customer_months, enc)
+    upsert_add_rows(
         session,
         ProductPair.__table__,  # type: ignore[arg-type]
-        [{"sku_a": a, "sku_b": b, "orders": n} for (a, b), n in r.pairs.items()],
+        ("sku_a", "sku_b", "orders"),
+        rows.pairs,
         key=("sku_a", "sku_b"),
         add=("orders",),
     )
 
 
 _IN_CHUNK = 500
+_CUSTOMERS = Customer.__table__
+_MONTHS = CustomerMonth.__table__
 
 
-def _write_cohorts(session: Session, activity: dict[tuple[str, date], dict[str, Any]]) -> None:
-    """Add this batch's per-customer-month activity to ``customer_months`` and
-    ``cohort_months`` exactly, including customers whose first order moved to an earlier month.
+def _member(column: ColumnElement[Any], name: str, pg: bool) -> ColumnElement[bool]:
+    """``column IN :name`` (an expanding parameter); on PostgreSQL ``column = ANY(:name)`` with
+    the array as one text parameter (``_member_values``): the same statement text whatever the
+    number of values, so the server prepares it once instead of planning each IN list."""
+    if pg:
+        return column == any_(cast(bindparam(name, type_=String), ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+def _member_values(values: list[Any], pg: bool) -> Any:
+    return pg_array_literal(values) if pg else values
+
+
+@functools.lru_cache(maxsize=4)
+def _cohort_reads(pg: bool) -> tuple[Select[Any], Select[Any]]:
+    """The two locking reads of ``_write_cohorts``, built once (parameters ``ids``, ``months``)."""
+    first = (
+        select(_CUSTOMERS.c.customer_id, _CUSTOMERS.c.first_order_month)
+        .where(_member(_CUSTOMERS.c.customer_id, "ids", pg))
+        .order_by(_CUSTOMERS.c.customer_id)
+        .with_for_update()
+    )
+    # Only the rows this batch adds to, and those to move to an earlier cohort (tagged with
+    # another cohort than the customer's first order month, now lowered by the upsert).
+    existing = (
+        select(
+            _MONTHS.c.customer_id,
+            _MONTHS.c.month_start,
+            _MONTHS.c.cohort_month,
+            # The stored integer: exact sums without Decimal.
+            type_coerce(_MONTHS.c.order_value, BigInteger),
+        )
+        .join(_CUSTOMERS, _CUSTOMERS.c.customer_id == _MONTHS.c.customer_id)
+        .where(
+            _member(_MONTHS.c.customer_id, "ids", pg),
+            # Implied by the join, but the planners do not carry IN/ANY across it: without it
+            # PostgreSQL may hash-join against a scan of every customer.
+            _member(_CUSTOMERS.c.customer_id, "ids", pg),
+            _member(_MONTHS.c.month_start, "months", pg)
+            | (_MONTHS.c.cohort_month != _CUSTOMERS.c.first_order_month),
+        )
+        .order_by(_MONTHS.c.customer_id, _MONTHS.c.month_start)
+        .with_for_update()
+    )
+    return first, existing
+
+
+def _write_cohorts(
+    session: Session, activity: dict[tuple[str, date], list[int]], enc: Encoders
+) -> None:
+    """Add this batch's per-customer-month activity (``[orders, order_value]``) to
+    ``customer_months`` and ``cohort_months`` exactly, including customers whose first order
+    moved to an earlier month.
 
     Runs after the ``customers`` upsert: this transaction then holds the row lock of every
     customer in the batch (PostgreSQL, MySQL; SQLite holds the database write lock), and only a
@@ -357,56 +511,24 @@ def _write_cohorts(session: Session, activity: dict[tuple[str, date], dict[str, 
     """
     if not activity:
         return
+    connection = session.connection()
+    pg = connection.dialect.name == "postgresql"
+    read_first, read_existing = _cohort_reads(pg)
     ids = sorted({customer_id for customer_id, _ in activity})
-    months = sorted({month for _, month in activity})
+    months = _member_values(sorted({month for _, month in activity}), pg)
     first: dict[str, date] = {}
     existing: list[Any] = []
     for i in range(0, len(ids), _IN_CHUNK):
-        chunk = ids[i : i + _IN_CHUNK]
-        first.update(
-            (customer_id, month)
-            for customer_id, month in session.execute(
-                select(Customer.customer_id, Customer.first_order_month)
-                .where(Customer.customer_id.in_(chunk))
-                .order_by(Customer.customer_id)
-                .with_for_update()
-            )
-        )
-        # Only the rows this batch adds to, and those to move to an earlier cohort (tagged
-        # with another cohort than the customer's first order month, now lowered by the upsert).
-        existing.extend(
-            session.execute(
-                select(
-                    CustomerMonth.customer_id,
-                    CustomerMonth.month_start,
-                    CustomerMonth.cohort_month,
-                    CustomerMonth.order_value,
-                )
-                .join(Customer, Customer.customer_id == CustomerMonth.customer_id)
-                .where(
-                    CustomerMonth.customer_id.in_(chunk),
-                    CustomerMonth.month_start.in_(months)
-                    | (CustomerMonth.cohort_month != Customer.first_order_month),
-                )
-                .order_by(CustomerMonth.customer_id, CustomerMonth.month_start)
-                .with_for_update()
-            ).all()
-        )
+        params = {"ids": _member_values(ids[i : i + _IN_CHUNK], pg), "months": months}
+        first.update((cid, month) for cid, month in connection.execute(read_first, params))
+        existing.extend(connection.execute(read_existing, params))
     # (cohort, month) -> [distinct customers delta, revenue delta]
-    deltas: dict[tuple[date, date], list[Any]] = defaultdict(lambda: [0, ZERO])
-    rows: dict[tuple[str, date], dict[str, Any]] = {}
+    deltas: dict[tuple[date, date], list[int]] = defaultdict(lambda: [0, 0])
+    # (customer, month) -> [cohort, orders, order_value]
+    rows: dict[tuple[str, date], list[Any]] = {}
 
-    def row(customer_id: str, month: date) -> dict[str, Any]:
-        return rows.setdefault(
-            (customer_id, month),
-            {
-                "customer_id": customer_id,
-                "month_start": month,
-                "cohort_month": first[customer_id],
-                "orders": 0,
-                "order_value": ZERO,
-            },
-        )
+    def row(customer_id: str, month: date) -> list[Any]:
+        return rows.setdefault((customer_id, month), [first[customer_id], 0, 0])
 
     stored = set()
     for customer_id, month, cohort, value in existing:
@@ -420,34 +542,44 @@ def _write_cohorts(session: Session, activity: dict[tuple[str, date], dict[str, 
             new[0] += 1
             new[1] += value
             row(customer_id, month)  # re-tagged by the upsert (cohort_month only decreases)
-    for (customer_id, month), delta in activity.items():
+    for (customer_id, month), (orders, value) in activity.items():
         d = deltas[(first[customer_id], month)]
         if (customer_id, month) not in stored:
             d[0] += 1
-        d[1] += delta["order_value"]
-        _bump(row(customer_id, month), **delta)
-    upsert_add(
+        d[1] += value
+        r = row(customer_id, month)
+        r[1] += orders
+        r[2] += value
+    day = enc.date
+    upsert_add_rows(
         session,
         CustomerMonth.__table__,  # type: ignore[arg-type]
-        list(rows.values()),
+        ("customer_id", "month_start", "cohort_month", "orders", "order_value"),
+        [(cid, day(m), day(cohort), n, v) for (cid, m), (cohort, n, v) in rows.items()],
         key=("customer_id", "month_start"),
         add=("orders", "order_value"),
         least=("cohort_month",),
     )
-    upsert_add(
+    upsert_add_rows(
         session,
         CohortMonthly.__table__,  # type: ignore[arg-type]
-        [
-            {"cohort_month": c, "month_start": m, "customers": n, "revenue": v}
-            for (c, m), (n, v) in deltas.items()
-            if n or v
-        ],
+        ("cohort_month", "month_start", "customers", "revenue"),
+        [(day(c), day(m), n, v) for (c, m), (n, v) in deltas.items() if n or v],
         key=("cohort_month", "month_start"),
         add=("customers", "revenue"),
     )
 
 
 # ---- refunds --------------------------------------------------------------------------------
+
+
+def _bump(row: dict[str, Any], **deltas: Any) -> None:
+    for name, delta in deltas.items():
+        row[name] = row[name] + delta
+
+
+def _calendar(day: date) -> dict[str, date]:
+    return {"week_start": week_start(day), "month_start": month_start(day)}
 
 
 @dataclass
