@@ -305,6 +305,7 @@ def prepare(backend: str, orders: int, data_dir: Path) -> tuple[Target, float | 
         with app.app_context():
             upgrade()
             forget_shared_responses(get_db())
+            analyze(get_db())
             get_db().dispose()
         return target, None
     create_empty(target, data_dir)
@@ -328,9 +329,19 @@ def prepare(backend: str, orders: int, data_dir: Path) -> tuple[Target, float | 
 
         seed(get_db(), current_store(), orders, progress=progress)
         elapsed = time.perf_counter() - started
+        analyze(get_db())
         get_db().dispose()
     marker.write_text(f"{elapsed:.3f}\n")
     return target, elapsed
+
+
+def analyze(database: Any) -> None:
+    """PostgreSQL: planner statistics for the freshly written tables, as autovacuum would
+    gather on a long-lived database (without them the first minutes plan like an empty one)."""
+    if database.engine.dialect.name != "postgresql":
+        return
+    with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("ANALYZE")
 
 
 def forget_shared_responses(database: Any) -> None:
@@ -508,7 +519,9 @@ def ingest_bodies(path: Path, batches: int) -> list[list[dict[str, Any]]]:
     return result
 
 
-def raw_insert_rate(target: Target, batches: list[list[dict[str, Any]]], seconds: float) -> float:
+def raw_insert_rate(
+    target: Target, batches: list[list[dict[str, Any]]], seconds: float, tag: str = "raw"
+) -> float:
     """Orders/s of plain Core ``INSERT`` executemany of the same rows (orders and lines), one
     transaction per batch: what the storage does with no validation and no rollups."""
     from sqlalchemy import create_engine, insert
@@ -525,7 +538,7 @@ def raw_insert_rate(target: Target, batches: list[list[dict[str, Any]]], seconds
             n += 1
             rows, lines = [], []
             for order in batches[n % len(batches)]:
-                order_id = order["order_id"].replace("@@", f"raw-{n}")
+                order_id = order["order_id"].replace("@@", f"{tag}-{n}")
                 created = datetime.fromisoformat(order["created_at"]).astimezone(UTC)
                 order_lines = [
                     {
@@ -602,27 +615,42 @@ def measure_ingest(
     source: Target, mode: Mode, data_dir: Path, log_file: Path, log: Any
 ) -> IngestRow:
     scratch = clone(source, f"bench_scratch_{source.backend}", data_dir)
+    # The raw inserts get their own copy: the API copy must hold API-written rows only for
+    # the rollup check.
+    raw_scratch = clone(source, f"bench_scratch_raw_{source.backend}", data_dir)
     bodies_file = data_dir / "ingest_bodies.jsonl"
     batches = ingest_bodies(bodies_file, 20)
     try:
         key = api_key(scratch)
         with serve(scratch, log_file) as server:
-            run = run_wrk(
-                server.base + "/api/v1/orders",
-                script="ingest.lua",
-                duration=mode.duration,
-                connections=INGEST_CONNECTIONS,
-                env={
-                    "BENCH_API_KEY": key,
-                    "BENCH_BODIES": str(bodies_file),
-                    "BENCH_RUN_TAG": f"api{int(time.time())}",
-                },
-                timeout_s=30,
-            )
+
+            def api_run(tag: str, seconds: float) -> Run:
+                return run_wrk(
+                    server.base + "/api/v1/orders",
+                    script="ingest.lua",
+                    duration=seconds,
+                    connections=INGEST_CONNECTIONS,
+                    env={
+                        "BENCH_API_KEY": key,
+                        "BENCH_BODIES": str(bodies_file),
+                        "BENCH_RUN_TAG": f"{tag}{int(time.time())}",
+                    },
+                    timeout_s=30,
+                )
+
+            # Warm-up first, as for the reads: fresh workers, pools and prepared statements.
+            api_run("warm", mode.warmup)
+            # Then API and raw rounds alternated (the idle server costs the raw run nothing).
+            api_runs, raw_rates = [], []
+            for i in range(mode.repeat):
+                api_runs.append(api_run(f"api{i}-", mode.duration))
+                raw_rates.append(raw_insert_rate(raw_scratch, batches, mode.duration, f"raw{i}"))
         exact = rollups_exact(scratch)
-        raw = raw_insert_rate(scratch, batches, mode.duration)
+        run = median_run(api_runs)
+        raw = statistics.median(raw_rates)
     finally:
         drop(scratch, data_dir)
+        drop(raw_scratch, data_dir)
     api = run.rps * INGEST_BATCH
     log(
         f"  [{source.backend}] ingest {api:,.0f} orders/s via API, raw {raw:,.0f} orders/s, "
