@@ -25,18 +25,25 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from .money import ZERO, Money
 
 ID_LENGTH = 64
+MICROSECOND_DATETIME = mysql.DATETIME(fsp=6)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """An aware ``datetime`` stored as naive UTC (MySQL and SQLite keep no offset)."""
+    """An aware ``datetime`` stored as naive UTC (MySQL and SQLite keep no offset), to the
+    microsecond on every backend (MySQL's plain ``DATETIME`` would drop the fraction)."""
 
     impl = DateTime
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(MICROSECOND_DATETIME)
+        return dialect.type_descriptor(DateTime())
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:

@@ -1,5 +1,6 @@
 """``GET /api/v1/orders/{id}``: every stored field comes back typed as it went in, on each
-backend (the lookup runs at the driver level with SQLAlchemy's result conversions)."""
+backend (the lookup runs at the driver level with SQLAlchemy's result conversions), down to
+the microsecond (MySQL keeps them since migration 0005)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ def test_an_order_reads_back_with_every_field(api: Api):
         "R-1",
         customer_id="C-9",
         # 01:30 in UTC+05:00 is the previous UTC day: dates are the store's (UTC here).
-        created_at="2024-03-05T01:30:15+05:00",
+        created_at="2024-03-05T01:30:15.250000+05:00",
         lines=[("SKU-B", 3, "19.99", "5.97"), ("SKU-A", 1, "100.00", None)],
         shipping="4.99",
         tax="12.01",
@@ -26,7 +27,7 @@ def test_an_order_reads_back_with_every_field(api: Api):
     assert response.json == {
         "order_id": "R-1",
         "customer_id": "C-9",
-        "created_at": "2024-03-04T20:30:15Z",
+        "created_at": "2024-03-04T20:30:15.250000Z",
         "order_date": "2024-03-04",
         "currency": "USD",
         "units": 4,
