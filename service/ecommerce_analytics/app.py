@@ -14,7 +14,7 @@ from .api import register_blueprints
 from .auth import RATE_LIMITER_KEY, RateLimiter
 from .cache import EXTENSION_KEY as CACHE_KEY
 from .cache import SHARED_EXTENSION_KEY as SHARED_CACHE_KEY
-from .cache import ResponseCache, SharedResponses
+from .cache import ResponseCache, SharedResponses, code_fingerprint
 from .cli import register_commands
 from .config import SQLITE_FILENAME, STORE_EXTENSION_KEY, StoreSettings, config_from_env
 from .errors import register_error_handlers
@@ -58,4 +58,6 @@ def _register_response_cache(app: Flask, database: db.Database) -> None:
     if entries > 0:
         app.extensions[CACHE_KEY] = ResponseCache(entries)
         if app.config.get("RESPONSE_CACHE_SHARED", False):
-            app.extensions[SHARED_CACHE_KEY] = SharedResponses(database)
+            store: StoreSettings = app.extensions[STORE_EXTENSION_KEY]
+            scope = f"{code_fingerprint()}|{store.currency}|{store.exponent}|{store.timezone}"
+            app.extensions[SHARED_CACHE_KEY] = SharedResponses(database, scope)

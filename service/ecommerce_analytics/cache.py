@@ -27,10 +27,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import Connection, ScalarSelect, bindparam, delete, insert, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from .db import SQLITE_BUSY_MS, Database, fetch_one
@@ -158,28 +159,46 @@ _SQLITE_SAVE_BUSY_MS = 50
 _log = logging.getLogger(__name__)
 
 
+def code_fingerprint() -> str:
+    """SHA-256 of this package's Python sources: changes with every build that could change
+    a response, so entries saved by another build are never served (rolling deploys run old
+    and new tasks side by side on one database)."""
+    digest = hashlib.sha256()
+    root = Path(__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 class SharedResponses:
     """Response bodies in the database, shared by every worker and task.
 
-    A body is served only under the exact data version it was saved at. Saving is best effort:
-    when it fails (a concurrent save of the same key, a newer entry already there, a lock that
-    is not free at once) the request is answered anyway and the failure logged at ``INFO``.
+    A body is served only under the exact data version it was saved at, and only to the same
+    build and store settings (``scope``: the code fingerprint, currency and time zone are part
+    of every key). Reading and saving are best effort: when either fails (a concurrent save of
+    the same key, a newer entry already there, a lock that is not free at once, a database
+    error) the request is computed or answered anyway and the failure logged at ``INFO``.
     Each save first deletes the entries of older versions, so the table holds the responses of
     the current version only: one row per distinct request URL since the last write.
     """
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, scope: str) -> None:
         self.database = database
+        self.scope = scope
 
-    @staticmethod
-    def _hash(key: str) -> str:
-        return hashlib.sha256(key.encode()).hexdigest()
+    def _hash(self, key: str) -> str:
+        return hashlib.sha256(f"{self.scope}\n{key}".encode()).hexdigest()
 
     def load(self, key: str, version: int) -> bytes | None:
         """The body saved for ``key`` at ``version``, or ``None`` (one indexed read)."""
-        row = fetch_one(
-            self.database, _LOAD_SHARED, {"key_hash": self._hash(key), "version": version}
-        )
+        try:
+            row = fetch_one(
+                self.database, _LOAD_SHARED, {"key_hash": self._hash(key), "version": version}
+            )
+        except SQLAlchemyError as exc:
+            _log.info("shared response cache: %s not read (%s)", key, _reason(exc))
+            return None
         return bytes(row[0]) if row is not None else None
 
     def save(self, key: str, version: int, body: bytes) -> bool:
@@ -187,29 +206,43 @@ class SharedResponses:
         key_hash = self._hash(key)
         engine = self.database.engine
         sqlite = engine.dialect.name == "sqlite"
+        # MySQL's REPEATABLE READ locks the index gaps the DELETEs scan; concurrent saves would
+        # then deadlock on each other's INSERT. READ COMMITTED takes no gap locks.
+        options = {"isolation_level": "READ COMMITTED"} if engine.dialect.name == "mysql" else {}
         try:
-            with engine.begin() as connection:
-                if sqlite:
-                    connection.exec_driver_sql(f"PRAGMA busy_timeout = {_SQLITE_SAVE_BUSY_MS}")
-                try:
-                    connection.execute(delete(SharedResponse).where(_SHARED.c.version < version))
-                    # A newer entry for this key stays; the INSERT below then fails on the key.
-                    connection.execute(
-                        delete(SharedResponse).where(
-                            _SHARED.c.key_hash == key_hash, _SHARED.c.version <= version
-                        )
-                    )
-                    connection.execute(
-                        insert(SharedResponse).values(key_hash=key_hash, version=version, body=body)
-                    )
-                finally:
+            with engine.connect() as connection:
+                connection = connection.execution_options(**options)
+                with connection.begin():
                     if sqlite:
-                        # Back to the engine's timeout for the next user of this connection.
-                        connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
-        except DBAPIError as exc:
-            _log.info("shared response cache: %s not saved (%s)", key, type(exc.orig).__name__)
+                        connection.exec_driver_sql(f"PRAGMA busy_timeout = {_SQLITE_SAVE_BUSY_MS}")
+                    try:
+                        self._replace(connection, key_hash, version, body)
+                    finally:
+                        if sqlite:
+                            # Back to the engine's timeout for the next user of the connection.
+                            connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
+        except SQLAlchemyError as exc:
+            _log.info("shared response cache: %s not saved (%s)", key, _reason(exc))
             return False
         return True
+
+    @staticmethod
+    def _replace(connection: Connection, key_hash: str, version: int, body: bytes) -> None:
+        connection.execute(delete(SharedResponse).where(_SHARED.c.version < version))
+        # A newer entry for this key stays; the INSERT below then fails on the key.
+        connection.execute(
+            delete(SharedResponse).where(
+                _SHARED.c.key_hash == key_hash, _SHARED.c.version <= version
+            )
+        )
+        connection.execute(
+            insert(SharedResponse).values(key_hash=key_hash, version=version, body=body)
+        )
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    orig = getattr(exc, "orig", None)
+    return type(orig if orig is not None else exc).__name__
 
 
 def get_shared() -> SharedResponses | None:

@@ -8,10 +8,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g
-from sqlalchemy import Connection, Engine, MetaData, Select, create_engine, event
+from sqlalchemy import Connection, Dialect, Engine, MetaData, Select, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import PoolProxiedConnection
 
 from .db_credentials import SecretCredentials, secrets_manager_fetch, use_rotating_credentials
 from .models import Base
@@ -190,15 +191,9 @@ def fetch_all(database: Database, statement: Select[Any], values: Mapping[str, A
         try:
             if autocommit:
                 connection.driver_connection.autocommit = True  # type: ignore[union-attr]
-            try:
-                cursor = connection.cursor()
-                cursor.execute(compiled.sql, parameters)
-                return [compiled.row(raw) for raw in cursor.fetchall()]
-            finally:
-                if cursor is not None:
-                    cursor.close()
-                if autocommit:
-                    connection.driver_connection.autocommit = False  # type: ignore[union-attr]
+            cursor = connection.cursor()
+            cursor.execute(compiled.sql, parameters)
+            return [compiled.row(raw) for raw in cursor.fetchall()]
         except dialect.loaded_dbapi.Error as exc:
             dead = dialect.is_disconnect(exc, connection.dbapi_connection, cursor)
             if dead:
@@ -214,8 +209,24 @@ def fetch_all(database: Database, statement: Select[Any], values: Mapping[str, A
                     dialect=dialect,
                 ) from exc
         finally:
+            if connection.is_valid:
+                if cursor is not None:
+                    cursor.close()
+                if autocommit:
+                    _end_autocommit(connection, dialect)
             connection.close()
     raise AssertionError("unreachable")
+
+
+def _end_autocommit(connection: PoolProxiedConnection, dialect: Dialect) -> None:
+    """Give the pooled connection back transactional. If that fails (the server dropped it),
+    the connection is invalidated rather than returned in autocommit, where the next
+    ``run_in_transaction`` would commit statement by statement; the statement's own error,
+    if any, stays the one raised."""
+    try:
+        connection.driver_connection.autocommit = False  # type: ignore[union-attr]
+    except dialect.loaded_dbapi.Error:
+        connection.invalidate()
 
 
 def fetch_one(database: Database, statement: Select[Any], values: Mapping[str, Any]) -> Any:

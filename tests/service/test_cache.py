@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from ecommerce_analytics.cache import CachedResponse, ResponseCache, SharedResponses
 from ecommerce_analytics.db import get_db
@@ -196,7 +197,7 @@ def test_shared_entries_are_never_served_after_a_write(make_app, api):
 
 def test_an_older_save_never_replaces_a_newer_entry(app):
     with app.app_context():
-        shared = SharedResponses(get_db())
+        shared = SharedResponses(get_db(), "build-1")
         assert shared.save("/sales?x=1", 5, b"new")
         assert not shared.save("/sales?x=1", 4, b"old")
         assert shared.load("/sales?x=1", 5) == b"new"
@@ -207,6 +208,35 @@ def test_an_older_save_never_replaces_a_newer_entry(app):
         assert shared.load("/sales?x=1", 6) == b"newer"
         assert shared.load("/other", 3) is None
     assert _entries(app) == [(6, 5)]
+
+
+def test_entries_of_another_build_or_store_setting_are_not_served(app, make_app, api):
+    """A rolling deploy runs old and new code on one database; a changed time zone changes
+    every day boundary. Neither may be answered with the other's bodies."""
+    with app.app_context():
+        SharedResponses(get_db(), "build-1").save("/sales?x=1", 5, b"old build")
+        assert SharedResponses(get_db(), "build-2").load("/sales?x=1", 5) is None
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    assert api.get(SALES, **RANGE).headers["X-Cache"] == "miss"
+    berlin = make_app(STORE_TIMEZONE="Europe/Berlin")
+    other = Api(berlin.test_client(), new_key(berlin, "read"))
+    assert other.get(SALES, **RANGE).headers["X-Cache"] == "miss"
+    same = make_app()
+    assert (
+        Api(same.test_client(), new_key(same, "read")).get(SALES, **RANGE).headers["X-Cache"]
+        == "shared"
+    )
+
+
+def test_an_unreadable_shared_cache_does_not_fail_the_read(api, monkeypatch):
+    def broken(*_args: Any) -> Any:
+        raise OperationalError("SELECT ...", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr("ecommerce_analytics.cache.fetch_one", broken)
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    response = api.get(SALES, **RANGE)
+    assert (response.status_code, response.headers["X-Cache"]) == (200, "miss")
+    assert response.json["totals"]["orders"] == 1
 
 
 def test_the_shared_layer_can_be_turned_off(make_app):
