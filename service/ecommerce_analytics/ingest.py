@@ -513,6 +513,14 @@ def _write_cohorts(
         return
     connection = session.connection()
     pg = connection.dialect.name == "postgresql"
+    if pg:
+        # psycopg prepares a statement server-side after 5 runs, and PostgreSQL may then keep
+        # one generic plan per connection, chosen when these tables were small (a nested loop
+        # over a sequential scan of customer_months), until the next ANALYZE. Where autovacuum
+        # is late or off that plan turns each batch into a scan of the whole table (seen at
+        # ~800k orders: one read took 24 s). Custom plans see the actual ids and table sizes;
+        # planning costs ~1 ms per batch.
+        connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
     read_first, read_existing = _cohort_reads(pg)
     ids = sorted({customer_id for customer_id, _ in activity})
     months = _member_values(sorted({month for _, month in activity}), pg)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from .factories import ingest_concurrently, order
 
 
@@ -186,3 +188,32 @@ def test_refund_validation(api):
     )
     assert early.status_code == 422
     assert early.json["errors"][0]["pointer"] == "/created_at"
+
+
+def test_postgresql_ingest_plans_its_locking_reads_per_batch_only_inside_its_transaction(
+    app, backend
+):
+    """The cohort reads must not run on a generic plan cached while the tables were small
+    (``plan_cache_mode = force_custom_plan``), and the setting must end with the ingest
+    transaction: the pooled connection goes back to the server default."""
+    if backend != "postgresql":
+        pytest.skip("plan caching of prepared statements is PostgreSQL's")
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from ecommerce_analytics.config import current_store
+    from ecommerce_analytics.db import get_db
+    from ecommerce_analytics.ingest import ingest_orders
+    from ecommerce_analytics.schemas import OrderBatchIn
+
+    batch = OrderBatchIn.model_validate({"orders": [order("P1"), order("P2", "C2")]})
+    with app.app_context():
+        with get_db().sessionmaker() as session:
+            default = session.execute(text("SHOW plan_cache_mode")).scalar()
+            session.rollback()
+            ingest_orders(session, batch.orders, current_store(), datetime.now(UTC))
+            inside = session.execute(text("SHOW plan_cache_mode")).scalar()
+            session.commit()
+            after = session.execute(text("SHOW plan_cache_mode")).scalar()
+    assert (default, inside, after) == ("auto", "force_custom_plan", "auto")
