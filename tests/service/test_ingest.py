@@ -190,17 +190,15 @@ def test_refund_validation(api):
     assert early.json["errors"][0]["pointer"] == "/created_at"
 
 
-def test_postgresql_ingest_plans_its_locking_reads_per_batch_only_inside_its_transaction(
-    app, backend
-):
-    """The cohort reads must not run on a generic plan cached while the tables were small
-    (``plan_cache_mode = force_custom_plan``), and the setting must end with the ingest
-    transaction: the pooled connection goes back to the server default."""
+def test_postgresql_cohort_reads_use_key_lookups_without_statistics(app, backend):
+    """Without planner statistics PostgreSQL would scan customer_months in full for every
+    batch. The two locking reads run with sequential scans and hash/merge joins disabled, and
+    only they: the settings are reset right after them."""
     if backend != "postgresql":
-        pytest.skip("plan caching of prepared statements is PostgreSQL's")
+        pytest.skip("a PostgreSQL planner setting")
     from datetime import UTC, datetime
 
-    from sqlalchemy import text
+    from sqlalchemy import event, text
 
     from ecommerce_analytics.config import current_store
     from ecommerce_analytics.db import get_db
@@ -208,12 +206,20 @@ def test_postgresql_ingest_plans_its_locking_reads_per_batch_only_inside_its_tra
     from ecommerce_analytics.schemas import OrderBatchIn
 
     batch = OrderBatchIn.model_validate({"orders": [order("P1"), order("P2", "C2")]})
+    seen: list[str] = []
     with app.app_context():
+        engine = get_db().engine
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def record(_conn, _cursor, statement, *_args):
+            seen.append(" ".join(statement.split())[:60])
+
         with get_db().sessionmaker() as session:
-            default = session.execute(text("SHOW plan_cache_mode")).scalar()
-            session.rollback()
             ingest_orders(session, batch.orders, current_store(), datetime.now(UTC))
-            inside = session.execute(text("SHOW plan_cache_mode")).scalar()
+            after = session.execute(text("SHOW enable_seqscan")).scalar()
             session.commit()
-            after = session.execute(text("SHOW plan_cache_mode")).scalar()
-    assert (default, inside, after) == ("auto", "force_custom_plan", "auto")
+    switched = next(i for i, s in enumerate(seen) if s.startswith("SET LOCAL enable_seqscan"))
+    reset = next(i for i, s in enumerate(seen) if s.startswith("RESET enable_seqscan"))
+    between = seen[switched + 1 : reset]
+    assert len(between) == 2 and all("FOR UPDATE" in s or "SELECT" in s for s in between)
+    assert after == "on"
