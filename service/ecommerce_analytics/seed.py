@@ -70,6 +70,13 @@ def plan(
     return SeedPlan(orders=orders, refunds=refunds)
 
 
+def refund_moment(ordered: datetime, days_later: int, last_moment: datetime) -> datetime:
+    """When a generated refund happens: ``days_later`` after the order, but not after the
+    plan's ``last_moment`` and never before the order itself (an order in the last minute of
+    the last day is refunded at once; at millions of orders some always land there)."""
+    return max(ordered, min(ordered + timedelta(days=days_later), last_moment))
+
+
 def iter_plan(
     n: int, store: StoreSettings, seed: int = DEFAULT_SEED, end: date = DEFAULT_END
 ) -> Iterator[Planned]:
@@ -138,7 +145,7 @@ def iter_plan(
         if rng.random() < REFUND_SHARE:
             line = rng.choice(lines)
             amount = price[line["sku"]] * line["quantity"] - Decimal(line.get("discount", "0"))
-            when = min(moment + timedelta(days=rng.randint(3, 20)), last_moment)
+            when = refund_moment(moment, rng.randint(3, 20), last_moment)
             refund = (
                 order_id,
                 {

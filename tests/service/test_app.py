@@ -169,3 +169,21 @@ def test_demo_command_prepares_data_and_prints_examples(app, backend, tmp_path, 
     assert (data_dir / ".gitignore").read_text() == "*\n"
     assert "API key (read+write): eak_" in result.output
     assert result.output.count("curl -s") >= 4
+
+
+def test_generated_refunds_never_precede_their_order():
+    """At millions of orders some land in the last minute of the plan's last day, after the
+    refunds' cut-off: those are refunded at once, not before they were placed."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from ecommerce_analytics.seed import refund_moment
+
+    tz = ZoneInfo("UTC")
+    last = datetime(2025, 6, 30, 23, 59, tzinfo=tz)
+    late_order = last + timedelta(seconds=30)
+    assert refund_moment(late_order, 5, last) == late_order
+    early_order = datetime(2025, 6, 1, 12, tzinfo=tz)
+    assert refund_moment(early_order, 5, last) == early_order + timedelta(days=5)
+    near_end = datetime(2025, 6, 28, 12, tzinfo=tz)
+    assert refund_moment(near_end, 5, last) == last
