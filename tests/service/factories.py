@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -102,3 +103,28 @@ def ingest_concurrently(app: Any, key: str, batches_per_writer: list[list[list[d
     for thread in threads:
         thread.join()
     return errors
+
+
+def expected_cohorts(orders: list[dict[str, Any]], months: int) -> dict[str, Any]:
+    """``{"YYYY-MM": (size, [(active, revenue), ...])}`` from the raw orders, independently."""
+    first: dict[str, date] = {}
+    for o in orders:
+        day = order_day(o)
+        first[o["customer_id"]] = min(first.get(o["customer_id"], day), day)
+    cohort_of = {c: d.replace(day=1) for c, d in first.items()}
+    active: dict[tuple[date, int], set[str]] = defaultdict(set)
+    revenue: dict[tuple[date, int], Decimal] = defaultdict(Decimal)
+    for o in orders:
+        cohort = cohort_of[o["customer_id"]]
+        day = order_day(o)
+        k = (day.year - cohort.year) * 12 + day.month - cohort.month
+        active[(cohort, k)].add(o["customer_id"])
+        revenue[(cohort, k)] += sum(line_gross(ln) - line_discount(ln) for ln in o["lines"])
+    result = {}
+    for cohort in sorted(set(cohort_of.values())):
+        size = sum(1 for c in cohort_of.values() if c == cohort)
+        result[cohort.strftime("%Y-%m")] = (
+            size,
+            [(len(active[(cohort, k)]), money(revenue[(cohort, k)])) for k in range(months + 1)],
+        )
+    return result

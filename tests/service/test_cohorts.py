@@ -4,9 +4,6 @@ customer's first order arrives after later ones, across batches and concurrent w
 from __future__ import annotations
 
 import random
-from collections import defaultdict
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -15,41 +12,15 @@ from ecommerce_analytics.models import CohortMonthly, Customer, CustomerDay, Cus
 
 from .conftest import Api, get_engine, new_key
 from .factories import (
+    expected_cohorts,
     ingest_concurrently,
     line_discount,
     line_gross,
-    money,
     order,
-    order_day,
     random_orders,
 )
 
 MONTHS = 5
-
-
-def expected_cohorts(orders: list[dict[str, Any]], months: int = MONTHS) -> dict[str, Any]:
-    """``{"YYYY-MM": (size, [(active, revenue), ...])}`` from the raw orders, independently."""
-    first: dict[str, date] = {}
-    for o in orders:
-        day = order_day(o)
-        first[o["customer_id"]] = min(first.get(o["customer_id"], day), day)
-    cohort_of = {c: d.replace(day=1) for c, d in first.items()}
-    active: dict[tuple[date, int], set[str]] = defaultdict(set)
-    revenue: dict[tuple[date, int], Decimal] = defaultdict(Decimal)
-    for o in orders:
-        cohort = cohort_of[o["customer_id"]]
-        day = order_day(o)
-        k = (day.year - cohort.year) * 12 + day.month - cohort.month
-        active[(cohort, k)].add(o["customer_id"])
-        revenue[(cohort, k)] += sum(line_gross(ln) - line_discount(ln) for ln in o["lines"])
-    result = {}
-    for cohort in sorted(set(cohort_of.values())):
-        size = sum(1 for c in cohort_of.values() if c == cohort)
-        result[cohort.strftime("%Y-%m")] = (
-            size,
-            [(len(active[(cohort, k)]), money(revenue[(cohort, k)])) for k in range(months + 1)],
-        )
-    return result
 
 
 def reported_cohorts(api: Api, start: str = "2023-01", end: str = "2024-12") -> dict[str, Any]:
@@ -128,7 +99,7 @@ def test_older_first_order_moves_the_customer_to_an_earlier_cohort(app, api):
     january = order("J1", "C1", "2024-01-20T12:00:00+00:00", [("S", 3, "10.00", "1.00")])
     assert api.post("/api/v1/orders", {"orders": [january]}).status_code == 201
     after = reported_cohorts(api)
-    assert after == expected_cohorts([march, april, other, january])
+    assert after == expected_cohorts([march, april, other, january], MONTHS)
     assert after["2024-01"] == (
         1,
         [(1, "29.00"), (0, "0.00"), (1, "10.00"), (1, "20.00"), (0, "0.00"), (0, "0.00")],
@@ -152,7 +123,7 @@ def test_newest_first_batches_match_the_raw_orders(app, api):
     amount = line_gross(line) - line_discount(line)
     body = {"refund_id": "RF-1", "amount": f"{amount}"}
     assert api.post(f"/api/v1/orders/{o['order_id']}/refunds", body).status_code == 201
-    assert reported_cohorts(api) == expected_cohorts(orders)
+    assert reported_cohorts(api) == expected_cohorts(orders, MONTHS)
     assert_rollups_consistent(app)
 
 
@@ -174,7 +145,7 @@ def test_concurrent_out_of_order_writers_are_exact(make_app, backend):
     errors = ingest_concurrently(app, key, plan)
     assert errors == []
     api = Api(app.test_client(), key)
-    assert reported_cohorts(api) == expected_cohorts(orders)
+    assert reported_cohorts(api) == expected_cohorts(orders, MONTHS)
     assert_rollups_consistent(app)
 
 
@@ -189,10 +160,10 @@ def test_migration_backfills_the_rollups_from_existing_data(app, api):
     with app.app_context():
         downgrade(revision="0002")
         upgrade()
-    assert reported_cohorts(api) == expected_cohorts(orders)
+    assert reported_cohorts(api) == expected_cohorts(orders, MONTHS)
     assert_rollups_consistent(app)
     # Writes after the backfill keep it exact, including a cohort move.
     late = order("LATE", orders[0]["customer_id"], "2023-12-30T12:00:00+00:00")
     assert api.post("/api/v1/orders", {"orders": [late]}).status_code == 201
-    assert reported_cohorts(api) == expected_cohorts([*orders, late])
+    assert reported_cohorts(api) == expected_cohorts([*orders, late], MONTHS)
     assert_rollups_consistent(app)

@@ -10,7 +10,15 @@ from typing import Any
 
 import pytest
 
-from .factories import line_discount, line_gross, money, order, order_day, random_orders
+from .factories import (
+    expected_cohorts,
+    line_discount,
+    line_gross,
+    money,
+    order,
+    order_day,
+    random_orders,
+)
 
 START, END = date(2024, 1, 10), date(2024, 4, 20)
 ZERO = Decimal(0)
@@ -294,29 +302,19 @@ def test_returning_rate_matches(api, dataset):
 
 def test_cohorts_match(api, dataset):
     orders, _ = dataset
-    first = first_order_days(orders)
-    cohort_of = {c: d.replace(day=1) for c, d in first.items()}
-    active: dict[tuple[date, int], set[str]] = defaultdict(set)
-    revenue: dict[tuple[date, int], Decimal] = defaultdict(Decimal)
-    for o in orders:
-        cohort = cohort_of[o["customer_id"]]
-        day = order_day(o)
-        k = (day.year - cohort.year) * 12 + day.month - cohort.month
-        active[(cohort, k)].add(o["customer_id"])
-        revenue[(cohort, k)] += sum(line_gross(ln) - line_discount(ln) for ln in o["lines"])
+    expected = expected_cohorts(orders, months=3)
     body = api.get("/api/v1/customers/cohorts", start="2024-01", end="2024-03", months=3).json
     assert [c["cohort"] for c in body["cohorts"]] == ["2024-01", "2024-02", "2024-03"]
     for cohort in body["cohorts"]:
-        month = date.fromisoformat(cohort["cohort"] + "-01")
-        size = sum(1 for c in cohort_of.values() if c == month)
+        size, months = expected[cohort["cohort"]]
         assert cohort["customers"] == size
         assert len(cohort["months"]) == 4
         assert cohort["months"][0]["retention"] == "1.0000"
         for m in cohort["months"]:
-            k = m["month"]
-            assert m["active_customers"] == len(active[(month, k)])
-            assert m["revenue"] == money(revenue[(month, k)])
-            assert m["retention"] == f"{Decimal(len(active[(month, k)])) / size:.4f}"
+            active, revenue = months[m["month"]]
+            assert m["active_customers"] == active
+            assert m["revenue"] == revenue
+            assert m["retention"] == f"{Decimal(active) / size:.4f}"
 
 
 def test_bought_together_matches(api, dataset):
