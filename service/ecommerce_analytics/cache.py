@@ -56,11 +56,10 @@ def version_subquery() -> ScalarSelect[int]:
     return _READ_VERSION.scalar_subquery()
 
 
-def current_version(connection: Session | Connection) -> int:
-    """The committed data version (``0`` before the first write)."""
-    conn = connection.connection() if isinstance(connection, Session) else connection
-    value = conn.execute(_READ_VERSION).scalar()
-    return int(value or 0)
+def current_version(database: Database) -> int:
+    """The committed data version (``0`` before the first write), read outside a transaction."""
+    row = fetch_one(database, _READ_VERSION, {})
+    return int(row[0] or 0) if row is not None else 0
 
 
 def bump_version(session: Session) -> None:

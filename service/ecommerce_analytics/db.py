@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g
-from sqlalchemy import Connection, Dialect, Engine, MetaData, Select, create_engine, event
+from sqlalchemy import Dialect, Engine, MetaData, Select, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,15 +42,6 @@ class Database:
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         # Hot statements compiled for this engine's driver (``fetch_one``).
         self.driver_statements: dict[Select[Any], DriverStatement] = {}
-        # Single-statement reads (key lookup + data version) run outside a transaction, saving
-        # the BEGIN and ROLLBACK round trips. Same pool; on SQLite and PostgreSQL switching a
-        # checked-out connection to autocommit is local to the driver. MySQL drivers would send
-        # a SET per checkout, which costs more than the implicit transaction it saves.
-        self.read_engine: Engine = (
-            self.engine
-            if self.engine.dialect.name == "mysql"
-            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
-        )
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -61,7 +52,7 @@ def _create_engine(url: str) -> Engine:
     # No pool_pre_ping (a SELECT 1 round trip per checkout, i.e. per request): connections
     # are recycled before idle timeouts drop them, and a connection that died anyway (database
     # restart, failover) fails its first statement, which invalidates the whole pool; the
-    # callers retry once on a fresh connection (``run_read``, ``run_in_transaction``).
+    # callers retry once on a fresh connection (``fetch_all``, ``run_in_transaction``).
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         # Concurrent writers wait for the lock instead of failing at once.
@@ -111,22 +102,6 @@ def _close_session(_exc: BaseException | None) -> None:
         session.close()
 
 
-def run_read(database: Database, work: Callable[[Connection], T]) -> T:
-    """Run read-only ``work`` on a pooled connection outside a transaction.
-
-    Without pre-ping a pooled connection may be dead (the database restarted or failed over);
-    its first statement then raises with ``connection_invalidated`` and SQLAlchemy invalidates
-    the pool, so one retry runs on a fresh connection. ``work`` must only read."""
-    for attempt in (1, 2):
-        try:
-            with database.read_engine.connect() as connection:
-                return work(connection)
-        except DBAPIError as exc:
-            if attempt == 2 or not exc.connection_invalidated:
-                raise
-    raise AssertionError("unreachable")
-
-
 class DriverStatement:
     """A read-only Core ``SELECT`` compiled once to the driver's SQL and parameter style, for
     the few statements that run on every request (``fetch_all``, ``fetch_one``).
@@ -174,9 +149,10 @@ def fetch_all(database: Database, statement: Select[Any], values: Mapping[str, A
     PostgreSQL: the connection is switched to autocommit for the statement (a local flag in
     psycopg) so no ``BEGIN``/``ROLLBACK`` round trips are sent; SQLite's driver opens no
     transaction for a ``SELECT``; MySQL keeps its implicit transaction, ended by the pool.
-    A dead pooled connection is handled as in ``run_read``: the pool is invalidated and the
-    statement runs once more on a fresh connection. Driver errors are raised as SQLAlchemy's
-    ``DBAPIError`` subclasses, like every other statement's.
+    Without pre-ping a pooled connection may be dead (the database restarted or failed over):
+    then the pool is invalidated and the statement runs once more on a fresh connection.
+    Driver errors are raised as SQLAlchemy's ``DBAPIError`` subclasses, like every other
+    statement's.
     """
     engine = database.engine
     dialect = engine.dialect

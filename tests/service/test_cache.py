@@ -267,3 +267,15 @@ def test_a_locked_sqlite_database_skips_the_save_instead_of_waiting(app, api, ba
     assert response.json["totals"]["orders"] == 1
     assert waited < 10
     assert _entries(app) == []
+
+
+def test_the_data_version_counts_committed_writes(app, api):
+    """What a cached endpoint without an API key would read before its data."""
+    from ecommerce_analytics.cache import current_version
+
+    with app.app_context():
+        before = current_version(get_db())
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    api.post("/api/v1/orders", {"orders": [order("A1")]})  # a retry stores nothing
+    with app.app_context():
+        assert current_version(get_db()) == before + 1

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..auth import authorize
 from ..cache import MAX_BODY_BYTES, CachedResponse, current_version, get_cache, get_shared
-from ..db import get_db, run_read
+from ..db import get_db
 from ..errors import Problem, validation_problem
 
 
@@ -149,7 +149,7 @@ def endpoint(
             # is at least that new.
             version: int | None = g.get("data_version")
             if version is None:
-                version = run_read(get_db(), current_version)
+                version = current_version(get_db())
             key = request.path + "?" + urlencode(sorted(request.args.items(multi=True)))
             source = "hit"
             shared = get_shared()
