@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
+import queue
 import resource
 import shutil
 import socket
@@ -48,6 +50,9 @@ DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 HOST = "127.0.0.1"
 INGEST_BATCH = 100
 INGEST_CONNECTIONS = 8
+# Seeding processes per backend: PostgreSQL takes concurrent writers (one per core here);
+# SQLite has one writer at a time, so a second process would only wait for the lock.
+SEED_JOBS = {"sqlite": 1, "postgresql": 2}
 
 HEALTH = ("healthz", "/healthz")
 # Every read endpoint, with the query a dashboard would send over the seeded year of data.
@@ -293,9 +298,7 @@ def prepare(backend: str, orders: int, data_dir: Path) -> tuple[Target, float | 
     from flask_migrate import upgrade  # type: ignore[import-untyped]
 
     from ecommerce_analytics import create_app
-    from ecommerce_analytics.config import current_store
     from ecommerce_analytics.db import get_db
-    from ecommerce_analytics.seed import seed
 
     target = target_for(backend, f"bench_analytics_{orders}", data_dir)
     marker = data_dir / f"{backend}-{orders}.seeded"
@@ -312,27 +315,58 @@ def prepare(backend: str, orders: int, data_dir: Path) -> tuple[Target, float | 
     app = create_app({"DATABASE_URL": target.url})
     with app.app_context():
         upgrade()
-        started = time.perf_counter()
-        written = 0
-        step = max(orders // 10, 1)
-
-        def progress(batch: int) -> None:
-            nonlocal written
-            before, written = written, written + batch
-            if written // step != before // step or written == orders:
-                rate = written / (time.perf_counter() - started)
-                print(
-                    f"[{backend} {orders:,}] seeded {written:,} orders ({rate:,.0f}/s)",
-                    file=sys.stderr,
-                    flush=True,
-                )
-
-        seed(get_db(), current_store(), orders, progress=progress)
-        elapsed = time.perf_counter() - started
+        get_db().dispose()
+    jobs = SEED_JOBS[backend]
+    started = time.perf_counter()
+    context = multiprocessing.get_context("spawn")
+    written: Any = context.Queue()
+    workers = [
+        context.Process(target=seed_shard, args=(target.url, orders, (k, jobs), written))
+        for k in range(jobs)
+    ]
+    for worker in workers:
+        worker.start()
+    done = 0
+    step = max(orders // 10, 1)
+    while done < orders:
+        try:
+            batch = written.get(timeout=5)
+        except queue.Empty:
+            failed = [w.exitcode for w in workers if w.exitcode not in (None, 0)]
+            if failed or all(w.exitcode == 0 for w in workers):
+                for worker in workers:
+                    worker.kill()
+                sys.exit(f"bench_service: seeding {target.name} stopped at {done:,} orders")
+            continue
+        before, done = done, done + batch
+        if done // step != before // step or done == orders:
+            rate = done / (time.perf_counter() - started)
+            print(
+                f"[{backend} {orders:,}] seeded {done:,} orders ({rate:,.0f}/s, {jobs} jobs)",
+                file=sys.stderr,
+                flush=True,
+            )
+    for worker in workers:
+        worker.join()
+    elapsed = time.perf_counter() - started
+    with app.app_context():
         analyze(get_db())
         get_db().dispose()
     marker.write_text(f"{elapsed:.3f}\n")
     return target, elapsed
+
+
+def seed_shard(url: str, orders: int, shard: tuple[int, int], written: Any) -> None:
+    """One seeding process: its shard of the plan, reporting each written batch's size."""
+    from ecommerce_analytics import create_app
+    from ecommerce_analytics.config import current_store
+    from ecommerce_analytics.db import get_db
+    from ecommerce_analytics.seed import seed
+
+    app = create_app({"DATABASE_URL": url})
+    with app.app_context():
+        seed(get_db(), current_store(), orders, progress=written.put, shard=shard)
+        get_db().dispose()
 
 
 def analyze(database: Any) -> None:

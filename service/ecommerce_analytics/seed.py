@@ -172,19 +172,35 @@ def seed(
     seed: int = DEFAULT_SEED,
     end: date = DEFAULT_END,
     progress: Callable[[int], None] | None = None,
+    shard: tuple[int, int] = (0, 1),
 ) -> tuple[int, int]:
     """Write the plan; returns (orders created, refunds created). Re-running adds nothing.
 
     Streams: orders are generated, validated and written ``BATCH`` at a time, each batch's
     refunds right after it, so memory does not grow with ``n``. ``progress`` (default: none)
-    is called after each batch with the number of orders written in it."""
+    is called after each batch with the number of orders written in it.
+
+    ``shard=(k, count)`` (default ``(0, 1)``: everything) writes only batches k, k + count,
+    k + 2 * count, ... of the plan, so ``count`` processes with shards 0 to count - 1 write the
+    whole plan together, in parallel (each refund travels with its order's batch; rollups are
+    additive, so the write order does not change the result)."""
+    index, count = shard
+    if count < 1 or not 0 <= index < count:
+        raise ValueError(f"shard must be (k, count) with 0 <= k < count, got {shard!r}")
     now = datetime.now(UTC)
     created = refunded = 0
+    batch_number = 0
     chunk: list[dict[str, Any]] = []
     pending: list[tuple[str, dict[str, Any]]] = []
 
     def flush() -> None:
-        nonlocal created, refunded
+        nonlocal created, refunded, batch_number
+        mine = batch_number % count == index
+        batch_number += 1
+        if not mine:
+            chunk.clear()
+            pending.clear()
+            return
         if chunk:
             batch = OrderBatchIn.model_validate({"orders": chunk})
             validate_orders(batch.orders, store, now)

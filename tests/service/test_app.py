@@ -149,6 +149,51 @@ def test_seed_reports_progress_batch_by_batch(app, backend):
     assert "Seeding orders" in result.stderr
 
 
+def test_seed_shards_written_in_parallel_add_up_to_the_whole_plan(app, backend):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import func, select
+
+    from ecommerce_analytics.config import current_store
+    from ecommerce_analytics.db import get_db
+    from ecommerce_analytics.models import Customer, DailySales, Order, Refund
+    from ecommerce_analytics.seed import BATCH, plan, seed
+
+    n = 2 * BATCH + 7
+    with app.app_context():
+        database, store = get_db(), current_store()
+        reported: dict[int, list[int]] = {0: [], 1: []}
+
+        def shard(k: int) -> tuple[int, int]:
+            return seed(database, store, n, progress=reported[k].append, shard=(k, 2))
+
+        with ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(shard, (0, 1)))
+        expected = plan(n, store)
+        with database.engine.connect() as conn:
+            stored = set(conn.execute(select(Order.order_id)).scalars())
+            customers = conn.execute(select(func.count()).select_from(Customer)).scalar()
+            refunds = conn.execute(select(func.count()).select_from(Refund)).scalar()
+            day_orders = conn.execute(select(func.sum(DailySales.orders))).scalar()
+    assert reported == {0: [BATCH, 7], 1: [BATCH]}
+    assert sum(created for created, _ in results) == n
+    assert stored == {o["order_id"] for o in expected.orders}
+    assert customers == len({o["customer_id"] for o in expected.orders})
+    assert refunds == sum(refunded for _, refunded in results) == len(expected.refunds)
+    assert day_orders == n
+
+
+def test_seed_rejects_a_shard_outside_its_count(app, backend):
+    if backend != "sqlite":
+        pytest.skip("argument check, the same on every backend")
+    from ecommerce_analytics.config import current_store
+    from ecommerce_analytics.db import get_db
+    from ecommerce_analytics.seed import seed
+
+    with app.app_context(), pytest.raises(ValueError, match=r"shard must be.*\(2, 2\)"):
+        seed(get_db(), current_store(), 10, shard=(2, 2))
+
+
 def test_demo_command_prepares_data_and_prints_examples(app, backend, tmp_path, monkeypatch):
     if backend != "sqlite":
         pytest.skip("the demo always runs on embedded SQLite")
