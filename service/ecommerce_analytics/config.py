@@ -116,7 +116,7 @@ def config_from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "RESPONSE_CACHE_ENTRIES": int(
             env.get("RESPONSE_CACHE_ENTRIES", DEFAULT_RESPONSE_CACHE_ENTRIES)
         ),
-        "RESPONSE_CACHE_SHARED": _flag(env, "RESPONSE_CACHE_SHARED", default=True),
+        "RESPONSE_CACHE_SHARED": env_flag(env, "RESPONSE_CACHE_SHARED", default=True),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", DEFAULT_MAX_CONTENT_LENGTH)),
     }
@@ -132,7 +132,9 @@ _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
 
-def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+def env_flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    """The on/off variable ``name``: ``default`` when unset or empty; ``ValueError`` naming
+    the variable for anything but 1/true/yes/on or 0/false/no/off (any case)."""
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default

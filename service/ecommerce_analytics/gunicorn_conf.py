@@ -36,8 +36,12 @@ forwarded_allow_ips = "*"
 
 
 def on_starting(server: Any) -> None:
-    """Apply migrations once per task before workers start, when ``MIGRATE_ON_START`` is set."""
-    if os.environ.get("MIGRATE_ON_START", "").lower() not in ("1", "true", "yes"):
+    """Apply migrations once per task before workers start, when ``MIGRATE_ON_START`` is on
+    (default off; the image sets ``1``). A value that is not an on/off word stops the start
+    with an error naming the variable, rather than silently skipping the migrations."""
+    from ecommerce_analytics.config import env_flag
+
+    if not env_flag(os.environ, "MIGRATE_ON_START", default=False):
         return
     from flask_migrate import upgrade  # type: ignore[import-untyped]
 

@@ -68,6 +68,34 @@ def test_response_cache_shared_flag():
         config_from_env({"RESPONSE_CACHE_SHARED": "maybe"})
 
 
+def test_migrate_on_start_migrates_only_when_on_and_rejects_other_words(tmp_path, monkeypatch):
+    from sqlalchemy import create_engine, inspect
+
+    from ecommerce_analytics import gunicorn_conf
+
+    url = f"sqlite:///{tmp_path / 'started.sqlite3'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+
+    def tables() -> set[str]:
+        engine = create_engine(url)
+        try:
+            return set(inspect(engine).get_table_names())
+        finally:
+            engine.dispose()
+
+    for off in ("", "0", "off"):
+        monkeypatch.setenv("MIGRATE_ON_START", off)
+        gunicorn_conf.on_starting(None)
+        assert "orders" not in tables()
+    monkeypatch.setenv("MIGRATE_ON_START", "enabled")
+    with pytest.raises(ValueError, match="MIGRATE_ON_START must be one of .*'enabled'"):
+        gunicorn_conf.on_starting(None)
+    assert "orders" not in tables()
+    monkeypatch.setenv("MIGRATE_ON_START", "On")
+    gunicorn_conf.on_starting(None)
+    assert {"orders", "alembic_version"} <= tables()
+
+
 def test_bad_store_settings_fail_fast(tmp_path):
     with pytest.raises(ValueError, match="STORE_TIMEZONE"):
         create_app({"DATABASE_URL": "sqlite://", "STORE_TIMEZONE": "Mars/Base"})
