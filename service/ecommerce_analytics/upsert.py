@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Dialect, Insert, Table, case, insert
+from sqlalchemy import ColumnElement, Dialect, Insert, String, Table, case, insert
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 
 def dialect_name(session: Session) -> str:
@@ -255,9 +256,20 @@ def _insert_sql(dialect: Dialect, table: Table, columns: tuple[str, ...], modifi
     head = f"INSERT {modifier + ' ' if modifier else ''}INTO {quote(table.name)} "
     head += f"({', '.join(quote(c) for c in columns)}) "
     if dialect.name == "postgresql":
-        arrays = ", ".join(f"%s::{table.c[c].type.compile(dialect)}[]" for c in columns)
+        arrays = ", ".join(
+            f"%s::{_array_element_type(table.c[c].type, dialect)}[]" for c in columns
+        )
         return head + f"SELECT * FROM unnest({arrays})"
     return head + f"VALUES ({_placeholders(dialect, len(columns))})"
+
+
+def _array_element_type(column_type: TypeEngine[Any], dialect: Dialect) -> str:
+    """The column's type for the array cast, without a length: an explicit cast to
+    ``VARCHAR(64)`` silently cuts a longer value, while the assignment to the column then
+    refuses it ("value too long"), as a typed insert would."""
+    if isinstance(column_type, String) and column_type.length is not None:
+        return String().compile(dialect=dialect)
+    return column_type.compile(dialect=dialect)
 
 
 def _placeholders(dialect: Dialect, n: int) -> str:

@@ -282,3 +282,27 @@ def test_row_writers_reject_misplaced_keys(app):
             )
         with pytest.raises(ValueError, match="not the primary key"):
             insert_ignore_rows(session, products, ("orders", "sku"), [(1, "S")])  # type: ignore[arg-type]
+
+
+def test_a_value_longer_than_its_column_is_refused_not_cut(app, backend):
+    """A driver-level write fails like a typed insert when a value does not fit its column;
+    it never stores a shortened value (PostgreSQL's explicit VARCHAR(n) casts would cut it)."""
+    if backend == "sqlite":
+        pytest.skip("SQLite does not enforce VARCHAR lengths")
+    from sqlalchemy.exc import DataError, OperationalError
+
+    from ecommerce_analytics.models import ID_LENGTH
+    from ecommerce_analytics.upsert import encoders, insert_rows
+
+    too_long = "S" * (ID_LENGTH + 1)
+    with app.app_context(), get_db().sessionmaker() as session:
+        moment = encoders(session).datetime(datetime(2024, 1, 1, tzinfo=UTC))
+        with pytest.raises((DataError, OperationalError), match="too long"):
+            insert_rows(
+                session,
+                Product.__table__,  # type: ignore[arg-type]
+                ("sku", "first_sold_at", "orders", "units"),
+                [("SKU-1", moment, 1, 1), (too_long, moment, 1, 1)],
+            )
+        session.rollback()
+        assert session.scalars(select(Product.sku)).all() == []
