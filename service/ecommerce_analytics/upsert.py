@@ -190,9 +190,10 @@ def insert_ignore_rows(
 ) -> set[Any]:
     """Insert encoded ``rows`` (in the given order), skipping those whose primary key exists;
     returns the keys this call inserted. The primary key must be ``columns[0]``, a single
-    column. One statement per 500 rows where the database reports inserted rows
-    (``ON CONFLICT DO NOTHING RETURNING``: SQLite, PostgreSQL); one per row on MySQL/MariaDB,
-    whose affected-row count is per statement."""
+    column, and unique within ``rows``. One statement per 500 rows where the database reports
+    inserted rows (``ON CONFLICT DO NOTHING RETURNING``: SQLite, PostgreSQL); on MySQL/MariaDB
+    (no ``RETURNING`` in MySQL) one multi-row ``INSERT IGNORE`` when every row is new, else,
+    after a rollback to a savepoint, one per row (the affected-row count is per statement)."""
     if [c.name for c in table.primary_key.columns] != [columns[0]]:
         raise ValueError(f"{columns[0]!r} is not the primary key of {table.name}")
     if not rows:
@@ -202,6 +203,15 @@ def insert_ignore_rows(
     if dialect.name == "mysql":
         # Rows are validated before this point, so IGNORE only ever swallows the duplicate key.
         sql = _insert_sql(dialect, table, columns, "IGNORE")
+        # Usually every row is new: one multi-row INSERT (PyMySQL's executemany) whose
+        # affected-row count says so. When it is short (a retried batch), the count cannot say
+        # which rows were skipped: back to the savepoint, then one statement per row.
+        savepoint = session.begin_nested()
+        # The SAVEPOINT is sent when the nested transaction is first asked for its connection.
+        if session.connection().exec_driver_sql(sql, rows).rowcount == len(rows):
+            savepoint.commit()
+            return {row[0] for row in rows}
+        savepoint.rollback()
         return {row[0] for row in rows if connection.exec_driver_sql(sql, row).rowcount == 1}
     returning = f" RETURNING {dialect.identifier_preparer.quote(columns[0])}"
     if dialect.name == "postgresql":
