@@ -16,6 +16,7 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random
 
 from platformkit.iam import service_trust_policy
 from platformkit.network_ref import HasNetworkRef, NetworkRef, as_network_ref
@@ -107,6 +108,10 @@ CA_CERT_IDENTIFIER = "rds-ca-rsa2048-g1"
 ENHANCED_MONITORING_POLICY = "AmazonRDSEnhancedMonitoringRole"
 """AWS managed policy that lets RDS publish OS metrics to CloudWatch Logs."""
 
+SNAPSHOT_SUFFIX_BYTES = 4
+"""Random bytes in the final snapshot name (8 hex digits): a name no earlier instance of the same
+identifier has used."""
+
 _IDENTIFIER_MAX_LENGTH = 63
 _DB_NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _INSTANCE_CLASS_PATTERN = re.compile(r"^db\.[a-z][a-z0-9-]*\.[a-z0-9]+$")
@@ -162,8 +167,9 @@ class DatabaseArgs(TypedDict):
     deletion either way. Defaults to `True`."""
     identifier: NotRequired[str]
     """DB instance identifier (lowercase letters, digits and hyphens, at most 63 characters); it
-    also names the log groups and, with ``-final``, the final snapshot. Defaults to
-    ``"<name>-<stack>"`` made valid (lowercased, other characters replaced by hyphens)."""
+    also names the log groups and the final snapshot (``<identifier>-final-<8 hex digits>``, the
+    suffix random per instance lifetime). Defaults to ``"<name>-<stack>"`` made valid
+    (lowercased, other characters replaced by hyphens)."""
     kms_key_arn: NotRequired[pulumi.Input[str]]
     """Customer-managed KMS key for storage, Performance Insights and (unless
     ``master_user_secret_kms_key_arn`` is given) the master user secret. Defaults to the
@@ -285,10 +291,16 @@ class Database(pulumi.ComponentResource):
         log_groups = self._create_log_groups(settings, args.get("log_kms_key_arn"))
         monitoring = self._create_monitoring_role(settings)
         monitoring_role = monitoring[0] if monitoring else None
+        snapshot_suffix = self._create_snapshot_suffix(settings, args.get("kms_key_arn"))
 
         self.instance = self._create_instance(
             settings,
             args,
+            # A valid DBSnapshotIdentifier: the identifier's rules hold for the whole name, and
+            # at most 63 + 7 + 8 characters stay far below the 255 allowed.
+            final_snapshot_identifier=pulumi.Output.concat(
+                settings.identifier, "-final-", snapshot_suffix.hex
+            ),
             security_group=security_group,
             subnet_group=subnet_group,
             parameter_group=parameter_group,
@@ -419,11 +431,36 @@ class Database(pulumi.ComponentResource):
         )
         return role, attachment
 
+    def _create_snapshot_suffix(
+        self, settings: _Settings, kms_key_arn: pulumi.Input[str] | None
+    ) -> pulumi_random.RandomId:
+        # A fixed ``<identifier>-final`` exists after the first delete, so the next delete of the
+        # same identifier (destroy and recreate, or a replacement) would fail with
+        # DBSnapshotAlreadyExists and leave the stack stuck. The RandomId is created once per
+        # instance lifetime and its value kept in state, so updates show no diff; ``keepers``
+        # are the instance's replace-forcing inputs this component sets, so a replacing change
+        # also draws a new suffix for the new instance's own final snapshot.
+        keepers: dict[str, pulumi.Input[str]] = {
+            "identifier": settings.identifier,
+            "engine": settings.engine,
+            "db_name": settings.database_name,
+            "username": settings.master_username,
+        }
+        if kms_key_arn is not None:
+            keepers["kms_key_id"] = kms_key_arn
+        return pulumi_random.RandomId(
+            f"{self._name}-final-snapshot-suffix",
+            byte_length=SNAPSHOT_SUFFIX_BYTES,
+            keepers=keepers,
+            opts=self._child(),
+        )
+
     def _create_instance(
         self,
         settings: _Settings,
         args: DatabaseArgs,
         *,
+        final_snapshot_identifier: pulumi.Input[str],
         security_group: aws.ec2.SecurityGroup,
         subnet_group: aws.rds.SubnetGroup,
         parameter_group: aws.rds.ParameterGroup,
@@ -462,8 +499,7 @@ class Database(pulumi.ComponentResource):
             copy_tags_to_snapshot=True,
             deletion_protection=args.get("deletion_protection", True),
             skip_final_snapshot=False,
-            # Deterministic: a timestamped name would show a diff on every update.
-            final_snapshot_identifier=f"{settings.identifier}-final",
+            final_snapshot_identifier=final_snapshot_identifier,
             auto_minor_version_upgrade=True,
             allow_major_version_upgrade=False,
             apply_immediately=args.get("apply_immediately", False),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 import platformkit.database
 from platformkit.database import Database, DatabaseArgs
 from platformkit.network_ref import NetworkRef
-from platformkit.preview.recording import Recording
+from platformkit.preview.recording import COMPUTED, Recording
 from tests.platformkit.conftest import NETWORK, Run, accepts_tags, missing_standard_tags
 from tests.platformkit.docstrings import fields_without_default, undocumented_fields
 
@@ -23,7 +24,11 @@ PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 ROLE = "aws:iam/role:Role"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+RANDOM_ID = "random:index/randomId:RandomId"
 COMPONENT = "platformkit:index:Database"
+
+# DBSnapshotIdentifier: 1-255 letters, digits and hyphens, first a letter, no "--", no trailing "-".
+SNAPSHOT_IDENTIFIER = re.compile(r"^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,254}(?<!-)$")
 
 CMK = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
 SECRET_CMK = "arn:aws:kms:us-east-1:123456789012:key/66666666-7777-8888-9999-000000000000"
@@ -150,18 +155,73 @@ def test_outputs_describe_the_instance(run: Run) -> None:
 # --- resilience ---------------------------------------------------------------------------
 
 
-def test_deletion_protection_and_a_deterministic_final_snapshot(run: Run) -> None:
-    props = instance(build(run, stack="prod")[0])
+def snapshot_name(recording: Recording) -> str:
+    name = instance(recording)["finalSnapshotIdentifier"]
+    assert isinstance(name, str)
+    return name
+
+
+def test_deletion_protection_and_a_final_snapshot_with_a_random_suffix(run: Run) -> None:
+    recording, _ = build(run, stack="prod")
+    props = instance(recording)
     assert props["deletionProtection"] is True
     assert props["skipFinalSnapshot"] is False
-    assert props["finalSnapshotIdentifier"] == "db-prod-final"
+    suffix = recording.one(RANDOM_ID)
+    assert suffix.inputs["byteLength"] == 4
+    assert re.fullmatch(r"[0-9a-f]{8}", suffix.outputs["hex"])
+    # The suffix is the RandomId's: a new instance lifetime (new RandomId) gets a new name.
+    assert props["finalSnapshotIdentifier"] == f"db-prod-final-{suffix.outputs['hex']}"
+    assert SNAPSHOT_IDENTIFIER.match(props["finalSnapshotIdentifier"])
 
 
 def test_final_snapshot_is_kept_even_without_deletion_protection(run: Run) -> None:
-    props = instance(build(run, deletion_protection=False)[0])
+    recording, _ = build(run, deletion_protection=False)
+    props = instance(recording)
     assert props["deletionProtection"] is False
     assert props["skipFinalSnapshot"] is False
-    assert props["finalSnapshotIdentifier"] == "db-dev-final"
+    assert re.fullmatch(r"db-dev-final-[0-9a-f]{8}", props["finalSnapshotIdentifier"])
+
+
+@pytest.mark.parametrize(
+    "identifier", ["a", "shop-main", "db-2024", "x" * 62 + "9", "a-b-c-d-e-f-g-h-i-j-k"]
+)
+def test_final_snapshot_name_is_valid_for_any_valid_identifier(run: Run, identifier: str) -> None:
+    name = snapshot_name(build(run, identifier=identifier)[0])
+    assert name.startswith(f"{identifier}-final-")
+    assert SNAPSHOT_IDENTIFIER.match(name), name
+
+
+def test_final_snapshot_names_differ_between_stacks_and_identifiers(run: Run) -> None:
+    names = {
+        snapshot_name(build(run, stack="dev")[0]),
+        snapshot_name(build(run, stack="prod")[0]),
+        snapshot_name(build(run, stack="prod", identifier="shop-main")[0]),
+    }
+    assert len(names) == 3
+
+
+def test_snapshot_suffix_keepers_are_the_instance_replace_forcing_inputs(run: Run) -> None:
+    # A change of a keeper replaces the RandomId, so a replaced instance gets a new name too.
+    recording, _ = build(
+        run, identifier="shop-main", database_name="shop", master_username="shop_owner"
+    )
+    suffix = recording.one(RANDOM_ID)
+    assert suffix.inputs["keepers"] == {
+        "identifier": "shop-main",
+        "engine": "mysql",
+        "db_name": "shop",
+        "username": "shop_owner",
+    }
+    assert suffix.parent == recording.one(COMPONENT).urn
+    dependencies = recording.one(INSTANCE).property_dependencies
+    assert suffix.urn in dependencies["finalSnapshotIdentifier"]
+
+
+def test_snapshot_suffix_keepers_include_the_storage_key(run: Run) -> None:
+    recording, _ = build(run, kms_key_arn=CMK)
+    keepers = recording.one(RANDOM_ID).inputs["keepers"]
+    assert keepers["identifier"] == "db-dev"
+    assert keepers["kms_key_id"] == CMK
 
 
 @pytest.mark.parametrize(
@@ -191,7 +251,7 @@ def test_identifier_defaults_to_a_valid_name_per_stack(run: Run) -> None:
     recording = run(program, stack="prod")
     props = recording.one(INSTANCE).inputs
     assert props["identifier"] == "analytics-db-prod"
-    assert props["finalSnapshotIdentifier"] == "analytics-db-prod-final"
+    assert re.fullmatch(r"analytics-db-prod-final-[0-9a-f]{8}", props["finalSnapshotIdentifier"])
 
 
 def test_identifier_can_be_given(run: Run) -> None:
@@ -507,4 +567,7 @@ def test_preview_leaves_computed_outputs_unknown_without_failing(run: Run) -> No
     recording = run(program, mode="preview")
     props = recording.one(INSTANCE).inputs
     assert props["manageMasterUserPassword"] is True
-    assert props["finalSnapshotIdentifier"] == "db-dev-final"
+    assert props["skipFinalSnapshot"] is False
+    # Computed from the RandomId, which a preview of a new stack has not created yet.
+    assert props["finalSnapshotIdentifier"] is COMPUTED
+    assert recording.one(RANDOM_ID).inputs["keepers"]["identifier"] == "db-dev"

@@ -332,6 +332,14 @@ CASES: list[tuple[str, str, dict[str, Any] | None, dict[str, Any], dict[str, Any
     ("rds-deletion-protection", DB, DB_OK, {**DB_OK, "deletionProtection": False}, {}),
     ("rds-final-snapshot", DB, DB_OK, {**DB_OK, "skipFinalSnapshot": True}, {}),
     ("rds-final-snapshot", DB, DB_OK, {**DB_OK, "finalSnapshotIdentifier": None}, {}),
+    ("rds-final-snapshot", DB, DB_OK, {**DB_OK, "finalSnapshotIdentifier": ""}, {}),
+    (
+        "rds-final-snapshot",
+        DB,
+        DB_OK,
+        {k: v for k, v in DB_OK.items() if k != "finalSnapshotIdentifier"},
+        {},
+    ),
     (
         "rds-no-literal-master-password",
         DB,

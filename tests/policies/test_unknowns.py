@@ -19,7 +19,15 @@ from pulumi_policy.proxy import UnknownValueError
 
 from platformkit.policy import UNKNOWN_PREFIX, WaiverSet, build_policies, get_rule
 
-from .helpers import CONFIG_DIR, UNKNOWN_BOOL, UNKNOWN_STRING, Reporter, resource_args, urn
+from .helpers import (
+    CONFIG_DIR,
+    UNKNOWN_BOOL,
+    UNKNOWN_STRING,
+    Reporter,
+    resource_args,
+    run_rule,
+    urn,
+)
 
 DB = "aws:rds/instance:Instance"
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
@@ -73,12 +81,16 @@ def _servicer(config: dict[str, Any]) -> _PolicyAnalyzerServicer:
     return servicer
 
 
-def _analyze(servicer: _PolicyAnalyzerServicer, props: dict[str, Any]) -> list[Any]:
+def _analyze(
+    servicer: _PolicyAnalyzerServicer,
+    props: dict[str, Any],
+    policy: str = "rds-storage-encrypted",
+) -> list[Any]:
     properties = struct_pb2.Struct()
     json_format.ParseDict(props, properties)
     request = proto.AnalyzeRequest(type=DB, properties=properties, urn=urn(DB, "db"), name="db")
     response = servicer.Analyze(request, None)
-    return [d for d in response.diagnostics if d.policyName == "rds-storage-encrypted"]
+    return [d for d in response.diagnostics if d.policyName == policy]
 
 
 def test_real_analyzer_downgrades_unknown_to_advisory_by_default():
@@ -100,3 +112,41 @@ def test_real_analyzer_fails_unknown_when_configured_as_in_prod():
 def test_real_analyzer_sees_floats_and_passes_known_compliant_values():
     servicer = _servicer({"rds-storage-encrypted": {"failOnUnknown": True}})
     assert _analyze(servicer, {"storageEncrypted": True, "backupRetentionPeriod": 7}) == []
+
+
+# --- a computed final snapshot name ------------------------------------------------------
+# Database names its final snapshot after a RandomId, so a preview of a new stack sees it
+# unknown: that is a name the update will set, not a missing one.
+
+SNAPSHOT_OK = {"skipFinalSnapshot": False, "finalSnapshotIdentifier": UNKNOWN_STRING}
+
+
+def test_unknown_final_snapshot_name_counts_as_set():
+    assert run_rule("rds-final-snapshot", DB, SNAPSHOT_OK) == []
+
+
+@pytest.mark.parametrize(
+    "props",
+    [
+        {"skipFinalSnapshot": False},
+        {"skipFinalSnapshot": False, "finalSnapshotIdentifier": ""},
+        {"skipFinalSnapshot": True, "finalSnapshotIdentifier": UNKNOWN_STRING},
+    ],
+    ids=["missing", "empty", "skipped"],
+)
+def test_missing_or_skipped_final_snapshot_is_still_reported(props):
+    assert len(run_rule("rds-final-snapshot", DB, props)) == 1
+
+
+@pytest.mark.parametrize("config", [{}, {"failOnUnknown": True}], ids=["default", "failOnUnknown"])
+def test_real_analyzer_passes_an_unknown_final_snapshot_name(config):
+    servicer = _servicer({"rds-final-snapshot": dict(config)})
+    assert _analyze(servicer, SNAPSHOT_OK, "rds-final-snapshot") == []
+
+
+def test_real_analyzer_fails_a_missing_final_snapshot_name_as_mandatory():
+    servicer = _servicer({"rds-final-snapshot": {}})
+    diagnostics = _analyze(servicer, {"skipFinalSnapshot": False}, "rds-final-snapshot")
+    assert len(diagnostics) == 1
+    assert diagnostics[0].enforcementLevel == proto.MANDATORY
+    assert "finalSnapshotIdentifier is not set" in diagnostics[0].message

@@ -230,6 +230,19 @@ def dig(value: Any, *path: str) -> Any:
     return current
 
 
+def is_set(props: Mapping[str, Any], key: str) -> bool:
+    """Whether ``props[key]`` is set: a non-empty value, or one unknown during preview.
+
+    An unknown value is one the engine computes during the update (a name built from a
+    ``RandomId``, an ARN), so it will be set: rules that only need a property to be present use
+    this rather than reading the value, which raises ``UnknownValueError``.
+    """
+    try:
+        return bool(props.get(key))
+    except UnknownValueError:
+        return True
+
+
 def is_true(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 

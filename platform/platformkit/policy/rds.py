@@ -21,6 +21,7 @@ from .core import (
     as_mapping,
     depends_on,
     is_false,
+    is_set,
     is_true,
     resources_of,
     setting,
@@ -90,8 +91,9 @@ def validate_final_snapshot(args: ResourceValidationArgs, report: ReportViolatio
         return
     if is_true(props.get("skipFinalSnapshot")):
         report("skipFinalSnapshot is true: deleting the instance loses its data.", None)
-    elif not props.get("finalSnapshotIdentifier"):
-        # The provider refuses to delete without it, leaving the stack stuck.
+    elif not is_set(props, "finalSnapshotIdentifier"):
+        # The provider refuses to delete without it, leaving the stack stuck. An unknown one
+        # (computed, e.g. with a random suffix) is set.
         report("finalSnapshotIdentifier is not set, so the delete would fail.", None)
 
 

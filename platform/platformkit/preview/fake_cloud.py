@@ -12,6 +12,7 @@ endpoints) stays unknown, exactly as a real ``pulumi preview`` shows them.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Callable, Mapping
@@ -506,6 +507,23 @@ def _ecr_image(
     return {"imageUri": f"{repository}@sha256:{_digest('image', seed)}"}
 
 
+def _random_id(
+    i: Identity, name: str, physical: str, inputs: Mapping[str, Any], seed: str
+) -> dict[str, Any]:
+    # As the random provider computes them: ``id`` is the unpadded URL-safe base64 of the
+    # bytes, and every other encoding carries ``prefix``.
+    data = hashlib.shake_256(f"randomId\0{seed}".encode()).digest(int(inputs["byteLength"]))
+    prefix = str(inputs.get("prefix") or "")
+    b64_url = base64.urlsafe_b64encode(data).decode().rstrip("=")
+    return {
+        "id": b64_url,
+        "hex": prefix + data.hex(),
+        "b64Url": prefix + b64_url,
+        "b64Std": prefix + base64.b64encode(data).decode(),
+        "dec": prefix + str(int.from_bytes(data, "big")),
+    }
+
+
 _BUILDERS: dict[str, Builder] = {
     "aws:ec2/vpc:Vpc": _vpc,
     "aws:ec2/subnet:Subnet": _ec2("subnet"),
@@ -548,4 +566,5 @@ _BUILDERS: dict[str, Builder] = {
     "awsx:ecr:Image": _ecr_image,
     "aws:cloudfront/distribution:Distribution": _cloudfront_distribution,
     "aws:cloudfront/originAccessControl:OriginAccessControl": _cloudfront_oac,
+    "random:index/randomId:RandomId": _random_id,
 }

@@ -1,0 +1,63 @@
+"""``FakeCloud``'s answers for resources whose outputs programs build names from."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+from pulumi.runtime import MockResourceArgs
+
+from platformkit.preview.fake_cloud import FakeCloud
+
+RANDOM_ID = "random:index/randomId:RandomId"
+
+
+def random_id(
+    name: str = "db-final-snapshot-suffix", mode: Any = "up", **inputs: Any
+) -> tuple[str | None, dict[str, Any]]:
+    # Numbers arrive from the engine as floats, as they do here.
+    args = MockResourceArgs(RANDOM_ID, name, {"byteLength": 4.0, **inputs})
+    return FakeCloud(mode=mode).new_resource(args)
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def test_random_id_encodings_all_encode_the_same_bytes() -> None:
+    resource_id, outputs = random_id()
+    data = bytes.fromhex(outputs["hex"])
+    assert len(data) == 4
+    assert outputs["hex"] == outputs["hex"].lower()
+    assert "=" not in outputs["b64Url"]
+    assert b64url_decode(outputs["b64Url"]) == data
+    assert base64.b64decode(outputs["b64Std"], validate=True) == data
+    assert outputs["dec"] == str(int.from_bytes(data, "big"))
+    assert resource_id == outputs["id"] == outputs["b64Url"]  # the provider's id is the b64Url
+
+
+@pytest.mark.parametrize("byte_length", [1.0, 8.0, 40.0])
+def test_random_id_has_the_requested_length(byte_length: float) -> None:
+    _, outputs = random_id(byteLength=byte_length)
+    assert len(outputs["hex"]) == 2 * int(byte_length)
+    assert base64.b64decode(outputs["b64Std"]) == bytes.fromhex(outputs["hex"])
+
+
+def test_random_id_is_stable_per_resource_and_differs_between_resources() -> None:
+    assert random_id()[1]["hex"] == random_id()[1]["hex"]
+    assert random_id("a")[1]["hex"] != random_id("b")[1]["hex"]
+
+
+def test_random_id_prefix_prefixes_every_encoding_but_the_id() -> None:
+    resource_id, outputs = random_id(prefix="snap-")
+    bare = random_id()[1]
+    for key in ("hex", "b64Url", "b64Std", "dec"):
+        assert outputs[key] == "snap-" + bare[key]
+    assert resource_id == outputs["id"] == bare["id"]
+
+
+def test_random_id_stays_unknown_in_preview_mode() -> None:
+    resource_id, outputs = random_id(mode="preview", keepers={"identifier": "db-dev"})
+    assert resource_id is None
+    assert outputs == {"byteLength": 4.0, "keepers": {"identifier": "db-dev"}}
