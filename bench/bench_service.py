@@ -189,7 +189,7 @@ def run_wrk(
     ]
     done = subprocess.run(
         cmd,
-        env={**os.environ, **env},
+        env={**os.environ, "BENCH_THREADS": str(threads), **env},
         capture_output=True,
         text=True,
         timeout=duration + 120,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -19,6 +20,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Engine,
     Select,
     String,
     any_,
@@ -33,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from .cache import bump_version
 from .config import StoreSettings
+from .db import DriverStatement
 from .errors import Problem, validation_problem
 from .models import (
     CohortMonthly,
@@ -59,6 +62,7 @@ from .upsert import (
     insert_ignore_rows,
     insert_rows,
     pg_array_literal,
+    pipelined,
     upsert_add,
     upsert_add_rows,
 )
@@ -291,15 +295,25 @@ def ingest_orders(
     if len(inserted) != len(prepared):
         # Some orders were stored before (a retry): count only the ones inserted now.
         rows = _Rows.of([o for o in prepared if o.order_id in inserted], store, now, enc)
-    insert_rows(
-        session,
-        OrderLine.__table__,  # type: ignore[arg-type]
-        _LINE_COLUMNS,
-        rows.lines,
-    )
-    _write_rollups(session, rows, enc)
-    if inserted:
-        bump_version(session)
+    # Two round trips on PostgreSQL (``pipelined``) for what took one per statement: the
+    # customer rows locked in the first block stay locked until commit, and concurrent batches
+    # sharing a customer (loyal customers are in many) queue for as long as that takes.
+    with pipelined(session):
+        insert_rows(
+            session,
+            OrderLine.__table__,  # type: ignore[arg-type]
+            _LINE_COLUMNS,
+            rows.lines,
+        )
+        _write_customer_rollups(session, rows)
+        _key_lookups_only(session, True)
+        cohort_state = _send_cohort_reads(session, rows.customer_months)
+    customer_months, cohort_deltas = _cohort_rows(rows.customer_months, cohort_state(), enc)
+    with pipelined(session):
+        _key_lookups_only(session, False)
+        _write_shared_rollups(session, rows, customer_months, cohort_deltas)
+        if inserted:
+            bump_version(session)
     # Report in request order.
     result = IngestResult()
     for order in orders:
@@ -309,8 +323,8 @@ def ingest_orders(
 
 @dataclass
 class _Rows:
-    """A batch's rows in stored form (``Encoders``), per table in ``_write_rollups`` column
-    order; ``customer_months`` stays the raw activity ``_write_cohorts`` reconciles."""
+    """A batch's rows in stored form (``Encoders``), per table in the column order of its
+    write; ``customer_months`` stays the raw activity ``_cohort_rows`` reconciles."""
 
     orders: list[Row]
     lines: list[Row]
@@ -378,17 +392,15 @@ class _Rows:
 _SALES = ("orders", "units", "gross_sales", "discounts")
 
 
-def _write_rollups(session: Session, rows: _Rows, enc: Encoders) -> None:
-    # Table order is fixed too (see ingest_orders): products, customers, then per-day tables.
-    upsert_add_rows(
-        session,
-        Product.__table__,  # type: ignore[arg-type]
-        ("sku", "first_sold_at", "orders", "units"),
-        rows.products,
-        key=("sku",),
-        add=("orders", "units"),
-        least=("first_sold_at",),
-    )
+def _write_customer_rollups(session: Session, rows: _Rows) -> None:
+    """The per-customer rollups of the batch (``customers``, ``customer_days``): rows batches
+    rarely share. ``customers`` comes first: its row locks are what ``_read_cohort_state``
+    relies on.
+
+    Tables are always written in one order (this, ``customer_months``, then
+    ``_write_shared_rollups``; rows within a table in key order), so concurrent batches take
+    row locks in one global order and do not deadlock. Refunds take the tables they share in
+    the same order."""
     upsert_add_rows(
         session,
         Customer.__table__,  # type: ignore[arg-type]
@@ -410,6 +422,32 @@ def _write_rollups(session: Session, rows: _Rows, enc: Encoders) -> None:
     )
     upsert_add_rows(
         session,
+        CustomerDay.__table__,  # type: ignore[arg-type]
+        ("day", "customer_id", "week_start", "month_start", "orders", "order_value"),
+        rows.customer_days,
+        key=("day", "customer_id"),
+        add=("orders", "order_value"),
+    )
+
+
+def _write_shared_rollups(
+    session: Session, rows: _Rows, customer_months: list[Row], cohort_deltas: list[Row]
+) -> None:
+    """``customer_months``, then the rollups nearly every concurrent batch updates: the days'
+    totals, the products and their pairs, the cohort grid. Written last (and ``data_version``
+    after them), since a row lock is held until commit: written first, they would serialize
+    concurrent batches for the whole transaction."""
+    upsert_add_rows(
+        session,
+        CustomerMonth.__table__,  # type: ignore[arg-type]
+        ("customer_id", "month_start", "cohort_month", "orders", "order_value"),
+        customer_months,
+        key=("customer_id", "month_start"),
+        add=("orders", "order_value"),
+        least=("cohort_month",),
+    )
+    upsert_add_rows(
+        session,
         DailySales.__table__,  # type: ignore[arg-type]
         ("day", "week_start", "month_start", *_SALES, "returns", "shipping", "tax"),
         rows.daily,
@@ -426,13 +464,13 @@ def _write_rollups(session: Session, rows: _Rows, enc: Encoders) -> None:
     )
     upsert_add_rows(
         session,
-        CustomerDay.__table__,  # type: ignore[arg-type]
-        ("day", "customer_id", "week_start", "month_start", "orders", "order_value"),
-        rows.customer_days,
-        key=("day", "customer_id"),
-        add=("orders", "order_value"),
+        Product.__table__,  # type: ignore[arg-type]
+        ("sku", "first_sold_at", "orders", "units"),
+        rows.products,
+        key=("sku",),
+        add=("orders", "units"),
+        least=("first_sold_at",),
     )
-    _write_cohorts(session, rows.customer_months, enc)
     upsert_add_rows(
         session,
         ProductPair.__table__,  # type: ignore[arg-type]
@@ -440,6 +478,14 @@ def _write_rollups(session: Session, rows: _Rows, enc: Encoders) -> None:
         rows.pairs,
         key=("sku_a", "sku_b"),
         add=("orders",),
+    )
+    upsert_add_rows(
+        session,
+        CohortMonthly.__table__,  # type: ignore[arg-type]
+        ("cohort_month", "month_start", "customers", "revenue"),
+        cohort_deltas,
+        key=("cohort_month", "month_start"),
+        add=("customers", "revenue"),
     )
 
 
@@ -462,13 +508,28 @@ def _member_values(values: list[Any], pg: bool) -> Any:
 
 
 _PG_PLANNER_SWITCHES = ("enable_seqscan", "enable_hashjoin", "enable_mergejoin")
-_PG_KEY_LOOKUPS_ONLY = "; ".join(f"SET LOCAL {name} = off" for name in _PG_PLANNER_SWITCHES)
-_PG_RESET_PLANNER = "; ".join(f"RESET {name}" for name in _PG_PLANNER_SWITCHES)
+
+
+def _key_lookups_only(session: Session, on: bool) -> None:
+    """PostgreSQL: plan the cohort reads as index lookups (``on``), then back to the defaults.
+
+    These reads fetch rows by a list of keys: index lookups are always the right plan.
+    PostgreSQL without statistics (autovacuum off or behind, a freshly loaded table) estimates
+    the key list as a large share of the table and hash-joins a sequential scan of
+    ``customer_months`` instead, so every batch reads the whole table and ingest slows down as
+    the data grows (seen at 75k-800k orders: 0.6-24 s per read). Disabled for these reads only
+    (``SET LOCAL``: this transaction), one statement per setting so they can be pipelined."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return
+    for name in _PG_PLANNER_SWITCHES:
+        connection.exec_driver_sql(f"SET LOCAL {name} = off" if on else f"RESET {name}")
 
 
 @functools.lru_cache(maxsize=4)
 def _cohort_reads(pg: bool) -> tuple[Select[Any], Select[Any]]:
-    """The two locking reads of ``_write_cohorts``, built once (parameters ``ids``, ``months``)."""
+    """The two locking reads of ``_read_cohort_state``, built once (parameters ``ids``,
+    ``months``)."""
     first = (
         select(_CUSTOMERS.c.customer_id, _CUSTOMERS.c.first_order_month)
         .where(_member(_CUSTOMERS.c.customer_id, "ids", pg))
@@ -483,7 +544,7 @@ def _cohort_reads(pg: bool) -> tuple[Select[Any], Select[Any]]:
             _MONTHS.c.month_start,
             _MONTHS.c.cohort_month,
             # The stored integer: exact sums without Decimal.
-            type_coerce(_MONTHS.c.order_value, BigInteger),
+            type_coerce(_MONTHS.c.order_value, BigInteger).label("order_value"),
         )
         .join(_CUSTOMERS, _CUSTOMERS.c.customer_id == _MONTHS.c.customer_id)
         .where(
@@ -500,43 +561,88 @@ def _cohort_reads(pg: bool) -> tuple[Select[Any], Select[Any]]:
     return first, existing
 
 
-def _write_cohorts(
-    session: Session, activity: dict[tuple[str, date], list[int]], enc: Encoders
-) -> None:
-    """Add this batch's per-customer-month activity (``[orders, order_value]``) to
-    ``customer_months`` and ``cohort_months`` exactly, including customers whose first order
-    moved to an earlier month.
+@dataclass
+class _CohortState:
+    """What ``customer_months`` holds for a batch's customers, read under their row locks."""
+
+    # customer_id -> first order month (after this batch's ``customers`` upsert)
+    first: dict[str, date]
+    # (customer_id, month_start, cohort_month, order_value) of the stored rows this batch adds
+    # to, and of those tagged with another cohort than the customer's first order month
+    existing: list[Any]
+
+
+def _send_cohort_reads(
+    session: Session, activity: dict[tuple[str, date], list[int]]
+) -> Callable[[], _CohortState]:
+    """Send the two locking reads behind the cohort rollup for this batch's customer-months;
+    the returned function gives their rows. On PostgreSQL they go on driver cursors (compiled
+    once, ``DriverStatement``), so they can travel in the same pipeline as the writes before
+    them (``pipelined``): call the function after the block. Elsewhere they run at once.
 
     Runs after the ``customers`` upsert: this transaction then holds the row lock of every
     customer in the batch (PostgreSQL, MySQL; SQLite holds the database write lock), and only a
     holder of that lock writes the customer's ``customer_months`` rows. So the customer's first
     order month and months read here (locking reads: the latest committed rows, also under
     MySQL's REPEATABLE READ) are settled, and moving the customer's contributions from the old
-    cohort to the new one cannot race with another writer of the same customer.
+    cohort to the new one cannot race with another writer of the same customer. On PostgreSQL
+    the caller brackets this with ``_key_lookups_only``.
     """
+    state = _CohortState({}, [])
     if not activity:
-        return
+        return lambda: state
     connection = session.connection()
     pg = connection.dialect.name == "postgresql"
-    if pg:
-        # These reads fetch rows by a list of keys: index lookups are always the right plan.
-        # PostgreSQL without statistics (autovacuum off or behind, a freshly loaded table)
-        # estimates the key list as a large share of the table and hash-joins a sequential scan
-        # of customer_months instead, so every batch reads the whole table and ingest slows
-        # down as the data grows (seen at 75k-800k orders: 0.6-24 s per read). Disabled for
-        # these two reads only, then reset.
-        connection.exec_driver_sql(_PG_KEY_LOOKUPS_ONLY)
-    read_first, read_existing = _cohort_reads(pg)
+    reads = _cohort_reads(pg)
     ids = sorted({customer_id for customer_id, _ in activity})
     months = _member_values(sorted({month for _, month in activity}), pg)
-    first: dict[str, date] = {}
-    existing: list[Any] = []
-    for i in range(0, len(ids), _IN_CHUNK):
-        params = {"ids": _member_values(ids[i : i + _IN_CHUNK], pg), "months": months}
-        first.update((cid, month) for cid, month in connection.execute(read_first, params))
-        existing.extend(connection.execute(read_existing, params))
-    if pg:
-        connection.exec_driver_sql(_PG_RESET_PLANNER)
+    chunks = [
+        {"ids": _member_values(ids[i : i + _IN_CHUNK], pg), "months": months}
+        for i in range(0, len(ids), _IN_CHUNK)
+    ]
+    if not pg:
+        for params in chunks:
+            first, existing = (connection.execute(read, params) for read in reads)
+            state.first.update((cid, month) for cid, month in first)
+            state.existing.extend(existing)
+        return lambda: state
+    read_first, read_existing = _driver_reads(connection.engine)
+    driver = connection.connection.driver_connection
+    sent = []
+    for params in chunks:
+        for statement in (read_first, read_existing):
+            cursor = driver.cursor()  # type: ignore[union-attr]
+            cursor.execute(statement.sql, statement.parameters(params))
+            sent.append((statement, cursor))
+
+    def rows() -> _CohortState:
+        for statement, cursor in sent:
+            found = [statement.row(raw) for raw in cursor.fetchall()]
+            cursor.close()
+            if statement is read_first:
+                state.first.update((cid, month) for cid, month in found)
+            else:
+                state.existing.extend(found)
+        return state
+
+    return rows
+
+
+@functools.lru_cache(maxsize=8)
+def _driver_reads(engine: Engine) -> tuple[DriverStatement, DriverStatement]:
+    """The PostgreSQL cohort reads compiled for ``engine``'s driver."""
+    first, existing = _cohort_reads(True)
+    return DriverStatement(engine, first), DriverStatement(engine, existing)
+
+
+def _cohort_rows(
+    activity: dict[tuple[str, date], list[int]], state: _CohortState, enc: Encoders
+) -> tuple[list[Row], list[Row]]:
+    """This batch's per-customer-month activity (``[orders, order_value]``) as encoded
+    ``customer_months`` rows to add (``customer_id, month_start, cohort_month, orders,
+    order_value``) and ``cohort_months`` deltas (``cohort_month, month_start, customers,
+    revenue``), exact, including customers whose first order moved to an earlier month."""
+    first = state.first
     # (cohort, month) -> [distinct customers delta, revenue delta]
     deltas: dict[tuple[date, date], list[int]] = defaultdict(lambda: [0, 0])
     # (customer, month) -> [cohort, orders, order_value]
@@ -546,7 +652,7 @@ def _write_cohorts(
         return rows.setdefault((customer_id, month), [first[customer_id], 0, 0])
 
     stored = set()
-    for customer_id, month, cohort, value in existing:
+    for customer_id, month, cohort, value in state.existing:
         stored.add((customer_id, month))
         cohort_now = first[customer_id]
         if cohort != cohort_now:
@@ -566,22 +672,9 @@ def _write_cohorts(
         r[1] += orders
         r[2] += value
     day = enc.date
-    upsert_add_rows(
-        session,
-        CustomerMonth.__table__,  # type: ignore[arg-type]
-        ("customer_id", "month_start", "cohort_month", "orders", "order_value"),
+    return (
         [(cid, day(m), day(cohort), n, v) for (cid, m), (cohort, n, v) in rows.items()],
-        key=("customer_id", "month_start"),
-        add=("orders", "order_value"),
-        least=("cohort_month",),
-    )
-    upsert_add_rows(
-        session,
-        CohortMonthly.__table__,  # type: ignore[arg-type]
-        ("cohort_month", "month_start", "customers", "revenue"),
         [(day(c), day(m), n, v) for (c, m), (n, v) in deltas.items() if n or v],
-        key=("cohort_month", "month_start"),
-        add=("customers", "revenue"),
     )
 
 

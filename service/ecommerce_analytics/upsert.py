@@ -14,13 +14,15 @@ and ``unnest`` it server-side: one statement and one round trip per table whatev
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Dialect, Insert, String, Table, case, insert
 from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
@@ -150,6 +152,30 @@ def encoders(session: Session) -> Encoders:
         return _ENCODERS[name]
     except KeyError:
         raise NotImplementedError(f"unsupported database dialect {name!r}") from None
+
+
+@contextmanager
+def pipelined(session: Session) -> Iterator[None]:
+    """On PostgreSQL, statements sent inside the block go out without waiting for each other
+    (psycopg's pipeline mode): one round trip for the block instead of one per statement, so
+    row locks taken early in the block are released sooner at commit, and concurrent batches
+    queue on them for less time. Only statements whose results are not read belong inside
+    (``upsert_add_rows``, ``insert_rows``, ``upsert_add``, ``SET``). The server runs them in
+    order, and the first error aborts the rest; it is raised at the end of the block as a
+    SQLAlchemy ``DBAPIError``, like any statement's (so deadlocks are retried by
+    ``run_in_transaction``). Elsewhere the block runs statement by statement."""
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        yield
+        return
+    try:
+        with connection.connection.driver_connection.pipeline():  # type: ignore[union-attr]
+            yield
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(
+            None, None, exc, dialect.loaded_dbapi.Error, dialect=dialect
+        ) from exc
 
 
 def upsert_add_rows(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -190,15 +191,16 @@ def test_refund_validation(api):
     assert early.json["errors"][0]["pointer"] == "/created_at"
 
 
-def test_postgresql_cohort_reads_use_key_lookups_without_statistics(app, backend):
+def test_postgresql_cohort_reads_use_key_lookups_without_statistics(app, backend, tmp_path):
     """Without planner statistics PostgreSQL would scan customer_months in full for every
     batch. The two locking reads run with sequential scans and hash/merge joins disabled, and
-    only they: the settings are reset right after them."""
+    only they: the settings are reset right after them. Checked on the wire (libpq's protocol
+    trace), since the reads are pipelined with the writes around them."""
     if backend != "postgresql":
         pytest.skip("a PostgreSQL planner setting")
     from datetime import UTC, datetime
 
-    from sqlalchemy import event, text
+    from sqlalchemy import text
 
     from ecommerce_analytics.config import current_store
     from ecommerce_analytics.db import get_db
@@ -206,20 +208,23 @@ def test_postgresql_cohort_reads_use_key_lookups_without_statistics(app, backend
     from ecommerce_analytics.schemas import OrderBatchIn
 
     batch = OrderBatchIn.model_validate({"orders": [order("P1"), order("P2", "C2")]})
-    seen: list[str] = []
-    with app.app_context():
-        engine = get_db().engine
-
-        @event.listens_for(engine, "before_cursor_execute")
-        def record(_conn, _cursor, statement, *_args):
-            seen.append(" ".join(statement.split())[:60])
-
-        with get_db().sessionmaker() as session:
+    trace = tmp_path / "libpq.trace"
+    with app.app_context(), get_db().sessionmaker() as session, trace.open("w") as out:
+        pgconn = session.connection().connection.driver_connection.pgconn
+        pgconn.trace(out.fileno())
+        try:
             ingest_orders(session, batch.orders, current_store(), datetime.now(UTC))
-            after = session.execute(text("SHOW enable_seqscan")).scalar()
-            session.commit()
-    switched = next(i for i, s in enumerate(seen) if s.startswith("SET LOCAL enable_seqscan"))
-    reset = next(i for i, s in enumerate(seen) if s.startswith("RESET enable_seqscan"))
-    between = seen[switched + 1 : reset]
-    assert len(between) == 2 and all("FOR UPDATE" in s or "SELECT" in s for s in between)
+        finally:
+            pgconn.untrace()
+        after = session.execute(text("SHOW enable_seqscan")).scalar()
+        session.commit()
+    # Frontend messages carrying SQL: ``Parse "<name>" "<sql>" ...`` and ``Query "<sql>"``.
+    message = re.compile(r'\tF\t\d+\t(?:Parse\t "[^"]*"|Query\t) "(.*)')
+    sent = [m.group(1) for line in trace.read_text().splitlines() if (m := message.search(line))]
+    switches = [i for i, sql in enumerate(sent) if sql.startswith("SET LOCAL enable_")]
+    resets = [i for i, sql in enumerate(sent) if sql.startswith("RESET enable_")]
+    reads = [i for i, sql in enumerate(sent) if sql.startswith("SELECT customer")]
+    assert len(switches) == len(resets) == 3 and len(reads) == 2
+    assert max(switches) < min(reads) and max(reads) < min(resets)
+    assert resets == list(range(min(resets), min(resets) + 3))
     assert after == "on"

@@ -306,3 +306,36 @@ def test_a_value_longer_than_its_column_is_refused_not_cut(app, backend):
             )
         session.rollback()
         assert session.scalars(select(Product.sku)).all() == []
+
+
+def test_an_error_in_a_pipelined_block_is_raised_as_a_dbapi_error(app, backend):
+    """PostgreSQL reports errors of pipelined statements at the end of the block: they arrive
+    as SQLAlchemy errors carrying the driver's (what ``run_in_transaction`` classifies for
+    retries), and nothing of the block is kept."""
+    if backend == "sqlite":
+        pytest.skip("SQLite does not enforce VARCHAR lengths")
+    from sqlalchemy.exc import DBAPIError
+
+    from ecommerce_analytics.models import ID_LENGTH
+    from ecommerce_analytics.upsert import encoders, insert_rows, pipelined, upsert_add_rows
+
+    with app.app_context(), get_db().sessionmaker() as session:
+        moment = encoders(session).datetime(datetime(2024, 1, 1, tzinfo=UTC))
+        with pytest.raises(DBAPIError, match="too long") as raised, pipelined(session):
+            upsert_add_rows(
+                session,
+                ProductPair.__table__,  # type: ignore[arg-type]
+                ("sku_a", "sku_b", "orders"),
+                [("SKU-1", "SKU-2", 1)],
+                key=("sku_a", "sku_b"),
+                add=("orders",),
+            )
+            insert_rows(
+                session,
+                Product.__table__,  # type: ignore[arg-type]
+                ("sku", "first_sold_at", "orders", "units"),
+                [("S" * (ID_LENGTH + 1), moment, 1, 1)],
+            )
+        assert raised.value.orig is not None
+        session.rollback()
+        assert session.scalars(select(ProductPair.sku_a)).all() == []
