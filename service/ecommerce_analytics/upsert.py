@@ -169,12 +169,23 @@ def pipelined(session: Session) -> Iterator[None]:
     if dialect.name != "postgresql":
         yield
         return
+    driver = connection.connection.driver_connection
     try:
-        with connection.connection.driver_connection.pipeline():  # type: ignore[union-attr]
+        with driver.pipeline():  # type: ignore[union-attr]
             yield
     except dialect.loaded_dbapi.Error as exc:
+        # As SQLAlchemy does for its own statements: a dropped connection is invalidated and
+        # flagged, so ``run_in_transaction`` retries on a fresh one.
+        dead = dialect.is_disconnect(exc, driver, None)
+        if dead:
+            connection.invalidate(exc)
         raise DBAPIError.instance(
-            None, None, exc, dialect.loaded_dbapi.Error, dialect=dialect
+            None,
+            None,
+            exc,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=dead,
+            dialect=dialect,
         ) from exc
 
 

@@ -339,3 +339,30 @@ def test_an_error_in_a_pipelined_block_is_raised_as_a_dbapi_error(app, backend):
         assert raised.value.orig is not None
         session.rollback()
         assert session.scalars(select(ProductPair.sku_a)).all() == []
+
+
+def test_a_connection_lost_in_a_pipelined_block_is_flagged_for_a_retry(app, backend):
+    if backend != "postgresql":
+        pytest.skip("pipelines are PostgreSQL's")
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from ecommerce_analytics.db import is_retryable
+    from ecommerce_analytics.upsert import pipelined, upsert_add_rows
+
+    with app.app_context(), get_db().sessionmaker() as session:
+        pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
+        with pytest.raises(DBAPIError) as raised, pipelined(session):
+            upsert_add_rows(
+                session,
+                ProductPair.__table__,  # type: ignore[arg-type]
+                ("sku_a", "sku_b", "orders"),
+                [("SKU-1", "SKU-2", 1)],
+                key=("sku_a", "sku_b"),
+                add=("orders",),
+            )
+            # Sent, not yet synced: the loss surfaces when the block waits for the results.
+            with get_engine(app).connect() as admin:
+                admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        assert raised.value.connection_invalidated
+        assert is_retryable(raised.value)
