@@ -53,6 +53,8 @@ INGEST_CONNECTIONS = 8
 # Seeding processes per backend: PostgreSQL takes concurrent writers (one per core here);
 # SQLite has one writer at a time, so a second process would only wait for the lock.
 SEED_JOBS = {"sqlite": 1, "postgresql": 2}
+# Seeding is given up when no batch was written for this long (a hung process).
+SEED_STALL_S = 600
 
 HEALTH = ("healthz", "/healthz")
 # Every read endpoint, with the query a dashboard would send over the seeded year of data.
@@ -328,26 +330,37 @@ def prepare(backend: str, orders: int, data_dir: Path) -> tuple[Target, float | 
         worker.start()
     done = 0
     step = max(orders // 10, 1)
-    while done < orders:
-        try:
-            batch = written.get(timeout=5)
-        except queue.Empty:
+    last_progress = time.monotonic()
+    try:
+        while done < orders:
             failed = [w.exitcode for w in workers if w.exitcode not in (None, 0)]
-            if failed or all(w.exitcode == 0 for w in workers):
-                for worker in workers:
-                    worker.kill()
-                sys.exit(f"bench_service: seeding {target.name} stopped at {done:,} orders")
-            continue
-        before, done = done, done + batch
-        if done // step != before // step or done == orders:
-            rate = done / (time.perf_counter() - started)
-            print(
-                f"[{backend} {orders:,}] seeded {done:,} orders ({rate:,.0f}/s, {jobs} jobs)",
-                file=sys.stderr,
-                flush=True,
-            )
-    for worker in workers:
-        worker.join()
+            if failed:
+                raise RuntimeError(f"a seeding process exited with {failed[0]}")
+            if time.monotonic() - last_progress > SEED_STALL_S:
+                raise RuntimeError(f"no batch written for {SEED_STALL_S} s")
+            try:
+                batch = written.get(timeout=5)
+            except queue.Empty:
+                if all(w.exitcode == 0 for w in workers):
+                    raise RuntimeError("the seeding processes ended early") from None
+                continue
+            last_progress = time.monotonic()
+            before, done = done, done + batch
+            if done // step != before // step or done == orders:
+                rate = done / (time.perf_counter() - started)
+                print(
+                    f"[{backend} {orders:,}] seeded {done:,} orders ({rate:,.0f}/s, {jobs} jobs)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        for worker in workers:
+            worker.join()
+            if worker.exitcode != 0:
+                raise RuntimeError(f"a seeding process exited with {worker.exitcode}")
+    except RuntimeError as exc:
+        for worker in workers:
+            worker.kill()
+        sys.exit(f"bench_service: seeding {target.name} stopped at {done:,} orders: {exc}")
     elapsed = time.perf_counter() - started
     with app.app_context():
         analyze(get_db())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
@@ -10,7 +11,7 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, g
 from sqlalchemy import Dialect, Engine, MetaData, Select, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
 
@@ -238,11 +239,19 @@ def run_in_transaction(database: Database, work: Callable[[Session], T]) -> T:
                 session.commit()
                 return result
             except DBAPIError as exc:
-                session.rollback()
+                _roll_back(session)
                 if attempt == MAX_ATTEMPTS or not is_retryable(exc):
                     raise
             except BaseException:
-                session.rollback()
+                _roll_back(session)
                 raise
         time.sleep(0.02 * 2**attempt)
     raise AssertionError("unreachable")
+
+
+def _roll_back(session: Session) -> None:
+    """Roll back after a failure. A rollback that fails too (the connection is gone) must not
+    replace the error being handled; the pool discards such a connection when the session
+    closes."""
+    with contextlib.suppress(SQLAlchemyError):
+        session.rollback()

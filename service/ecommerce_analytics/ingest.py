@@ -394,7 +394,7 @@ _SALES = ("orders", "units", "gross_sales", "discounts")
 
 def _write_customer_rollups(session: Session, rows: _Rows) -> None:
     """The per-customer rollups of the batch (``customers``, ``customer_days``): rows batches
-    rarely share. ``customers`` comes first: its row locks are what ``_read_cohort_state``
+    rarely share. ``customers`` comes first: its row locks are what ``_send_cohort_reads``
     relies on.
 
     Tables are always written in one order (this, ``customer_months``, then
@@ -528,7 +528,7 @@ def _key_lookups_only(session: Session, on: bool) -> None:
 
 @functools.lru_cache(maxsize=4)
 def _cohort_reads(pg: bool) -> tuple[Select[Any], Select[Any]]:
-    """The two locking reads of ``_read_cohort_state``, built once (parameters ``ids``,
+    """The two locking reads of ``_send_cohort_reads``, built once (parameters ``ids``,
     ``months``)."""
     first = (
         select(_CUSTOMERS.c.customer_id, _CUSTOMERS.c.first_order_month)

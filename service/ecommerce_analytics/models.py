@@ -222,7 +222,7 @@ class CustomerMonth(Base):
 
     When an older order arrives later, the customer's cohort moves to an earlier month: ingest
     then re-tags every row of the customer and moves their counts between cohorts, in the same
-    transaction (``ingest._read_cohort_state``)."""
+    transaction (``ingest._send_cohort_reads``)."""
 
     __tablename__ = "customer_months"
 

@@ -8,7 +8,8 @@ SQLAlchemy's bind processing (few rows: refunds, the data version). The ``*_rows
 take tuples already in the stored representation (``Encoders``) and hand them to the driver
 as they are: order ingest writes ~8 rows per order, and SQLAlchemy's per-row parameter
 processing cost more than the database's work. On PostgreSQL they send one array per column
-and ``unnest`` it server-side: one statement and one round trip per table whatever the row count.
+and ``unnest`` it server-side: one statement per table whatever the row count, and inside a
+``pipelined`` block no round trip of its own.
 """
 
 from __future__ import annotations
@@ -159,11 +160,13 @@ def pipelined(session: Session) -> Iterator[None]:
     """On PostgreSQL, statements sent inside the block go out without waiting for each other
     (psycopg's pipeline mode): one round trip for the block instead of one per statement, so
     row locks taken early in the block are released sooner at commit, and concurrent batches
-    queue on them for less time. Only statements whose results are not read belong inside
-    (``upsert_add_rows``, ``insert_rows``, ``upsert_add``, ``SET``). The server runs them in
-    order, and the first error aborts the rest; it is raised at the end of the block as a
-    SQLAlchemy ``DBAPIError``, like any statement's (so deadlocks are retried by
-    ``run_in_transaction``). Elsewhere the block runs statement by statement."""
+    queue on them for less time. Statements run through SQLAlchemy inside the block must be
+    ones whose results are not read (``upsert_add_rows``, ``insert_rows``, ``upsert_add``,
+    ``SET``); a read goes on a driver cursor and is fetched after the block (as
+    ``ingest._send_cohort_reads`` does). The server runs them in order, and the first error
+    aborts the rest; it is raised at the end of the block as a SQLAlchemy ``DBAPIError``, like
+    any statement's (so deadlocks are retried by ``run_in_transaction``). Elsewhere the block
+    runs statement by statement."""
     connection = session.connection()
     dialect = connection.dialect
     if dialect.name != "postgresql":
@@ -176,7 +179,7 @@ def pipelined(session: Session) -> Iterator[None]:
     except dialect.loaded_dbapi.Error as exc:
         # As SQLAlchemy does for its own statements: a dropped connection is invalidated and
         # flagged, so ``run_in_transaction`` retries on a fresh one.
-        dead = dialect.is_disconnect(exc, driver, None)
+        dead = _lost(exc, driver, dialect)
         if dead:
             connection.invalidate(exc)
         raise DBAPIError.instance(
@@ -187,6 +190,28 @@ def pipelined(session: Session) -> Iterator[None]:
             connection_invalidated=dead,
             dialect=dialect,
         ) from exc
+
+
+# SQLSTATE classes of a connection the server dropped or is shutting down.
+_CONNECTION_LOST_SQLSTATES = ("08", "57P")
+
+
+def _lost(exc: Any, driver: Any, dialect: Dialect) -> bool:
+    """Whether a pipeline failed because the connection is gone. When the server drops it
+    mid-pipeline, psycopg may replace the real error with "cannot exit pipeline mode while
+    busy" before libpq marks the connection bad: so also look at the errors it chained, and
+    at a connection left in pipeline mode (unusable: even its rollback would fail)."""
+    if dialect.is_disconnect(exc, driver, None):
+        return True
+    if driver.pgconn.pipeline_status != 0:  # psycopg.pq.PipelineStatus.OFF
+        return True
+    seen: BaseException | None = exc
+    while seen is not None:
+        state = getattr(seen, "sqlstate", None) or ""
+        if state.startswith(_CONNECTION_LOST_SQLSTATES):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def upsert_add_rows(
