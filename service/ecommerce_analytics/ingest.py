@@ -69,6 +69,11 @@ from .upsert import (
 
 # Accept a little clock skew from order sources, not timestamps from the future.
 MAX_FUTURE_SKEW = timedelta(days=1)
+MAX_ORDER_GROSS = 10**12
+"""Largest gross of one order (quantity x unit_price over its lines), in currency units.
+Money is stored as 64-bit integers of ten-thousandths (at most ~9.2 x 10^14 units): the cap
+keeps one order's amounts exact on every database (MySQL's ``INSERT IGNORE`` would otherwise
+clamp an overflowing amount, the others fail the whole batch) and leaves room for rollups."""
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -115,7 +120,9 @@ def validate_orders(orders: list[OrderIn], store: StoreSettings, now: datetime) 
         if not _places_ok(order.tax, exponent):
             err(f"{base}/tax", places)
         skus: set[str] = set()
+        gross = 0
         for j, line in enumerate(order.lines):
+            gross += line.quantity * _scaled(line.unit_price)
             if line.sku in skus:
                 err(f"{base}/lines/{j}/sku", _ONE_SKU)
             skus.add(line.sku)
@@ -125,6 +132,12 @@ def validate_orders(orders: list[OrderIn], store: StoreSettings, now: datetime) 
                 err(f"{base}/lines/{j}/discount", places)
             if _scaled(line.discount) > line.quantity * _scaled(line.unit_price):
                 err(f"{base}/lines/{j}/discount", "must not exceed quantity x unit_price")
+        if gross > MAX_ORDER_GROSS * _SCALE:
+            err(
+                f"{base}/lines",
+                f"the order's gross (quantity x unit_price, summed) must not exceed "
+                f"{MAX_ORDER_GROSS:,}",
+            )
     if errors:
         raise validation_problem(errors)
 

@@ -69,6 +69,24 @@ def test_every_invalid_field_is_reported_with_its_path(api):
     } <= pointers
 
 
+def test_an_order_too_large_to_store_exactly_is_refused_and_the_largest_is_kept(api):
+    from ecommerce_analytics.ingest import MAX_ORDER_GROSS
+
+    # quantity x unit_price beyond what a 64-bit amount in ten-thousandths holds.
+    huge = order("HUGE", lines=[("S1", 1_000_000, "9999999999999", None)])
+    refused = api.post("/api/v1/orders", {"orders": [huge]})
+    assert refused.status_code == 422
+    assert [e["pointer"] for e in refused.json["errors"]] == ["/orders/0/lines"]
+    assert f"{MAX_ORDER_GROSS:,}" in refused.json["errors"][0]["detail"]
+
+    price = f"{MAX_ORDER_GROSS // 200}"
+    largest = order("MAX", lines=[("S1", 100, price, None), ("S2", 100, price, None)])
+    assert api.post("/api/v1/orders", {"orders": [largest]}).status_code == 201
+    stored = api.get("/api/v1/orders/MAX").json
+    assert stored["gross_sales"] == f"{MAX_ORDER_GROSS}.00"
+    assert sales_totals(api)["gross_sales"] == f"{MAX_ORDER_GROSS}.00"
+
+
 def test_semantic_errors_point_at_fields(api):
     bad = order("X", lines=[("S1", 1, "1.001", "5.00"), ("S1", 1, "2.00", None)])
     response = api.post("/api/v1/orders", {"orders": [bad, order("X")]})
