@@ -1,12 +1,14 @@
 """Benchmark ``platformkit preview`` against merely importing the Pulumi SDKs.
 
-Usage: ``python bench/bench_preview.py [PROGRAM_DIR] --stack NAME [--repeat N] [--target X]``
+Usage: ``python bench/bench_preview.py [PROGRAM_DIR] --stack NAME [--repeat N] [--target X]
+[--check]``
 
 Each measurement runs in a fresh subprocess (so no import is cached) and the median of
 ``--repeat`` runs (default 5) is reported: the wall time of ``platformkit preview`` of the
-stack (report discarded) and of ``python -c "import pulumi, pulumi_aws"``, then their ratio.
-Exits 0 when the ratio is at most ``--target`` (default 3.0), 1 when above it, 2 when the
-preview itself fails.
+stack (report discarded) and of ``python -c "import pulumi, pulumi_aws"``, then their ratio
+and its verdict against ``--target`` (default 3.0). Exits 2 when the preview itself fails;
+with ``--check``, also 1 when the ratio is above the target (without it, 0: ``make bench``
+reports the ratio and goes on).
 
 ``pulumi_aws`` loads its service modules (``pulumi_aws.ec2``, ``pulumi_aws.wafv2``, ...)
 lazily, on first use, and each costs tens to hundreds of milliseconds, which any run of the
@@ -83,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-s", "--stack", required=True, metavar="NAME")
     parser.add_argument("--repeat", type=int, default=DEFAULT_REPEAT, metavar="N")
     parser.add_argument("--target", type=float, default=DEFAULT_TARGET, metavar="X")
+    parser.add_argument(
+        "--check", action="store_true", help="Exit 1 when the ratio is above --target."
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -109,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"import floor (pulumi, pulumi_aws + {len(modules)} provider modules the program "
         f"uses): {floor:.3f} s; preview / floor: {preview / floor:.2f}x"
     )
-    return 0 if ratio <= args.target else 1
+    return 1 if args.check and ratio > args.target else 0
 
 
 if __name__ == "__main__":

@@ -29,3 +29,17 @@ def test_bench_reports_a_ratio() -> None:
         r"\d+\.\d{3} s; preview / floor: \d+\.\d\dx",
         lines[3],
     )
+
+
+def test_bench_fails_an_unmet_target_only_when_asked_to_check() -> None:
+    command = [sys.executable, "bench/bench_preview.py", "examples/aws-py-static-site"]
+    command += ["--stack", "dev", "--repeat", "1", "--target", "0.001"]
+    reported = subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, check=False, timeout=120
+    )
+    assert reported.returncode == 0, reported.stderr
+    assert "(target <= 0.001x: too slow)" in reported.stdout
+    checked = subprocess.run(
+        [*command, "--check"], cwd=REPO, capture_output=True, text=True, check=False, timeout=120
+    )
+    assert checked.returncode == 1
