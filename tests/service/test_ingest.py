@@ -228,7 +228,9 @@ def test_postgresql_cohort_reads_use_key_lookups_without_statistics(app, backend
     batch = OrderBatchIn.model_validate({"orders": [order("P1"), order("P2", "C2")]})
     trace = tmp_path / "libpq.trace"
     with app.app_context(), get_db().sessionmaker() as session, trace.open("w") as out:
-        pgconn = session.connection().connection.driver_connection.pgconn
+        driver = session.connection().connection.driver_connection
+        assert driver is not None
+        pgconn = driver.pgconn
         pgconn.trace(out.fileno())
         try:
             ingest_orders(session, batch.orders, current_store(), datetime.now(UTC))
