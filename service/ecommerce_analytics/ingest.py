@@ -122,7 +122,8 @@ def validate_orders(orders: list[OrderIn], store: StoreSettings, now: datetime) 
         skus: set[str] = set()
         gross = 0
         for j, line in enumerate(order.lines):
-            gross += line.quantity * _scaled(line.unit_price)
+            line_total = line.quantity * _scaled(line.unit_price)
+            gross += line_total
             if line.sku in skus:
                 err(f"{base}/lines/{j}/sku", _ONE_SKU)
             skus.add(line.sku)
@@ -130,7 +131,7 @@ def validate_orders(orders: list[OrderIn], store: StoreSettings, now: datetime) 
                 err(f"{base}/lines/{j}/unit_price", places)
             if not _places_ok(line.discount, exponent):
                 err(f"{base}/lines/{j}/discount", places)
-            if _scaled(line.discount) > line.quantity * _scaled(line.unit_price):
+            if _scaled(line.discount) > line_total:
                 err(f"{base}/lines/{j}/discount", "must not exceed quantity x unit_price")
         if gross > MAX_ORDER_GROSS * _SCALE:
             err(
@@ -406,9 +407,9 @@ _SALES = ("orders", "units", "gross_sales", "discounts")
 
 
 def _write_customer_rollups(session: Session, rows: _Rows) -> None:
-    """The per-customer rollups of the batch (``customers``, ``customer_days``): rows batches
-    rarely share. ``customers`` comes first: its row locks are what ``_send_cohort_reads``
-    relies on.
+    """The per-customer rollups of the batch (``customers``, ``customer_days``): rows shared
+    only by batches with a customer in common. ``customers`` comes first: its row locks are
+    what ``_send_cohort_reads`` relies on.
 
     Tables are always written in one order (this, ``customer_months``, then
     ``_write_shared_rollups``; rows within a table in key order), so concurrent batches take
