@@ -201,9 +201,11 @@ def _lost(exc: Any, driver: Any, dialect: Dialect) -> bool:
     mid-pipeline, psycopg may replace the real error with "cannot exit pipeline mode while
     busy" before libpq marks the connection bad: so also look at the errors it chained, and
     at a connection left in pipeline mode (unusable: even its rollback would fail)."""
+    from psycopg import pq
+
     if dialect.is_disconnect(exc, driver, None):
         return True
-    if driver.pgconn.pipeline_status != 0:  # psycopg.pq.PipelineStatus.OFF
+    if driver.pgconn.pipeline_status != pq.PipelineStatus.OFF:
         return True
     seen: BaseException | None = exc
     while seen is not None:
