@@ -31,6 +31,21 @@ from .money import ZERO, Money
 
 ID_LENGTH = 64
 MICROSECOND_DATETIME = mysql.DATETIME(fsp=6)
+BINARY_COLLATION = "utf8mb4_bin"
+
+
+def identifier(length: int = ID_LENGTH) -> String:
+    """A string compared exactly: byte for byte, case- and accent-sensitive, on every engine.
+
+    PostgreSQL and SQLite compare text exactly by default. MySQL and MariaDB compare with the
+    column's collation, and theirs fold case (``utf8mb4_general_ci``; MySQL 8's
+    ``utf8mb4_0900_ai_ci`` also accents): ``CASE-1`` would be taken for the stored ``case-1``
+    and the order dropped as a retry. So identifiers are binary there (migration 0006).
+    Identifiers are printable ASCII without spaces, so ``utf8mb4_bin``'s trailing-space
+    padding never applies."""
+    return String(length).with_variant(
+        mysql.VARCHAR(length, charset="utf8mb4", collation=BINARY_COLLATION), "mysql", "mariadb"
+    )
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -72,7 +87,7 @@ class Base(DeclarativeBase):
         Decimal: Money(),
         datetime: UTCDateTime(),
         date: Date(),
-        str: String(ID_LENGTH),
+        str: identifier(),
     }
 
 
@@ -275,7 +290,7 @@ class SharedResponse(Base):
     __tablename__ = "response_cache"
 
     # SHA-256 of the request key (path and sorted query), so any URL fits the primary key.
-    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(identifier(64), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, index=True)
     body: Mapped[bytes] = mapped_column(RESPONSE_BODY)
 
@@ -284,8 +299,8 @@ class ApiKey(Base):
     __tablename__ = "api_keys"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    prefix: Mapped[str] = mapped_column(String(16), unique=True)
-    key_hash: Mapped[str] = mapped_column(String(64))
+    prefix: Mapped[str] = mapped_column(identifier(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(identifier(64))
     scopes: Mapped[str]
     name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime]
