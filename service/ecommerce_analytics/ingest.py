@@ -869,8 +869,14 @@ def _validate_refund(
 
 
 def _existing_refund(session: Session, refund_id: str, order_id: str) -> RefundResult:
-    refund = session.get(Refund, refund_id)
-    assert refund is not None
+    """The stored refund ``refund_id`` (its insert was just ignored as a duplicate).
+
+    Locking reads: another transaction may have committed it after this one's snapshot was
+    taken (the ignored insert waited for that commit), and MySQL's REPEATABLE READ hides such a
+    row from plain reads; a locking read sees the latest committed version on every engine."""
+    refund = session.get(Refund, refund_id, with_for_update={"read": True}, populate_existing=True)
+    if refund is None:
+        raise AssertionError(f"refund {refund_id!r} was reported stored but cannot be read")
     if refund.order_id != order_id:
         raise Problem(
             409,
@@ -878,5 +884,12 @@ def _existing_refund(session: Session, refund_id: str, order_id: str) -> RefundR
             "Refund id already used",
             f"refund_id {refund_id!r} belongs to another order.",
         )
-    lines = list(session.scalars(select(RefundLine).where(RefundLine.refund_id == refund_id)))
+    lines = list(
+        session.scalars(
+            select(RefundLine)
+            .where(RefundLine.refund_id == refund_id)
+            .order_by(RefundLine.id)
+            .with_for_update(read=True)
+        )
+    )
     return RefundResult(refund=refund, lines=lines, created=False)
