@@ -12,7 +12,8 @@ from typing import Any
 # 2 vCPU: 2 x CPUs workers, each with threads for requests waiting on the database.
 bind = f"0.0.0.0:{os.environ.get('PORT', '8080')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
-worker_class = "gthread"
+# gunicorn's gthread worker, with its own error answers (414, 431, 400) in problem+json.
+worker_class = "ecommerce_analytics.gunicorn_worker.ProblemThreadWorker"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # Heartbeat files must live on a writable filesystem: /tmp is the only one.
 worker_tmp_dir = "/tmp"

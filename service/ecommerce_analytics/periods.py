@@ -28,8 +28,18 @@ def period_start(day: date, granularity: str) -> date:
 
 
 def add_months(day: date, months: int) -> date:
+    """The first day of the month ``months`` after ``day``'s; ``date.max`` (9999-12-31) past
+    the end of the calendar, so it still works as an exclusive upper bound."""
     index = day.year * 12 + day.month - 1 + months
+    if index // 12 > date.max.year:
+        return date.max
     return date(index // 12, index % 12 + 1, 1)
+
+
+def next_day(day: date) -> date:
+    """The day after ``day``; ``date.max`` itself at the end of the calendar (an upper
+    bound there needs no later day)."""
+    return day if day == date.max else day + timedelta(days=1)
 
 
 def months_between(first: date, later: date) -> int:
@@ -37,18 +47,14 @@ def months_between(first: date, later: date) -> int:
 
 
 def periods(start: date, end: date, granularity: str) -> list[date]:
-    """Start days of every period overlapping ``[start, end]``."""
-    result: list[date] = []
-    current = period_start(start, granularity)
-    while current <= end:
-        result.append(current)
-        if granularity == "day":
-            current += timedelta(days=1)
-        elif granularity == "week":
-            current += timedelta(days=7)
-        else:
-            current = add_months(current, 1)
-    return result
+    """Start days of every period overlapping ``[start, end]``. Counted first, so no period
+    start after the last is computed (past 9999-12-31 it would not exist)."""
+    first = period_start(start, granularity)
+    n = count_periods(start, end, granularity)
+    if granularity == "month":
+        return [add_months(first, i) for i in range(n)]
+    step = timedelta(days=7 if granularity == "week" else 1)
+    return [first + i * step for i in range(n)]
 
 
 def count_periods(start: date, end: date, granularity: str) -> int:

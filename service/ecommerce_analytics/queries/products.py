@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..config import StoreSettings
+from ..errors import validation_problem
 from ..models import ProductDailySales as P
 from ..money import ZERO, as_money, fmt, ratio
 from ..schemas import Pagination, ProductFigures, ProductPerformance, ProductQuery, ProductRow
@@ -45,6 +46,17 @@ def product_performance(
     """Products with sales or returns in the range, ranked by ``metric``, with the same
     figures for the previous period of equal length (ending the day before ``start``)."""
     length = q.end - q.start
+    if q.start - date.min <= length:
+        raise validation_problem(
+            [
+                {
+                    "pointer": "/start",
+                    "detail": "the previous period of equal length would begin before "
+                    "0001-01-01, the first day of the calendar",
+                }
+            ],
+            status=400,
+        )
     prev_end = q.start - timedelta(days=1)
     prev_start = prev_end - length
     stmt, net = _aggregate(session, q.start, q.end)

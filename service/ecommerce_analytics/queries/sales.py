@@ -13,7 +13,7 @@ from ..config import StoreSettings
 from ..errors import Problem
 from ..models import CohortMonthly, Customer, CustomerDay, DailySales
 from ..money import ZERO, fmt, quantize
-from ..periods import add_months, count_periods, month_start, period_start, periods
+from ..periods import add_months, count_periods, month_start, next_day, period_start, periods
 from ..schemas import SalesFigures, SalesQuery, SalesReport, SalesRow
 
 MAX_PERIODS = 1000
@@ -124,12 +124,15 @@ def _customers_per_period(
     if granularity == "month":
         one_day = timedelta(days=1)
         first = start if start.day == 1 else add_months(start, 1)  # first whole month's day 1
-        # The last day of the last whole month.
-        last = end if (end + one_day).day == 1 else month_start(end) - one_day
+        # The last day of the last whole month (9999-12 counts as partial: no day follows it).
+        last = end if next_day(end).day == 1 else month_start(end) - one_day
         if first <= last:
             whole = (first, month_start(last))
-            partial = ((start, first - one_day), (last + one_day, end))
-            day_ranges = [(a, b) for a, b in partial if a <= b]
+            day_ranges = []
+            if start < first:
+                day_ranges.append((start, first - one_day))
+            if last < end:
+                day_ranges.append((last + one_day, end))
     counts: dict[date, int] = {}
     if whole is not None:
         counts.update(
