@@ -3,13 +3,12 @@
 SQLite and PostgreSQL: ``INSERT ... ON CONFLICT (key) DO UPDATE SET x = t.x + excluded.x``.
 MySQL/MariaDB: ``INSERT ... ON DUPLICATE KEY UPDATE x = x + VALUES(x)``.
 
-Two flavours: ``upsert_add``/``insert_ignore`` take mappings of Python values and go through
-SQLAlchemy's bind processing (few rows: refunds, the data version). The ``*_rows`` functions
-take tuples already in the stored representation (``Encoders``) and hand them to the driver
-as they are: order ingest writes ~8 rows per order, and SQLAlchemy's per-row parameter
-processing cost more than the database's work. On PostgreSQL they send one array per column
-and ``unnest`` it server-side: one statement per table whatever the row count, and inside a
-``pipelined`` block no round trip of its own.
+The writes take tuples already in the stored representation (``Encoders``, or
+``encode_rows`` for mappings of Python values: ``upsert_add``, ``insert_ignore``) and hand them
+to the driver as they are: order ingest writes ~8 rows per order, and SQLAlchemy's per-row
+parameter processing cost more than the database's work. On PostgreSQL they send one array per
+column and ``unnest`` it server-side: one statement per table whatever the row count, and
+inside a ``pipelined`` block no round trip of its own.
 """
 
 from __future__ import annotations
@@ -21,8 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Dialect, Insert, String, Table, case, insert
-from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy import Dialect, String, Table
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
@@ -42,73 +40,49 @@ def upsert_add(
     least: Sequence[str] = (),
     greatest: Sequence[str] = (),
 ) -> None:
-    """Insert ``rows``, or for existing keys add the ``add`` columns and keep the min/max of
-    ``least``/``greatest``. Rows must have unique keys; they are written in key order so
-    concurrent transactions lock rows in the same order and do not deadlock."""
-    ordered = [dict(row) for row in sorted(rows, key=lambda row: tuple(row[k] for k in key))]
-    if not ordered:
+    """Insert ``rows`` (mappings of Python values, all with the same keys), or for existing
+    keys add the ``add`` columns and keep the min/max of ``least``/``greatest``: encodes them
+    (``encode_rows``) and writes them with ``upsert_add_rows``. Rows must have unique keys."""
+    if not rows:
         return
-    # One cached statement executed with many parameter sets: SQLAlchemy batches it into
-    # multi-row INSERTs ("insertmanyvalues") or the driver's executemany, and never recompiles
-    # it per call as a literal multi-VALUES statement would be.
-    stmt = _statement(
-        dialect_name(session), table, tuple(key), tuple(add), tuple(least), tuple(greatest)
+    columns = (*key, *(name for name in rows[0] if name not in key))
+    upsert_add_rows(
+        session,
+        table,
+        columns,
+        encode_rows(session, table, columns, rows),
+        key=tuple(key),
+        add=tuple(add),
+        least=tuple(least),
+        greatest=tuple(greatest),
     )
-    # Core on the session's connection: the ORM adds nothing to a Core INSERT but overhead.
-    session.connection().execute(stmt, ordered)
-
-
-@functools.lru_cache(maxsize=64)
-def _statement(
-    name: str,
-    table: Table,
-    key: tuple[str, ...],
-    add: tuple[str, ...],
-    least: tuple[str, ...],
-    greatest: tuple[str, ...],
-) -> Insert:
-    def merged(incoming: Any) -> dict[str, ColumnElement[Any]]:
-        current = table.c
-        values: dict[str, ColumnElement[Any]] = {c: current[c] + incoming[c] for c in add}
-        values.update(
-            {c: case((incoming[c] < current[c], incoming[c]), else_=current[c]) for c in least}
-        )
-        values.update(
-            {c: case((incoming[c] > current[c], incoming[c]), else_=current[c]) for c in greatest}
-        )
-        return values
-
-    if name == "mysql":
-        my = mysql.insert(table)
-        return my.on_duplicate_key_update(merged(my.inserted))
-    if name == "postgresql":
-        pg = postgresql.insert(table)
-        return pg.on_conflict_do_update(index_elements=list(key), set_=merged(pg.excluded))
-    if name == "sqlite":
-        lite = sqlite.insert(table)
-        return lite.on_conflict_do_update(index_elements=list(key), set_=merged(lite.excluded))
-    raise NotImplementedError(f"unsupported database dialect {name!r}")
 
 
 def insert_ignore(session: Session, table: Table, row: Mapping[str, Any]) -> bool:
-    """Insert ``row`` unless its primary key exists; ``True`` when this call inserted it."""
-    name = dialect_name(session)
-    key = list(table.primary_key.columns)[0]
-    if name == "mysql":
-        # Rows are validated before this point, so IGNORE only ever swallows the duplicate key.
-        # MySQL has no INSERT ... RETURNING; its affected-row count is reliable here.
-        result = session.execute(insert(table).values(dict(row)).prefix_with("IGNORE"))
-        return bool(getattr(result, "rowcount", 0) == 1)
-    stmt: Any
-    if name == "postgresql":
-        stmt = postgresql.insert(table).values(dict(row)).on_conflict_do_nothing()
-    elif name == "sqlite":
-        stmt = sqlite.insert(table).values(dict(row)).on_conflict_do_nothing()
-    else:
-        raise NotImplementedError(f"unsupported database dialect {name!r}")
-    # RETURNING yields a row only when this statement inserted one (rowcount is not reliable
-    # for INSERT on every driver).
-    return session.execute(stmt.returning(key)).first() is not None
+    """Insert ``row`` (a mapping of Python values, its primary key first) unless its primary
+    key exists; ``True`` when this call inserted it (``insert_ignore_rows``)."""
+    columns = tuple(row)
+    encoded = encode_rows(session, table, columns, [row])
+    return bool(insert_ignore_rows(session, table, columns, encoded))
+
+
+def encode_rows(
+    session: Session, table: Table, columns: tuple[str, ...], rows: Sequence[Mapping[str, Any]]
+) -> list[Row]:
+    """``rows`` as tuples in ``columns`` order, each value converted by its column type's bind
+    processor for ``session``'s dialect: exactly what SQLAlchemy would hand the driver, so the
+    driver-level writes below serve Python values too."""
+    dialect = session.get_bind().dialect
+    processors = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+    ]
+    return [
+        tuple(
+            process(row[name]) if process is not None else row[name]
+            for name, process in zip(columns, processors, strict=True)
+        )
+        for row in rows
+    ]
 
 
 # ---- driver-level writes --------------------------------------------------------------------
@@ -370,7 +344,8 @@ def _upsert_sql(
     least: tuple[str, ...],
     greatest: tuple[str, ...],
 ) -> str:
-    """The SQL ``_statement`` renders, for encoded rows (same merge expressions)."""
+    """``INSERT`` of encoded rows that adds to (``add``) or keeps the min/max of (``least``,
+    ``greatest``) the stored row when the key exists."""
     quote = dialect.identifier_preparer.quote
     if dialect.name == "mysql":
 
