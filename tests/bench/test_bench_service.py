@@ -1,11 +1,13 @@
-"""The service benchmark's smoke mode: the harness runs end to end and every endpoint answers.
+"""The service benchmark's smoke mode: the harness runs end to end and every endpoint answers,
+quiet and while the live writer streams orders, and the staleness probe reports every signal.
 
-Runs ``bench/bench_service.py --mode smoke`` (200 orders on SQLite, about a minute) when ``wrk``
-is installed; skips with the reason otherwise.
+Runs ``bench/bench_service.py --mode smoke`` (200 orders on SQLite, live writer at 20 orders/s,
+about a minute) when ``wrk`` is installed; skips with the reason otherwise.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -30,6 +32,20 @@ ENDPOINTS = {
     "order",
     "openapi",
 }
+# The staleness probe's signals: one order lookup and an aggregate per read family.
+SIGNALS = {
+    "order",
+    "sales: day's orders",
+    "products: SKU's orders",
+    "returning-rate: customers",
+    "cohorts: cohort size",
+    "bought-together: pair's orders",
+}
+LIVE_RATE = 20  # smoke mode's orders/s
+
+
+def _number(cell: str) -> float:
+    return float(cell.replace(",", ""))
 
 
 def _table(text: str, header_start: str) -> list[list[str]]:
@@ -47,8 +63,18 @@ def _table(text: str, header_start: str) -> list[list[str]]:
     shutil.which("wrk") is None, reason="wrk is not installed (apt-get install -y wrk)"
 )
 def test_smoke_run_reports_every_endpoint_without_errors(tmp_path):
+    report = tmp_path / "report.json"
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--mode", "smoke", "--data-dir", str(tmp_path)],
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--mode",
+            "smoke",
+            "--data-dir",
+            str(tmp_path),
+            "--json",
+            str(report),
+        ],
         capture_output=True,
         text=True,
         timeout=600,
@@ -65,3 +91,35 @@ def test_smoke_run_reports_every_endpoint_without_errors(tmp_path):
     assert len(ingest) == 1
     assert ingest[0][5] == "0"
     assert ingest[0][6] == "yes"  # rollups equal the raw rows after the ingest run
+
+    live = _table(done.stdout, "| backend | orders | endpoint | quiet req/s |")
+    assert {row[2] for row in live} == ENDPOINTS
+    for row in live:
+        assert _number(row[3]) > 0 and _number(row[4]) > 0, row  # quiet and live req/s
+        assert _number(row[8]) > 0, row  # live p95
+        assert row[11] == "0", row  # live errors
+        assert _number(row[12]) > 0, row  # live p95 ÷ healthz live p95
+    assert next(row for row in live if row[2] == "healthz")[12] == "1.00"
+
+    writer = _table(done.stdout, "| backend | orders | target orders/s |")
+    assert len(writer) == 1
+    assert _number(writer[0][2]) == LIVE_RATE
+    # The writer held its rate (a loaded CI machine may lag a little) without errors.
+    assert _number(writer[0][3]) >= 0.8 * LIVE_RATE, writer[0]
+    assert _number(writer[0][4]) > 0  # orders written
+    assert writer[0][11] == "0"  # write errors
+    assert _number(writer[0][14]) > 0  # the ingest phase's API ÷ raw, next to it
+
+    staleness = _table(done.stdout, "| backend | orders | signal |")
+    assert {row[2] for row in staleness} == SIGNALS
+    for row in staleness:
+        assert int(row[4]) > 0, row  # probes
+        assert row[5] == row[4], row  # every probe write was seen
+        assert _number(row[6]) >= 0 and _number(row[7]) >= _number(row[6]), row  # p50, p99
+        assert row[10] == "0", row  # errors
+
+    data = json.loads(report.read_text())
+    (run,) = data["live"]
+    assert run["writer"]["achieved_orders_per_s"] > 0
+    assert {e["endpoint"] for e in run["endpoints"]} == ENDPOINTS
+    assert all(s["p50_ms"] is not None for s in run["staleness"])
