@@ -34,7 +34,7 @@ from sqlalchemy import Connection, ScalarSelect, bindparam, delete, insert, sele
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from .db import SQLITE_BUSY_MS, Database, fetch_one
+from .db import SQLITE_BUSY_MS, Database, fetch_one, is_unavailable
 from .models import DataVersion, SharedResponse
 from .upsert import upsert_add
 
@@ -196,6 +196,10 @@ class SharedResponses:
                 self.database, _LOAD_SHARED, {"key_hash": self._hash(key), "version": version}
             )
         except SQLAlchemyError as exc:
+            if is_unavailable(exc):
+                # The computation would wait for the same database: answer 503 now rather
+                # than after a second timeout.
+                raise
             _log.info("shared response cache: %s not read (%s)", key, _reason(exc))
             return None
         return bytes(row[0]) if row is not None else None

@@ -10,11 +10,15 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, g, json, request
-from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+
+from .db import is_out_of_range, is_unavailable
 
 PROBLEM_MIME = "application/problem+json"
 PROBLEM_BASE = "/problems/"
+# Seconds a client should wait after a 503: short, since a database failover takes 60-120 s
+# and a client retrying every few seconds is served as soon as it is over.
+RETRY_AFTER_S = 5
 
 log = logging.getLogger("ecommerce_analytics.errors")
 
@@ -89,18 +93,35 @@ def _http_exception(exc: HTTPException) -> Response:
     return response
 
 
-def _operational_error(exc: OperationalError) -> Response:
-    log.error("database unavailable", exc_info=exc)
-    return Problem(
-        503,
-        "database-unavailable",
-        "Database unavailable",
-        "The database could not be reached; retry later.",
-        headers={"Retry-After": "5"},
-    ).to_response()
+def database_problem(exc: Exception) -> Problem | None:
+    """What to answer for a database failure that is not a bug, or ``None`` (then a 500)."""
+    if is_out_of_range(exc):
+        return Problem(
+            422,
+            "totals-out-of-range",
+            "Totals out of range",
+            "Storing this would take a stored total (of a day, a product, a customer) past "
+            "what the database holds; nothing was written.",
+        )
+    if is_unavailable(exc):
+        # A warning without traceback: during an outage every request logs one.
+        cause = getattr(exc, "orig", None) or exc
+        first_line = str(cause).strip().split("\n", 1)[0]
+        log.warning("database unavailable: %s: %s", type(cause).__name__, first_line)
+        return Problem(
+            503,
+            "database-unavailable",
+            "Database unavailable",
+            "The database could not be reached or did not answer in time; retry later.",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+    return None
 
 
 def _unexpected(exc: Exception) -> Response:
+    problem = database_problem(exc)
+    if problem is not None:
+        return problem.to_response()
     log.error("unhandled exception", exc_info=exc)
     return Problem(
         500,
@@ -113,5 +134,5 @@ def _unexpected(exc: Exception) -> Response:
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(Problem, lambda exc: exc.to_response())
     app.register_error_handler(HTTPException, _http_exception)
-    app.register_error_handler(OperationalError, _operational_error)
+    # Database errors arrive here too: SQLAlchemy's, the drivers' own, the pool's timeout.
     app.register_error_handler(Exception, _unexpected)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     Date,
     DateTime,
     Dialect,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     UniqueConstraint,
 )
 from sqlalchemy.dialects import mysql
@@ -81,6 +83,7 @@ class Base(DeclarativeBase):
             "uq": "uq_%(table_name)s_%(column_0_N_name)s",
             "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
             "pk": "pk_%(table_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
         }
     )
     type_annotation_map = {
@@ -277,6 +280,38 @@ class DataVersion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+# The rollups whose counters and money grow with every write.
+ROLLUP_TABLES = (
+    Customer,
+    Product,
+    DailySales,
+    ProductDailySales,
+    CustomerDay,
+    CustomerMonth,
+    CohortMonthly,
+    ProductPair,
+)
+
+
+def _sums_stay_integers(model: type[Base]) -> None:
+    """SQLite only: refuse a rollup counter that is no longer an exact integer.
+
+    A sum past the column's range fails the statement on PostgreSQL and MySQL ("out of
+    range"); SQLite instead turns an integer sum past 64 bits into an approximate REAL and
+    stores it. This CHECK makes SQLite refuse it as the others do (``db.is_out_of_range``)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    columns = [
+        c.name for c in table.columns if not c.primary_key and isinstance(c.type, (Integer, Money))
+    ]
+    condition = " AND ".join(f"typeof({name}) = 'integer'" for name in columns)
+    table.append_constraint(CheckConstraint(condition, name="integers").ddl_if(dialect="sqlite"))
+
+
+for _model in ROLLUP_TABLES:
+    _sums_stay_integers(_model)
 
 
 # MySQL's BLOB holds 64 KiB; cached bodies may be up to ``cache.MAX_BODY_BYTES`` (1 MiB).

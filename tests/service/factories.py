@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,7 +15,7 @@ def order(
     order_id: str,
     customer_id: str = "C1",
     created_at: str = "2024-03-05T12:00:00+00:00",
-    lines: list[tuple[str, int, str, str | None]] | None = None,
+    lines: Sequence[tuple[str, int, str, str | None]] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     lines = lines or [("SKU-A", 2, "10.00", None)]

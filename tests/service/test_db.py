@@ -1,12 +1,21 @@
-"""Round trips per read and recovery from dead pooled connections (there is no pre-ping)."""
+"""Round trips per read, recovery from dead pooled connections (there is no pre-ping), and
+what counts as the database being unavailable (503), with the timeouts that detect it."""
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from typing import Any
 
+import psycopg
+import pymysql  # type: ignore[import-untyped]
+import pytest
 from sqlalchemy import create_engine, event, text, update
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from ecommerce_analytics.db import POOL_RECYCLE_S, get_db
+from ecommerce_analytics.config import config_from_env
+from ecommerce_analytics.db import POOL_RECYCLE_S, get_db, is_unavailable
 from ecommerce_analytics.models import DataVersion
 
 from .conftest import Api, get_engine, new_key
@@ -136,3 +145,101 @@ def test_reads_and_writes_survive_dead_pooled_connections(make_app, backend, dat
     posted = api.post("/api/v1/orders", {"orders": [order("A2")]})
     assert posted.status_code == 201, posted.json
     assert api.get(SALES, **RANGE).json["totals"]["orders"] == 2
+
+
+# Database outages and timeouts (DB_CONNECT_TIMEOUT, DB_STATEMENT_TIMEOUT); under live traffic
+# through a proxy that cuts or freezes the database: test_outage.py.
+
+UNAVAILABLE = [
+    psycopg.OperationalError("connection failed: Connection refused"),
+    psycopg.errors.ConnectionTimeout("connection timeout expired"),
+    psycopg.OperationalError("consuming input failed: server closed the connection unexpectedly"),
+    psycopg.errors.QueryCanceled("canceling statement due to statement timeout"),
+    psycopg.errors.AdminShutdown("terminating connection due to administrator command"),
+    psycopg.errors.CannotConnectNow("the database system is starting up"),
+    psycopg.errors.TooManyConnections("sorry, too many clients already"),
+    psycopg.errors.ReadOnlySqlTransaction("cannot execute INSERT in a read-only transaction"),
+    psycopg.errors.DeadlockDetected("deadlock detected"),
+    pymysql.err.OperationalError(2003, "Can't connect to MySQL server on '10.0.0.1' (timed out)"),
+    pymysql.err.OperationalError(2013, "Lost connection to MySQL server during query"),
+    pymysql.err.InterfaceError(0, ""),
+    pymysql.err.OperationalError(1969, "Query execution was interrupted (max_statement_time)"),
+    pymysql.err.OperationalError(1040, "Too many connections"),
+    pymysql.err.OperationalError(1290, "The MariaDB server is running with --read-only"),
+    pymysql.err.OperationalError(1213, "Deadlock found when trying to get lock"),
+    sqlite3.OperationalError("database is locked"),
+    PoolTimeoutError("QueuePool limit of size 5 overflow 5 reached, connection timed out"),
+    OperationalError("SELECT 1", {}, psycopg.OperationalError("the connection is lost")),
+    DBAPIError("SELECT 1", {}, pymysql.err.InternalError(0, "?"), connection_invalidated=True),
+]
+BUGS = [
+    psycopg.errors.UndefinedColumn('column "x" does not exist'),
+    psycopg.errors.NumericValueOutOfRange("bigint out of range"),
+    psycopg.InterfaceError("the cursor is closed"),
+    pymysql.err.OperationalError(1054, "Unknown column 'x' in 'field list'"),
+    pymysql.err.ProgrammingError(1064, "You have an error in your SQL syntax"),
+    pymysql.err.DataError(1264, "Out of range value for column 'gross_sales'"),
+    sqlite3.OperationalError("no such table: orders"),
+    ProgrammingError("SELECT x", {}, psycopg.errors.UndefinedColumn("x")),
+    RuntimeError("boom"),
+]
+
+
+@pytest.mark.parametrize("exc", UNAVAILABLE, ids=repr)
+def test_an_absent_or_hung_database_is_unavailable(exc):
+    assert is_unavailable(exc)
+
+
+@pytest.mark.parametrize("exc", BUGS, ids=repr)
+def test_other_database_errors_are_not(exc):
+    assert not is_unavailable(exc)
+
+
+def test_database_timeouts_come_from_the_environment():
+    assert (
+        config_from_env({})["DB_CONNECT_TIMEOUT"],
+        config_from_env({})["DB_STATEMENT_TIMEOUT"],
+    ) == (5, 15)
+    config = config_from_env({"DB_CONNECT_TIMEOUT": " 2.5 ", "DB_STATEMENT_TIMEOUT": "0"})
+    assert (config["DB_CONNECT_TIMEOUT"], config["DB_STATEMENT_TIMEOUT"]) == (2.5, 0)
+
+
+BAD_TIMEOUTS = [
+    ("DB_CONNECT_TIMEOUT", "0"),
+    ("DB_CONNECT_TIMEOUT", "-1"),
+    ("DB_CONNECT_TIMEOUT", "soon"),
+    ("DB_STATEMENT_TIMEOUT", "-0.5"),
+    ("DB_STATEMENT_TIMEOUT", "15s"),
+    ("DB_STATEMENT_TIMEOUT", "nan"),
+    ("DB_STATEMENT_TIMEOUT", "inf"),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), BAD_TIMEOUTS)
+def test_a_bad_timeout_is_refused_naming_the_variable(name, value):
+    with pytest.raises(ValueError, match=name):
+        config_from_env({name: value})
+
+
+def test_the_server_cancels_a_statement_past_the_timeout_but_not_a_migration(make_app, backend):
+    """``DB_STATEMENT_TIMEOUT`` is enforced by the server, and the connection stays usable;
+    migrations run without it (one may take minutes)."""
+    if backend == "sqlite":
+        pytest.skip("SQLite has no statement timeout (its busy timeout stays)")
+    app = make_app(DB_STATEMENT_TIMEOUT=0.5)
+    sleep = text("SELECT pg_sleep(1)" if backend == "postgresql" else "SELECT SLEEP(1)")
+    with app.app_context():
+        database = get_db()
+        with database.engine.connect() as connection:
+            if backend == "mysql" and not getattr(connection.dialect, "is_mariadb", False):
+                pytest.skip("MySQL's max_execution_time does not interrupt SLEEP()")
+            started = time.monotonic()
+            with pytest.raises(OperationalError) as cancelled:
+                connection.execute(sleep)
+            assert time.monotonic() - started < 0.9
+            assert is_unavailable(cancelled.value)
+            assert not cancelled.value.connection_invalidated
+            connection.rollback()
+            assert connection.execute(text("SELECT 1")).scalar() == 1
+        with database.migration_engine().connect() as connection:
+            connection.execute(sleep)  # runs to its end

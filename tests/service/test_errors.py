@@ -181,3 +181,46 @@ def test_unexpected_errors_hide_details(make_app, monkeypatch):
     body = problem(response, 500, "internal-error")
     assert "secret" not in response.get_data(as_text=True)
     assert body["request_id"] == "req-123"
+
+
+DATABASE_FAILURES = [
+    ("driver error, connection refused", "psycopg", 503),
+    ("driver error, connection lost", "pymysql", 503),
+    ("no free pooled connection", "pool", 503),
+    ("unknown column", "bug", 500),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "status"), [f[1:] for f in DATABASE_FAILURES], ids=[f[0] for f in DATABASE_FAILURES]
+)
+def test_an_unavailable_database_is_503_and_a_database_bug_500(make_app, monkeypatch, kind, status):
+    import psycopg
+    import pymysql  # type: ignore[import-untyped]
+    from sqlalchemy.exc import ProgrammingError
+    from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+    from .conftest import new_key
+
+    failures = {
+        "psycopg": psycopg.OperationalError("connection failed: Connection refused"),
+        "pymysql": pymysql.err.InterfaceError(0, ""),
+        "pool": PoolTimeoutError("QueuePool limit of size 5 overflow 5 reached"),
+        "bug": ProgrammingError("SELECT x", {}, psycopg.errors.UndefinedColumn("x")),
+    }
+
+    def fail(*_args, **_kwargs):
+        raise failures[kind]
+
+    monkeypatch.setattr("ecommerce_analytics.api.sales.sales_report", fail)
+    app = make_app()
+    response = app.test_client().get(
+        "/api/v1/sales?start=2024-01-01&end=2024-01-02",
+        headers={"Authorization": f"Bearer {new_key(app, 'read')}"},
+    )
+    if status == 503:
+        problem(response, 503, "database-unavailable")
+        assert response.headers["Retry-After"] == "5"
+    else:
+        problem(response, 500, "internal-error")
+        assert "Retry-After" not in response.headers

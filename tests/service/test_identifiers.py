@@ -106,7 +106,7 @@ def test_migration_keeps_stored_rows_and_their_foreign_keys(app, api, backend):
         assert left.scalar_one() == 0
 
 
-def _collation(connection, table: str, column: str) -> str:
+def _collation(connection, table: str, column: str):
     return connection.execute(
         text(
             "SELECT collation_name FROM information_schema.columns "

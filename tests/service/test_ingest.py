@@ -267,7 +267,7 @@ def test_concurrent_retries_of_one_refund_store_it_once(make_app, backend):
         client.post("/api/v1/orders", json={"orders": orders}, headers=headers).status_code == 201
     )
 
-    def refund(i: int) -> int:
+    def refund(i: int):
         body = {"refund_id": f"RF-{i % 6}", "amount": "3.00", "created_at": "2024-03-06T00:00:00Z"}
         url = f"/api/v1/orders/RR{i % 6}/refunds"
         return app.test_client().post(url, json=body, headers=headers).status_code
@@ -277,3 +277,34 @@ def test_concurrent_retries_of_one_refund_store_it_once(make_app, backend):
     assert sorted(set(statuses)) == [200, 201]
     assert statuses.count(201) == 6
     assert sales_totals(Api(client, key))["returns"] == "18.00"
+
+
+def test_totals_past_what_the_database_holds_are_refused_whole(api):
+    """Money is stored as 64-bit ten-thousandths: a day's total of at most ~9.2 x 10^14
+    currency units. Orders that would take a stored total past it are refused with a 422
+    naming the problem, and nothing of their batch is written; retrying cannot help, so it is
+    never a 503."""
+
+    def big(i: int, day: str) -> dict[str, object]:
+        return order(
+            f"BIG{i}", f"C{i}", f"{day}T12:00:00+00:00", [("SKU-A", 1, "1" + "0" * 12, None)]
+        )
+
+    first = api.post("/api/v1/orders", {"orders": [big(i, "2024-03-05") for i in range(500)]})
+    assert first.status_code == 201, first.json
+    # 500 more on the same day: the day's gross would reach 10^15.
+    second = api.post(
+        "/api/v1/orders", {"orders": [big(i, "2024-03-05") for i in range(500, 1000)]}
+    )
+    # 1000 in one batch on another day: the batch's own total is past the limit.
+    one_batch = api.post(
+        "/api/v1/orders", {"orders": [big(i, "2024-03-07") for i in range(1000, 2000)]}
+    )
+    for refused in (second, one_batch):
+        assert refused.status_code == 422, refused.json
+        assert refused.json["type"] == "/problems/totals-out-of-range"
+        assert "nothing was written" in refused.json["detail"]
+    totals = sales_totals(api)
+    assert (totals["orders"], totals["gross_sales"]) == (500, f"{500 * 10**12}.00")
+    assert api.get("/api/v1/orders/BIG500").status_code == 404
+    assert api.get("/api/v1/orders/BIG1000").status_code == 404

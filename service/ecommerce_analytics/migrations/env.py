@@ -26,7 +26,8 @@ def run_offline() -> None:
 
 def run_online() -> None:
     database = _database()
-    with database.engine.connect() as connection:
+    # Without the app's statement timeout: a migration may run for minutes.
+    with database.migration_engine().connect() as connection:
         context.configure(
             connection=connection,
             target_metadata=database.metadata,
