@@ -39,20 +39,39 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "required": ["type", "title", "status"],
 }
 _STATUS_TEXT = {
-    400: "Invalid query parameters or an unanswerable query",
-    401: "Missing, unknown or revoked API key",
+    400: "Invalid query parameters (`errors` lists each) or an unanswerable query",
+    401: "Missing, malformed, unknown or revoked API key",
     403: "The key lacks the required scope",
-    404: "Not found",
+    404: "Nothing under this path: an unknown id, or one that is not a valid identifier",
     409: "Conflicts with stored data",
-    413: "Body too large",
+    413: "Body larger than `MAX_CONTENT_LENGTH`",
     415: "Body is not application/json",
-    422: "Body failed validation; every invalid field is listed",
+    422: "Body failed validation; `errors` lists every invalid field and nothing was written",
     429: "Rate limit exceeded for this key",
-    503: "Not ready",
+    503: "Database unavailable (`database-unavailable`); retry after `Retry-After` seconds",
+}
+_BODY_400 = "Body is not JSON (`malformed-json`)"
+_RETRY_AFTER = {
+    "description": "Seconds to wait before retrying.",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 0},
+}
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {
+        "WWW-Authenticate": {
+            "description": "`Bearer` challenge.",
+            "required": True,
+            "schema": {"type": "string"},
+        }
+    },
+    429: {"Retry-After": _RETRY_AFTER},
+    503: {"Retry-After": _RETRY_AFTER},
 }
 
 
-def _parameters(model: type[BaseModel], defs: dict[str, Any]) -> list[dict[str, Any]]:
+def _parameters(
+    model: type[BaseModel], defs: dict[str, Any], location: str
+) -> list[dict[str, Any]]:
     schema = model.model_json_schema(ref_template=REF_TEMPLATE)
     defs.update(schema.pop("$defs", {}))
     required = set(schema.get("required", []))
@@ -61,8 +80,8 @@ def _parameters(model: type[BaseModel], defs: dict[str, Any]) -> list[dict[str, 
         description = prop.pop("description", None)
         param: dict[str, Any] = {
             "name": name,
-            "in": "query",
-            "required": name in required,
+            "in": location,
+            "required": location == "path" or name in required,
             "schema": prop,
         }
         if description:
@@ -71,13 +90,16 @@ def _parameters(model: type[BaseModel], defs: dict[str, Any]) -> list[dict[str, 
     return params
 
 
-def _problem(status: int) -> dict[str, Any]:
-    return {
-        "description": _STATUS_TEXT.get(status, "Error"),
+def _problem(status: int, description: str) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
         "content": {
             "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
         },
     }
+    if status in _HEADERS:
+        response["headers"] = _HEADERS[status]
+    return response
 
 
 def _operation(op: Operation, refs: dict[Any, Any], defs: dict[str, Any]) -> dict[str, Any]:
@@ -88,11 +110,9 @@ def _operation(op: Operation, refs: dict[Any, Any], defs: dict[str, Any]) -> dic
     }
     if op.description:
         spec["description"] = op.description
-    params = _parameters(op.query, defs) if op.query is not None else []
-    params += [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in _path_names(op.path)
-    ]
+    params = _parameters(op.path_params, defs, "path") if op.path_params is not None else []
+    if op.query is not None:
+        params += _parameters(op.query, defs, "query")
     if params:
         spec["parameters"] = params
     if op.body is not None:
@@ -103,27 +123,33 @@ def _operation(op: Operation, refs: dict[Any, Any], defs: dict[str, Any]) -> dic
     statuses = set(op.errors)
     if op.scope is not None:
         spec["security"] = [{"bearerAuth": [op.scope]}]
-        statuses |= {401, 403, 429}
+        # The key is looked up in the database on every request, so each of these answers
+        # 503 during a database outage.
+        statuses |= {401, 403, 429, 503}
     else:
         spec["security"] = []
     if op.query is not None:
         statuses.add(400)
     if op.body is not None:
         statuses |= {400, 413, 415, 422}
-    responses: dict[str, Any] = {
-        str(op.status): {
-            "description": "OK",
+    responses: dict[str, Any] = {}
+    for status, description in sorted(op.responses.items()):
+        responses[str(status)] = {
+            "description": description,
             "content": {"application/json": {"schema": refs[(op.response, "serialization")]}},
         }
-    }
+        links = {
+            link.operation_id: {"operationId": link.operation_id, "parameters": link.parameters}
+            for link in op.links
+            if link.status == status
+        }
+        if links:
+            responses[str(status)]["links"] = links
     for status in sorted(statuses):
-        responses[str(status)] = _problem(status)
-    spec["responses"] = responses
+        text = _BODY_400 if status == 400 and op.query is None else _STATUS_TEXT[status]
+        responses[str(status)] = _problem(status, text)
+    spec["responses"] = dict(sorted(responses.items()))
     return spec
-
-
-def _path_names(path: str) -> list[str]:
-    return [part[1:-1] for part in path.split("/") if part.startswith("{")]
 
 
 def build_document(version: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -24,8 +25,9 @@ MAX_BATCH_ORDERS = 1000
 MAX_ORDER_LINES = 100
 MAX_PAGE_OFFSET = 1_000_000
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+# fullmatch and [0-9]: `$` would let a trailing newline through, `\d` non-ASCII digits.
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MONTH_RE = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 def _require_iso_datetime(value: Any) -> Any:
@@ -38,7 +40,7 @@ def _require_iso_datetime(value: Any) -> Any:
 def _require_iso_date(value: Any) -> Any:
     if isinstance(value, date):
         return value
-    if not isinstance(value, str) or not _DATE_RE.match(value):
+    if not isinstance(value, str) or not _DATE_RE.fullmatch(value):
         raise ValueError("must be a date formatted YYYY-MM-DD")
     return value
 
@@ -46,23 +48,29 @@ def _require_iso_date(value: Any) -> Any:
 def _parse_month(value: Any) -> Any:
     if isinstance(value, date):
         return value.replace(day=1)
-    match = _MONTH_RE.match(value) if isinstance(value, str) else None
+    match = _MONTH_RE.fullmatch(value) if isinstance(value, str) else None
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise ValueError("must be a month formatted YYYY-MM")
     return date(int(match.group(1)), int(match.group(2)), 1)
 
 
+# No `/`: ids are path segments of `/orders/{order_id}`, and an id the router would split could
+# be stored but never read or refunded.
 Identifier = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$"),
-    Field(description="1-64 printable ASCII characters, no spaces."),
+    StringConstraints(min_length=1, max_length=64, pattern=r"^[\x21-\x2e\x30-\x7e]+$"),
+    Field(
+        description="1-64 printable ASCII characters, no spaces and no `/`; compared exactly "
+        "(case-sensitive)."
+    ),
 ]
 DecimalString = Annotated[
     str,
     StringConstraints(pattern=r"^\d{1,13}(\.\d{1,4})?$"),
     Field(
-        description="Non-negative decimal as a string, at most the store currency's decimal "
-        "places (2 for USD).",
+        description="Non-negative decimal as a string: at most 13 integer digits and at most "
+        "the store currency's decimal places (2 for USD; the pattern allows 4 for other "
+        "currencies).",
         examples=["19.99"],
     ),
 ]
@@ -73,9 +81,24 @@ IsoDate = Annotated[date, BeforeValidator(_require_iso_date)]
 Month = Annotated[
     date,
     BeforeValidator(_parse_month),
-    Field(json_schema_extra={"type": "string", "pattern": r"^\d{4}-\d{2}$", "format": None}),
+    # Years 0001-9999, months 01-12: the values `_parse_month` accepts.
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^(?:[1-9]\d{3}|0[1-9]\d{2}|00[1-9]\d|000[1-9])-(?:0[1-9]|1[0-2])$",
+        }
+    ),
 ]
-Count = Annotated[int, Field(strict=True, gt=0, le=1_000_000)]
+
+
+def _integral_float(value: Any) -> Any:
+    # JSON has one number type: `2.0` is the integer 2 (as JSON Schema's `integer` says).
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# Strict: `"2"`, `true` and `2.5` are not counts. (The validator comes last so that it runs
+# first and the bounds stay in the JSON Schema.)
+Count = Annotated[int, Field(strict=True, gt=0, le=1_000_000), BeforeValidator(_integral_float)]
 
 
 class StrictModel(BaseModel):
@@ -90,21 +113,27 @@ class LineIn(StrictModel):
     quantity: Count
     unit_price: DecimalString
     discount: DecimalString | None = Field(
-        None, description="Discount on the whole line. Defaults to `0`."
+        None,
+        description="Discount on the whole line, at most `quantity` × `unit_price`. "
+        "Defaults to `0`.",
     )
 
 
 class OrderIn(StrictModel):
     order_id: Identifier = Field(description="Idempotency key: a retried order is stored once.")
     customer_id: Identifier
-    created_at: IsoDatetime = Field(description="ISO-8601 timestamp with a UTC offset.")
+    created_at: IsoDatetime = Field(
+        description="ISO-8601 timestamp with a UTC offset, from 2000-01-01T00:00:00Z to one "
+        "day after the time of the request."
+    )
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = Field(
         description="Must equal the store currency (`STORE_CURRENCY`, default USD)."
     )
     lines: list[LineIn] = Field(
         min_length=1,
         max_length=MAX_ORDER_LINES,
-        description="Each SKU at most once per order.",
+        description="Each SKU at most once per order. The order's gross (`quantity` × "
+        "`unit_price` summed over its lines) is at most 1,000,000,000,000.",
     )
     shipping: DecimalString | None = Field(None, description="Defaults to `0`.")
     tax: DecimalString | None = Field(None, description="Defaults to `0`.")
@@ -126,14 +155,32 @@ class RefundIn(StrictModel):
         description="Idempotency key. Defaults to a generated id (then retries are not "
         "deduplicated).",
     )
-    amount: DecimalString = Field(description="Merchandise amount refunded; greater than 0.")
-    created_at: IsoDatetime | None = Field(None, description="Defaults to now.")
-    reason: Annotated[str, StringConstraints(max_length=255)] | None = None
+    amount: DecimalString = Field(
+        description="Merchandise amount refunded; greater than 0. With the order's earlier "
+        "refunds, at most its gross - discounts (else 409)."
+    )
+    created_at: IsoDatetime | None = Field(
+        None,
+        description="Defaults to now. Not before the order's `created_at` nor more than one "
+        "day after the time of the request.",
+    )
+    # No NUL: PostgreSQL text cannot hold it.
+    reason: Annotated[str, StringConstraints(max_length=255, pattern=r"^[^\x00]*$")] | None = Field(
+        None, description="Up to 255 characters, no NUL."
+    )
     lines: list[RefundLineIn] | None = Field(
         None,
         max_length=MAX_ORDER_LINES,
-        description="Returned items; when given, their amounts must add up to `amount`.",
+        description="Returned items: SKUs of the order, each at most once, their amounts "
+        "adding up to `amount`; with earlier refunds, at most the units ordered (else 409).",
     )
+
+
+# ---- path parameters ------------------------------------------------------------------------
+
+
+class OrderPath(StrictModel):
+    order_id: Identifier
 
 
 # ---- query parameters -----------------------------------------------------------------------
@@ -145,8 +192,10 @@ class Page(StrictModel):
 
 
 class DateRange(StrictModel):
-    start: IsoDate = Field(description="First day, inclusive, in the store time zone.")
-    end: IsoDate = Field(description="Last day, inclusive.")
+    start: IsoDate = Field(
+        description="First day, inclusive, in the store time zone; not after `end`."
+    )
+    end: IsoDate = Field(description="Last day, inclusive; not before `start`.")
 
     @model_validator(mode="after")
     def _ordered(self) -> DateRange:
@@ -181,8 +230,10 @@ class DistributionQuery(StrictModel):
 
 
 class OptionalRange(StrictModel):
-    start: IsoDate | None = Field(None, description="With `end`; omit both for all time.")
-    end: IsoDate | None = None
+    start: IsoDate | None = Field(
+        None, description="With `end`, not after it; omit both for all time."
+    )
+    end: IsoDate | None = Field(None, description="With `start`, not before it.")
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> OptionalRange:
@@ -194,8 +245,8 @@ class OptionalRange(StrictModel):
 
 
 class CohortQuery(StrictModel):
-    start: Month = Field(description="First cohort month, `YYYY-MM`.")
-    end: Month = Field(description="Last cohort month, `YYYY-MM`; at most 36 cohorts.")
+    start: Month = Field(description="First cohort month, `YYYY-MM`; not after `end`.")
+    end: Month = Field(description="Last cohort month, `YYYY-MM`; at most 36 cohorts from `start`.")
     months: int = Field(
         12, ge=0, le=36, description="Months since first order to report. Defaults to 12."
     )
@@ -223,7 +274,9 @@ Segment = Literal[
 
 class RfmQuery(Page):
     as_of: IsoDate | None = Field(
-        None, description="Reference day for recency. Defaults to the latest order day."
+        None,
+        description="Reference day for recency, not before the latest order day (else 400). "
+        "Defaults to the latest order day.",
     )
     segment: Segment | None = Field(None, description="Only list this segment.")
 
@@ -238,7 +291,9 @@ class BoughtTogetherQuery(Page):
 
 class ChurnQuery(Page):
     as_of: IsoDate | None = Field(
-        None, description="Reference day. Defaults to the latest order day."
+        None,
+        description="Reference day, not before the latest order day (else 400). Defaults to "
+        "the latest order day.",
     )
     min_days: int = Field(
         90, ge=1, le=3650, description="Minimum days since last order. Defaults to 90."

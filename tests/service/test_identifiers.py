@@ -114,3 +114,18 @@ def _collation(connection, table: str, column: str):
         ),
         {"t": table, "c": column},
     ).scalar_one()
+
+
+def test_downgrade_refuses_ids_the_old_schema_cannot_hold(app, api, backend, caplog):
+    if backend != "mysql":
+        pytest.skip("migration 0006 changes only MySQL/MariaDB columns")
+    assert api.post("/api/v1/orders", {"orders": [order("dup"), order("DUP")]}).status_code == 201
+    with app.app_context():
+        # Flask-Migrate logs the error and exits 1, as `flask db downgrade` does.
+        with pytest.raises(SystemExit):
+            downgrade(revision="0005")
+        assert "orders holds ids that differ only in case (DUP)" in caplog.text
+        with get_engine(app).connect() as connection:
+            # Refused before any change: every table is still binary.
+            assert _collation(connection, "orders", "order_id") == "utf8mb4_bin"
+            assert _collation(connection, "api_keys", "prefix") == "utf8mb4_bin"

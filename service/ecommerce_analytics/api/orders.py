@@ -19,11 +19,12 @@ from ..schemas import (
     OrderBatchIn,
     OrderBatchOut,
     OrderOut,
+    OrderPath,
     RefundIn,
     RefundLineOut,
     RefundOut,
 )
-from .routing import endpoint
+from .routing import Link, endpoint
 
 bp = Blueprint("orders", __name__, url_prefix="/api/v1")
 
@@ -36,11 +37,27 @@ bp = Blueprint("orders", __name__, url_prefix="/api/v1")
     scope="write",
     body=OrderBatchIn,
     response=OrderBatchOut,
+    status=201,
+    responses={
+        201: "At least one order was created (`created` lists them)",
+        200: "Every order was already stored (a retry); nothing was written",
+    },
+    links=(
+        Link(201, "get_order", {"order_id": "$response.body#/created/0"}),
+        Link(201, "post_refund", {"order_id": "$response.body#/created/0"}),
+    ),
 )
 def post_orders(body: OrderBatchIn) -> OrderBatchOut | tuple[OrderBatchOut, int]:
     """Store 1-1000 orders, all or nothing. Idempotent on `order_id`: orders already stored
     are listed under `existing` and not counted again (the first version wins). 201 when at
-    least one order was created, 200 when all already existed."""
+    least one order was created, 200 when all already existed.
+
+    Beyond the schema, each order must: be in the store currency (`STORE_CURRENCY`, default
+    USD); have `created_at` from 2000-01-01 to one day after the time of the request; list each
+    `sku` once; keep each line's `discount` at most `quantity` × `unit_price`; have a gross
+    (`quantity` × `unit_price` over its lines) of at most 1,000,000,000,000; use at most the
+    currency's decimal places (2 for USD) in every amount. `order_id`s are unique in a batch.
+    A violation is a 422 naming each failing field."""
     store = current_store()
     now = datetime.now(UTC)
     validate_orders(body.orders, store, now)
@@ -59,14 +76,27 @@ def post_orders(body: OrderBatchIn) -> OrderBatchOut | tuple[OrderBatchOut, int]
     method="POST",
     summary="Record a refund",
     scope="write",
+    path=OrderPath,
+    not_found="order",
     body=RefundIn,
     response=RefundOut,
     status=201,
+    responses={
+        201: "The refund was recorded (`status`: `created`)",
+        200: "A refund with this `refund_id` was already recorded for this order (a retry; "
+        "`status`: `existing`); nothing was written",
+    },
     errors=(404, 409),
+    links=(Link(201, "get_order", {"order_id": "$response.body#/order_id"}),),
 )
 def post_refund(order_id: str, body: RefundIn) -> RefundOut | tuple[RefundOut, int]:
     """Refund part or all of an order's merchandise (gross - discounts), optionally naming
-    the returned lines. Idempotent on `refund_id`. Returns count on the refund's day."""
+    the returned lines. Idempotent on `refund_id`. Returns count on the refund's day.
+
+    404 `order-not-found` for an unknown `order_id`, including one that is not a valid
+    identifier (checked before the API key). 409 when the order's refunds would exceed its
+    gross - discounts or return more units than were ordered, or the `refund_id` belongs to
+    another order. Amounts use at most the currency's decimal places (2 for USD)."""
     store = current_store()
     now = datetime.now(UTC)
 
@@ -115,11 +145,16 @@ _READ_ORDER = (
     "/orders/<order_id>",
     summary="Read one order",
     scope="read",
+    path=OrderPath,
+    not_found="order",
     response=OrderOut,
     errors=(404,),
+    links=(Link(200, "post_refund", {"order_id": "$response.body#/order_id"}),),
 )
 def get_order(order_id: str) -> OrderOut:
-    """The stored order with its lines and refunded totals."""
+    """The stored order with its lines and refunded totals. 404 `order-not-found` for an
+    unknown `order_id`, including one that is not a valid identifier (checked before the API
+    key). Ids are compared exactly (case-sensitive)."""
     rows = fetch_all(get_db(), _READ_ORDER, {"order_id": order_id})
     if not rows:
         raise Problem(404, "order-not-found", "Order not found", f"No order {order_id!r}.")

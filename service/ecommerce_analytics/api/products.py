@@ -24,5 +24,6 @@ bp = Blueprint("products", __name__, url_prefix="/api/v1")
 )
 def get_product_performance(query: ProductQuery) -> ProductPerformance:
     """Products with activity in the range ranked by `metric`; `previous` covers the period
-    of the same length that ends the day before `start`."""
+    of the same length that ends the day before `start`, so it must not begin before
+    0001-01-01 (else 400)."""
     return product_performance(get_session(), query, current_store())

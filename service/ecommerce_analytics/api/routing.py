@@ -7,6 +7,7 @@ models generate ``/api/v1/openapi.json``, so the document cannot drift from the 
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import re
 from collections.abc import Callable
@@ -16,11 +17,22 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, g, request
 from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..auth import authorize
 from ..cache import MAX_BODY_BYTES, CachedResponse, current_version, get_cache, get_shared
 from ..db import get_db
 from ..errors import Problem, validation_problem
+
+
+@dataclass(frozen=True)
+class Link:
+    """An OpenAPI link: after a ``status`` response, ``operation_id`` can be called with
+    ``parameters``, runtime expressions such as ``$response.body#/order_id``."""
+
+    status: int
+    operation_id: str
+    parameters: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -36,7 +48,11 @@ class Operation:
     body: type[BaseModel] | None
     response: type[BaseModel]
     status: int
+    # Every status answered with ``response``, with its meaning.
+    responses: dict[int, str]
+    path_params: type[BaseModel] | None = None
     errors: tuple[int, ...] = field(default=())
+    links: tuple[Link, ...] = field(default=())
 
 
 OPERATIONS: list[Operation] = []
@@ -64,6 +80,34 @@ def parse_query(model: type[BaseModel]) -> BaseModel:
         raise validation_problem(_errors(exc), status=400) from None
 
 
+def parse_path(model: type[BaseModel], args: dict[str, Any], noun: str) -> None:
+    """Check path parameters before the key and any database access. A value ``model`` refuses
+    can never have been stored (bodies use the same types), so it is answered like an unknown
+    one: ``404 <noun>-not-found``, as the router answers a path it does not know."""
+    try:
+        model.model_validate(args)
+    except ValidationError:
+        shown = ", ".join(repr(str(value)[:80]) for value in args.values())
+        raise Problem(
+            404, f"{noun}-not-found", f"{noun.capitalize()} not found", f"No {noun} {shown}."
+        ) from None
+
+
+def _read_body() -> bytes:
+    """The request body, refused with 413 when longer than ``MAX_CONTENT_LENGTH``.
+
+    With a Content-Length werkzeug refuses an oversized body before reading it. A chunked body
+    has none: the server marks the stream terminated and werkzeug reads it up to the limit,
+    then stops without a word, so a longer body would arrive cut and be misreported as
+    malformed JSON. One byte more than the limit is the proof it was longer."""
+    raw = request.get_data(cache=False)
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(raw) >= limit:
+        if request.environ["wsgi.input"].read(1):
+            raise RequestEntityTooLarge()
+    return raw
+
+
 def parse_body(model: type[BaseModel]) -> BaseModel:
     if not request.is_json:
         raise Problem(
@@ -72,11 +116,15 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
             "Unsupported media type",
             "Send the body as application/json.",
         )
-    raw = request.get_data(cache=False)
+    raw = _read_body()
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise Problem(400, "malformed-json", "Malformed JSON", f"Body is not JSON: {exc}") from None
+    except RecursionError:
+        raise Problem(
+            400, "malformed-json", "Malformed JSON", "Body is nested too deeply to be an order."
+        ) from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -93,12 +141,20 @@ def endpoint(
     response: type[BaseModel],
     query: type[BaseModel] | None = None,
     body: type[BaseModel] | None = None,
+    path: type[BaseModel] | None = None,
+    not_found: str = "resource",
     status: int = 200,
+    responses: dict[int, str] | None = None,
     errors: tuple[int, ...] = (),
+    links: tuple[Link, ...] = (),
     cached: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``fn`` on ``bp`` at ``rule``; it receives path args plus ``query``/``body``
     models and returns a ``response`` model, or ``(model, status)``.
+
+    ``path`` validates the rule's parameters (a refused value is a 404 ``<not_found>-not-found``
+    problem); ``responses`` documents each status ``fn`` answers with a ``response`` model
+    (default: ``status`` alone); ``errors`` lists the problem statuses ``fn`` itself raises.
 
     ``cached`` (read-only GETs whose answer depends only on the URL and the stored data):
     after authentication, 200 responses are served from the per-worker response cache until
@@ -106,22 +162,29 @@ def endpoint(
     response says ``X-Cache: hit`` (this worker), ``shared`` (computed by another worker or
     task, or before a restart) or ``miss`` (computed now)."""
 
+    names = set(_FLASK_PARAM.findall(rule))
+    if names != set(path.model_fields if path is not None else ()):
+        raise ValueError(f"{rule}: declare its path parameters {sorted(names)} with `path=`")
+
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        path = (bp.url_prefix or "") + rule
         OPERATIONS.append(
             Operation(
-                path=_FLASK_PARAM.sub(r"{\1}", path),
+                path=_FLASK_PARAM.sub(r"{\1}", (bp.url_prefix or "") + rule),
                 method=method.lower(),
                 operation_id=fn.__name__,
                 summary=summary,
-                description=(fn.__doc__ or "").strip(),
+                # Dedented: the document's descriptions are Markdown, where indentation is code.
+                description=inspect.cleandoc(fn.__doc__ or ""),
                 tag=bp.name,
                 scope=scope,
                 query=query,
                 body=body,
                 response=response,
                 status=status,
+                responses=responses or {status: "OK"},
+                path_params=path,
                 errors=errors,
+                links=links,
             )
         )
 
@@ -139,6 +202,8 @@ def endpoint(
 
         @functools.wraps(fn)
         def view(**path_args: Any) -> Response:
+            if path is not None:
+                parse_path(path, path_args, not_found)
             if scope is not None:
                 authorize(scope)
             cache = get_cache() if cached else None

@@ -67,9 +67,42 @@ def _collate(collation: str | None) -> None:
         op.create_foreign_key(name, table, referred, [column], [key], ondelete="CASCADE")
 
 
+# The keys that would collide if ids differing only in case compared equal again.
+UNIQUE_KEYS = {
+    "api_keys": ("prefix",),
+    "customers": ("customer_id",),
+    "customer_days": ("day", "customer_id"),
+    "customer_months": ("customer_id", "month_start"),
+    "orders": ("order_id",),
+    "order_lines": ("order_id", "sku"),
+    "products": ("sku",),
+    "product_daily_sales": ("day", "sku"),
+    "product_pairs": ("sku_a", "sku_b"),
+    "refunds": ("refund_id",),
+    "response_cache": ("key_hash",),
+}
+
+
 def upgrade() -> None:
     _collate("utf8mb4_bin")
 
 
 def downgrade() -> None:
+    """Back to the tables' default collation, refused before any change when stored ids
+    differ only in case: the old schema cannot hold both (MySQL's DDL is not transactional,
+    so a failure halfway would leave some tables converted)."""
+    if op.get_bind().dialect.name != "mysql":
+        return
+    for table, key in UNIQUE_KEYS.items():
+        folded = ", ".join(f"`{column}` COLLATE utf8mb4_general_ci" for column in key)
+        clash = op.get_bind().exec_driver_sql(
+            f"SELECT {folded} FROM `{table}` GROUP BY {folded} HAVING COUNT(*) > 1 LIMIT 1"
+        )
+        found = clash.first()
+        if found is not None:
+            raise RuntimeError(
+                f"cannot downgrade below 0006: {table} holds ids that differ only in case "
+                f"({', '.join(map(str, found))}); the case-insensitive schema cannot store "
+                "both. Remove one of each pair first, or stay at 0006."
+            )
     _collate(None)
