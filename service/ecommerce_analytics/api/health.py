@@ -76,9 +76,11 @@ def readyz() -> Health | tuple[Health, int]:
 
 
 def _check(database: Database) -> dict[str, str]:
-    # A PostgreSQL connection still waiting at the deadline is cut (MySQL's gives up at its read
-    # timeout), so a check stuck on a hung database ends and lets the next one run.
-    with time_limit(READY_TIMEOUT_S), database.engine.connect() as connection:
+    # On a connection of its own whose every wait ends within the bound (a PostgreSQL one still
+    # waiting then is cut, MySQL's gives up at its read timeout): a check stuck on a hung
+    # database ends about when its answer leaves, and lets the next one run.
+    engine = database.probe_engine(READY_TIMEOUT_S)
+    with time_limit(READY_TIMEOUT_S), engine.connect() as connection:
         connection.execute(text("SELECT 1"))
         pending = pending_migrations(connection)
     return {

@@ -58,6 +58,7 @@ class Database:
         self._url = url
         self._credentials = credentials
         self._connect_timeout = connect_timeout
+        self._probe: Engine | None = None
         self.engine = self._new_engine(statement_timeout, pooled=True)
         backend = self.engine.dialect.name
         # How long a request may hold a connection before the client gives up on the server
@@ -71,19 +72,16 @@ class Database:
         # their next checkout (``discard_connections_opened_before``).
         self._dead_before = 0.0
         # pymysql's read timeout bounds every wait on MySQL; psycopg has none (``Watchdog``).
-        self._watched = backend == "postgresql" and self.deadline_s is not None
-        if backend != "sqlite":
-            event.listen(self.engine, "connect", _stamp_opened)
-            event.listen(self.engine, "checkout", self._on_checkout)
-        if self._watched:
-            for name in ("checkin", "invalidate", "close", "detach"):
-                event.listen(self.engine, name, _disarm)
+        self._watched = backend == "postgresql"
+        self._listen(self.engine)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         # Hot statements compiled for this engine's driver (``fetch_one``).
         self.driver_statements: dict[Select[Any], DriverStatement] = {}
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._probe is not None and self._probe is not self.engine:
+            self._probe.dispose()
 
     def migration_engine(self) -> Engine:
         """An engine for schema migrations, without any statement timeout (server or client
@@ -94,8 +92,37 @@ class Database:
             return self.engine
         return self._new_engine(statement_timeout=0, pooled=False)
 
-    def _new_engine(self, statement_timeout: float, *, pooled: bool) -> Engine:
-        engine = _create_engine(self._url, self._connect_timeout, statement_timeout, pooled)
+    def probe_engine(self, seconds: float) -> Engine:
+        """An engine for readiness checks, whose every wait ends within about ``seconds``
+        whatever the app's timeouts: it connects within ``seconds``, the server cancels a
+        statement after half of it and the client gives up on a silent server at ``seconds``
+        (MySQL's read timeout; PostgreSQL's checks run under ``time_limit``). No pool: each check
+        opens a fresh connection, so it never waits behind requests for a pooled one, never
+        inherits a dead one, and a check stuck on a frozen server holds nothing the next one
+        needs. Built once. SQLite: the app's own engine."""
+        if self.engine.dialect.name == "sqlite":
+            return self.engine
+        if self._probe is None:
+            statement_timeout = max(seconds - CLIENT_GRACE_S, seconds / 2)
+            self._probe = self._new_engine(statement_timeout, pooled=False, connect_timeout=seconds)
+            self._listen(self._probe)
+        return self._probe
+
+    def _listen(self, engine: Engine) -> None:
+        """Stamp new connections, replace stale ones at checkout, and arm the watchdog."""
+        if engine.dialect.name == "sqlite":
+            return
+        event.listen(engine, "connect", _stamp_opened)
+        event.listen(engine, "checkout", self._on_checkout)
+        if self._watched:
+            for name in ("checkin", "invalidate", "close", "detach"):
+                event.listen(engine, name, _disarm)
+
+    def _new_engine(
+        self, statement_timeout: float, *, pooled: bool, connect_timeout: float | None = None
+    ) -> Engine:
+        connect = self._connect_timeout if connect_timeout is None else connect_timeout
+        engine = _create_engine(self._url, connect, statement_timeout, pooled)
         if self._credentials is not None and engine.dialect.name != "sqlite":
             use_rotating_credentials(engine, self._credentials)
         return engine
