@@ -18,7 +18,7 @@ from ecommerce_analytics.config import current_store
 from ecommerce_analytics.db import get_db
 from ecommerce_analytics.ingest import _scaled, ingest_orders, validate_orders
 from ecommerce_analytics.models import (
-    CohortMonthly,
+    ROLLUP_TABLES,
     Customer,
     CustomerDay,
     CustomerMonth,
@@ -38,18 +38,7 @@ from .factories import order, random_orders
 
 WRITTEN: list[Table] = [
     m.__table__  # type: ignore[misc]
-    for m in (
-        Order,
-        OrderLine,
-        Product,
-        Customer,
-        DailySales,
-        ProductDailySales,
-        CustomerDay,
-        CustomerMonth,
-        CohortMonthly,
-        ProductPair,
-    )
+    for m in (Order, OrderLine, *ROLLUP_TABLES)
 ]
 ZONE = "America/New_York"
 

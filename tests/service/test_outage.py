@@ -246,20 +246,17 @@ def test_outages_and_hangs_answer_503_in_time_and_lose_no_write(make_app, proxie
     _clients(app, ready_app, traffic)
     try:
         traffic.wait_for_success(0)
-        traffic.phase = "cut"
-        proxy.cut()
-        time.sleep(CUT_S)
-        mark = len(traffic.answers)
-        traffic.phase = "restored"
-        proxy.restore()
-        traffic.wait_for_success(mark)
-        traffic.phase = "freeze"
-        proxy.freeze()
-        time.sleep(FREEZE_S)
-        mark = len(traffic.answers)
-        traffic.phase = "thawed"
-        proxy.restore()
-        traffic.wait_for_success(mark)
+        for phase, start, lasting, after in (
+            ("cut", proxy.cut, CUT_S, "restored"),
+            ("freeze", proxy.freeze, FREEZE_S, "thawed"),
+        ):
+            traffic.phase = phase
+            start()
+            time.sleep(lasting)
+            mark = len(traffic.answers)
+            traffic.phase = after
+            proxy.restore()
+            traffic.wait_for_success(mark)
     finally:
         proxy.restore()
         traffic.stop()
