@@ -733,7 +733,7 @@ def record_refund(
         Refund.__table__,  # type: ignore[arg-type]
         {
             "refund_id": refund_id,
-            "order_id": order_id,
+            "order_id": order.order_id,
             "amount": amount,
             "created_at": created_at,
             "refund_date": day,

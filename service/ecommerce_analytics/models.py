@@ -34,6 +34,8 @@ from .money import ZERO, Money
 ID_LENGTH = 64
 MICROSECOND_DATETIME = mysql.DATETIME(fsp=6)
 BINARY_COLLATION = "utf8mb4_bin"
+# The range of PostgreSQL's and MySQL's INTEGER (the counts).
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
 
 def identifier(length: int = ID_LENGTH) -> String:
@@ -300,13 +302,16 @@ def _sums_stay_integers(model: type[Base]) -> None:
 
     A sum past the column's range fails the statement on PostgreSQL and MySQL ("out of
     range"); SQLite instead turns an integer sum past 64 bits into an approximate REAL and
-    stores it. This CHECK makes SQLite refuse it as the others do (``db.is_out_of_range``)."""
+    stores it, and has no 32-bit columns at all. This CHECK makes SQLite refuse both as the
+    others do (``db.is_out_of_range``): every sum an integer, counts within 32 bits."""
     table = model.__table__
     assert isinstance(table, Table)
-    columns = [
-        c.name for c in table.columns if not c.primary_key and isinstance(c.type, (Integer, Money))
-    ]
-    condition = " AND ".join(f"typeof({name}) = 'integer'" for name in columns)
+    condition = " AND ".join(
+        f"typeof({c.name}) = 'integer'"
+        + (f" AND {c.name} BETWEEN {INT32_MIN} AND {INT32_MAX}" if type(c.type) is Integer else "")
+        for c in table.columns
+        if not c.primary_key and isinstance(c.type, (Integer, Money))
+    )
     table.append_constraint(CheckConstraint(condition, name="integers").ddl_if(dialect="sqlite"))
 
 

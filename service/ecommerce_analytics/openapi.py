@@ -46,7 +46,9 @@ _STATUS_TEXT = {
     409: "Conflicts with stored data",
     413: "Body larger than `MAX_CONTENT_LENGTH`",
     415: "Body is not application/json",
-    422: "Body failed validation; `errors` lists every invalid field and nothing was written",
+    422: "Body failed validation (`validation-error`: `errors` lists every invalid field), or "
+    "would take a stored total past what the database holds (`totals-out-of-range`); nothing "
+    "was written",
     429: "Rate limit exceeded for this key",
     503: "Database unavailable (`database-unavailable`); retry after `Retry-After` seconds",
 }

@@ -92,12 +92,22 @@ def test_migration_keeps_stored_rows_and_their_foreign_keys(app, api, backend):
     with app.app_context():
         downgrade(revision="0005")
         try:
-            with get_engine(app).connect() as connection:
+            with get_engine(app).begin() as connection:
                 assert _collation(connection, "orders", "order_id") != "utf8mb4_bin"
+                # As the old schema let it be stored: a refund spelled unlike its order.
+                connection.execute(
+                    text(
+                        "INSERT INTO refunds (refund_id, order_id, amount, created_at, "
+                        "refund_date) VALUES ('ref-2', 'OLD-1', 10000, '2024-03-06', "
+                        "'2024-03-06')"
+                    )
+                )
         finally:
             upgrade()
     with get_engine(app).begin() as connection:
         assert _collation(connection, "refund_lines", "sku") == "utf8mb4_bin"
+        spelled = "SELECT order_id FROM refunds WHERE refund_id = 'ref-2'"
+        assert connection.execute(text(spelled)).scalar_one() == "old-1"
         # The foreign keys are back: deleting the order deletes its lines and refunds.
         connection.execute(text("DELETE FROM orders WHERE order_id = 'old-1'"))
         left = connection.execute(

@@ -308,3 +308,13 @@ def test_totals_past_what_the_database_holds_are_refused_whole(api):
     assert (totals["orders"], totals["gross_sales"]) == (500, f"{500 * 10**12}.00")
     assert api.get("/api/v1/orders/BIG500").status_code == 404
     assert api.get("/api/v1/orders/BIG1000").status_code == 404
+
+
+def test_a_day_past_two_billion_units_is_refused_on_every_engine(api):
+    """Counts are 32-bit on PostgreSQL and MySQL; SQLite holds more, but refuses the same."""
+    lines = [(f"SKU-{j}", 1_000_000, "0.01", None) for j in range(100)]
+    batch = [order(f"U{i}", f"C{i}", lines=lines) for i in range(22)]  # 2.2 billion units
+    response = api.post("/api/v1/orders", {"orders": batch})
+    assert (response.status_code, response.json["type"]) == (422, "/problems/totals-out-of-range")
+    assert sales_totals(api)["orders"] == 0
+    assert api.post("/api/v1/orders", {"orders": batch[:21]}).status_code == 201

@@ -45,7 +45,7 @@ def readyz() -> Health | tuple[Health, int]:
     database = get_db()
     result: dict[str, str] = {}
     # One check at a time per worker process: while one waits on a hung database, later probes
-    # answer 503 at once instead of each holding a pooled connection.
+    # answer 503 at once instead of each opening a connection that would wait too.
     running: threading.Lock = current_app.extensions.setdefault(_PROBE_KEY, threading.Lock())
     if running.acquire(blocking=False):
 
@@ -76,9 +76,10 @@ def readyz() -> Health | tuple[Health, int]:
 
 
 def _check(database: Database) -> dict[str, str]:
-    # On a connection of its own whose every wait ends within the bound (a PostgreSQL one still
-    # waiting then is cut, MySQL's gives up at its read timeout): a check stuck on a hung
-    # database ends about when its answer leaves, and lets the next one run.
+    # On a connection of its own whose every wait is bounded by READY_TIMEOUT_S (the connect;
+    # then a PostgreSQL connection still waiting is cut, MySQL's gives up at each read's
+    # timeout): a check stuck on a hung database ends a few seconds after its answer left, and
+    # lets the next one run.
     engine = database.probe_engine(READY_TIMEOUT_S)
     with time_limit(READY_TIMEOUT_S), engine.connect() as connection:
         connection.execute(text("SELECT 1"))

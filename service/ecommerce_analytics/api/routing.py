@@ -47,7 +47,6 @@ class Operation:
     query: type[BaseModel] | None
     body: type[BaseModel] | None
     response: type[BaseModel]
-    status: int
     # Every status answered with ``response``, with its meaning.
     responses: dict[int, str]
     path_params: type[BaseModel] | None = None
@@ -180,7 +179,6 @@ def endpoint(
                 query=query,
                 body=body,
                 response=response,
-                status=status,
                 responses=responses or {status: "OK"},
                 path_params=path,
                 errors=errors,

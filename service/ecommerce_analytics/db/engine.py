@@ -18,7 +18,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from ..config import DEFAULT_DB_CONNECT_TIMEOUT_S, DEFAULT_DB_STATEMENT_TIMEOUT_S
 from ..db_credentials import SecretCredentials, secrets_manager_fetch, use_rotating_credentials
 from ..models import Base
-from .watchdog import WATCHDOG, _disarm, _time_limit
+from .watchdog import CUT, WATCHDOG, _disarm, _time_limit
 
 if TYPE_CHECKING:
     from sqlalchemy import Select
@@ -99,7 +99,8 @@ class Database:
         (MySQL's read timeout; PostgreSQL's checks run under ``time_limit``). No pool: each check
         opens a fresh connection, so it never waits behind requests for a pooled one, never
         inherits a dead one, and a check stuck on a frozen server holds nothing the next one
-        needs. Built once. SQLite: the app's own engine."""
+        needs. Built at the first call (later calls get it whatever their ``seconds``). SQLite:
+        the app's own engine."""
         if self.engine.dialect.name == "sqlite":
             return self.engine
         if self._probe is None:
@@ -134,10 +135,10 @@ class Database:
         self._dead_before = max(self._dead_before, moment)
 
     def _on_checkout(self, dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
-        if record.info.get("opened_at", 0.0) < self._dead_before:
+        if record.info.get("opened_at", 0.0) < self._dead_before or record.info.get(CUT):
             # Raised by a checkout listener, this makes the pool close the connection and
             # check out a new one in its place.
-            raise DisconnectionError("opened before a connection that was found dead")
+            raise DisconnectionError("a connection found dead, cut, or opened before one was")
         if self._watched:
             # Armed only while serving a request (or inside ``time_limit``): ``flask db
             # upgrade``, ``flask seed`` and other commands may legitimately run for long.
@@ -215,6 +216,10 @@ def _mysql_statement_timeout(seconds: float) -> Callable[[Any, Any], None]:
         mariadb = "mariadb" in dbapi_connection.get_server_info().lower()
         cursor = dbapi_connection.cursor()
         try:
+            # A write waiting for row locks ends on the server too (error 1205, retried), not
+            # only when the client gives up, which would leave its locks held (default 50 s).
+            lock_wait = max(1, math.ceil(seconds))
+            cursor.execute("SET SESSION innodb_lock_wait_timeout = %s", (lock_wait,))
             if mariadb:
                 cursor.execute("SET SESSION max_statement_time = %s", (seconds,))
             else:

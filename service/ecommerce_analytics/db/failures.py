@@ -22,10 +22,18 @@ _UNAVAILABLE_SQLSTATES = {"55P03", "25006"} | _RETRYABLE_SQLSTATES
 # MySQL/MariaDB server errors of the same kinds: too many connections (1040), shutdown (1053),
 # read-only after a failover (1290, 1836), interrupted or killed (1317, 1927), statement
 # timeout (MariaDB 1969, MySQL 3024); lock wait timeout and deadlock (_RETRYABLE_MYSQL_ERRNOS).
-# The client's own errors (2000-2999: cannot connect, server gone away, lost connection) and
-# pymysql's 0 (the connection is already closed) count too.
+# The client's own errors of a server away (2002/2003 cannot connect, 2005 unknown host, 2006
+# gone away, 2013 lost during a query, 2055 lost at a read) and pymysql's 0 (the connection is
+# already closed) count too; other client errors (2014 commands out of sync) are bugs.
 _UNAVAILABLE_MYSQL_ERRNOS = {1040, 1053, 1290, 1317, 1836, 1927, 1969, 3024}
-_UNAVAILABLE_MYSQL_ERRNOS |= _RETRYABLE_MYSQL_ERRNOS
+_UNAVAILABLE_MYSQL_ERRNOS |= _RETRYABLE_MYSQL_ERRNOS | {0, 2002, 2003, 2005, 2006, 2013, 2055}
+_DRIVERS = ("psycopg", "pymysql", "sqlite3")
+
+
+def _from_driver(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised by a database driver: only their errors carry error numbers
+    and messages worth reading here (a bug's ``KeyError(0)`` is no MySQL error 0)."""
+    return type(exc).__module__.split(".", 1)[0] in _DRIVERS
 
 
 def is_unavailable(exc: BaseException) -> bool:
@@ -44,6 +52,8 @@ def is_unavailable(exc: BaseException) -> bool:
         if exc.orig is None:
             return False
         exc = exc.orig
+    if not _from_driver(exc):
+        return False
     sqlstate = getattr(exc, "sqlstate", None)
     if isinstance(sqlstate, str) and (
         sqlstate[:2] in _UNAVAILABLE_SQLSTATE_CLASSES or sqlstate in _UNAVAILABLE_SQLSTATES
@@ -51,8 +61,7 @@ def is_unavailable(exc: BaseException) -> bool:
         return True
     args = getattr(exc, "args", ())
     if args and type(args[0]) is int:  # MySQL error number (pymysql)
-        errno = args[0]
-        return errno == 0 or 2000 <= errno < 3000 or errno in _UNAVAILABLE_MYSQL_ERRNOS
+        return args[0] in _UNAVAILABLE_MYSQL_ERRNOS
     if "database is locked" in str(exc):  # SQLite, after its busy timeout
         return True
     # psycopg: an OperationalError without SQLSTATE comes from the client side (connection

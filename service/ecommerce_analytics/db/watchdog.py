@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy.pool import ConnectionPoolEntry
 
 log = logging.getLogger("ecommerce_analytics.db")
+# Set in a pool record's ``info`` when its connection was cut.
+CUT = "cut_by_watchdog"
 
 
 _time_limit: ContextVar[float | None] = ContextVar("db_time_limit", default=None)
@@ -72,9 +74,12 @@ class Watchdog:
             while True:
                 now = time.monotonic()
                 for record, (deadline, dbapi_connection) in list(self._armed.items()):
-                    if deadline <= now:
-                        del self._armed[record]
+                    if deadline <= now and self._armed.pop(record, None) is not None:
                         _cut(dbapi_connection)
+                        # Cut just after its last statement, the connection could go back to
+                        # the pool unnoticed: its next checkout replaces it (``CUT``; the pool
+                        # clears ``info`` when it opens a new connection on the record).
+                        record.info[CUT] = True
                 self._wake_at = min((d for d, _ in self._armed.values()), default=None)
                 self._changed.wait(None if self._wake_at is None else self._wake_at - now)
 

@@ -8,7 +8,8 @@ PostgreSQL and SQLite always compared them exactly; nothing changes there.
 
 Binary comparison is strictly finer than the old one, so no stored row can conflict after the
 change. Orders dropped before it (a case variant answered as ``existing``) are not recovered:
-their senders were told they were stored, and must send them again.
+their senders were told they were stored, and must send them again; rollup rows of SKUs or
+customers differing only in case that were summed into one row stay summed.
 
 One ``ALTER TABLE`` per table (each rebuilds the table once, however many columns change). The
 three foreign keys between identifier columns are dropped first and added back after their two
@@ -84,6 +85,14 @@ UNIQUE_KEYS = {
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "mysql":
+        # A refund posted to /orders/abc/refunds of the stored order ABC was accepted (the order
+        # was found case-insensitively) and kept the URL's spelling; once comparison is exact,
+        # the foreign key would not find its order. Spelled as the order first.
+        op.execute(
+            "UPDATE refunds r JOIN orders o ON o.order_id = r.order_id "
+            "SET r.order_id = o.order_id WHERE BINARY r.order_id <> BINARY o.order_id"
+        )
     _collate("utf8mb4_bin")
 
 

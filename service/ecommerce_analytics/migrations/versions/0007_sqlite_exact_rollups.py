@@ -1,9 +1,10 @@
 """SQLite: a rollup counter past 64 bits is refused, as PostgreSQL and MySQL refuse it.
 
 SQLite turns an integer sum that overflows 64 bits into an approximate REAL and stores it, so a
-day's or a customer's total would silently lose its exactness; PostgreSQL and MySQL fail the
-statement instead ("out of range"), and the API answers 422 with nothing written. A CHECK per
-rollup table (every counter and amount still an integer) gives SQLite the same behaviour. The
+day's or a customer's total would silently lose its exactness, and it stores counts past the
+32 bits PostgreSQL's and MySQL's INTEGER hold; those fail the statement instead ("out of
+range"), and the API answers 422 with nothing written. A CHECK per rollup table (every counter
+and amount still an integer, counts within 32 bits) gives SQLite the same behaviour. The
 other engines are unchanged. SQLite cannot add a constraint to a table in place: each table is
 copied into a new one with it (Alembic's batch mode).
 
@@ -21,7 +22,9 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-# table -> its summed columns (what the API adds to on every write)
+# table -> its summed columns (what the API adds to on every write); the counts among them are
+# INTEGER (32 bits) on PostgreSQL and MySQL.
+COUNTS = {"orders", "units", "units_returned", "customers"}
 SUMS = {
     "customers": ("orders", "units", "gross_sales", "discounts", "returns"),
     "products": ("orders", "units"),
@@ -45,7 +48,11 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
         return
     for table, columns in SUMS.items():
-        condition = " AND ".join(f"typeof({column}) = 'integer'" for column in columns)
+        condition = " AND ".join(
+            f"typeof({column}) = 'integer'"
+            + (f" AND {column} BETWEEN -2147483648 AND 2147483647" if column in COUNTS else "")
+            for column in columns
+        )
         with op.batch_alter_table(table) as batch:
             batch.create_check_constraint(op.f(f"ck_{table}_integers"), condition)
 
