@@ -18,7 +18,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from ..config import DEFAULT_DB_CONNECT_TIMEOUT_S, DEFAULT_DB_STATEMENT_TIMEOUT_S
 from ..db_credentials import SecretCredentials, secrets_manager_fetch, use_rotating_credentials
 from ..models import Base
-from .watchdog import CUT, WATCHDOG, _disarm, _time_limit
+from .watchdog import CUT, WATCHDOG, current_time_limit, disarm_listener
 
 if TYPE_CHECKING:
     from sqlalchemy import Select
@@ -117,7 +117,7 @@ class Database:
         event.listen(engine, "checkout", self._on_checkout)
         if self._watched:
             for name in ("checkin", "invalidate", "close", "detach"):
-                event.listen(engine, name, _disarm)
+                event.listen(engine, name, disarm_listener)
 
     def _new_engine(
         self, statement_timeout: float, *, pooled: bool, connect_timeout: float | None = None
@@ -134,6 +134,13 @@ class Database:
         or failed over, and they are dead too. Those opened since are to the server now up."""
         self._dead_before = max(self._dead_before, moment)
 
+    def went_stale(self, started: float) -> bool:
+        """Whether a connection that failed as dead, in use since ``started``, had gone stale
+        in the pool (the server restarted or failed over while it idled): such a connection
+        fails at once, and a retry on a fresh one succeeds. One that failed only at the client
+        deadline was cut because the server stopped answering: a retry would wait as long."""
+        return self.deadline_s is None or time.monotonic() - started < self.deadline_s
+
     def _on_checkout(self, dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
         if record.info.get("opened_at", 0.0) < self._dead_before or record.info.get(CUT):
             # Raised by a checkout listener, this makes the pool close the connection and
@@ -146,7 +153,7 @@ class Database:
             # ORM session keeps one until the request ends): that covers every statement,
             # commit and the rollback on return, with one arm and one disarm per request
             # whichever path (driver cursor, Core, ORM) runs the statements.
-            seconds = _time_limit.get()
+            seconds = current_time_limit()
             if seconds is None and has_request_context():
                 seconds = self.deadline_s
             if seconds is not None:
@@ -280,12 +287,3 @@ def _close_session(_exc: BaseException | None) -> None:
             # The answer is already made; its rollback failing (the connection was lost) must
             # not turn it into an error. SQLAlchemy has discarded the connection.
             log.warning("request session not closed cleanly: %s", type(exc).__name__)
-
-
-def went_stale(database: Database, started: float) -> bool:
-    """Whether a connection that failed as dead, in use since ``started``, had gone stale in
-    the pool (the server restarted or failed over while it idled): such a connection fails at
-    once, and a retry on a fresh one succeeds. One that failed only at the client deadline was
-    cut because the server stopped answering: a retry would wait as long again."""
-    deadline = database.deadline_s
-    return deadline is None or time.monotonic() - started < deadline

@@ -11,7 +11,7 @@ from sqlalchemy import Dialect, Engine, Select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import PoolProxiedConnection
 
-from .engine import Database, went_stale
+from .engine import Database
 
 
 class DriverStatement:
@@ -62,7 +62,9 @@ def fetch_all(database: Database, statement: Select[Any], values: Mapping[str, A
     psycopg) so no ``BEGIN``/``ROLLBACK`` round trips are sent; SQLite's driver opens no
     transaction for a ``SELECT``; MySQL keeps its implicit transaction, ended by the pool.
     Without pre-ping a pooled connection may be dead (the database restarted or failed over):
-    then the pool is invalidated and the statement runs once more on a fresh connection.
+    then it is invalidated, every pooled connection opened before it is replaced at its next
+    checkout, and the statement runs once more on a fresh connection (once, and only when the
+    connection failed at once: not when it was cut at its deadline).
     Driver errors, connecting included, are raised as SQLAlchemy's ``DBAPIError``
     subclasses, like every other statement's.
     """
@@ -95,7 +97,7 @@ def fetch_all(database: Database, statement: Select[Any], values: Mapping[str, A
                 # As SQLAlchemy does for its own statements: every older connection is suspect.
                 connection.invalidate(exc)
                 database.discard_connections_opened_before(started)
-            if attempt == 2 or not dead or not went_stale(database, started):
+            if attempt == 2 or not dead or not database.went_stale(started):
                 raise DBAPIError.instance(
                     compiled.sql,
                     parameters,

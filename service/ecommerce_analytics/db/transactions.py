@@ -10,7 +10,7 @@ from typing import TypeVar
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from .engine import Database, went_stale
+from .engine import Database
 from .failures import is_retryable
 
 T = TypeVar("T")
@@ -34,7 +34,7 @@ def run_in_transaction(database: Database, work: Callable[[Session], T]) -> T:
             except DBAPIError as exc:
                 _roll_back(session)
                 if exc.connection_invalidated:
-                    retry = attempt == 1 and went_stale(database, started)
+                    retry = attempt == 1 and database.went_stale(started)
                 else:
                     retry = is_retryable(exc)
                 if attempt == MAX_ATTEMPTS or not retry:

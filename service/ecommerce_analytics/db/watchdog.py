@@ -33,6 +33,11 @@ def time_limit(seconds: float) -> Iterator[None]:
         _time_limit.reset(token)
 
 
+def current_time_limit() -> float | None:
+    """The ``time_limit`` in force in this thread, or ``None``."""
+    return _time_limit.get()
+
+
 class Watchdog:
     """Cuts PostgreSQL connections held past their deadline.
 
@@ -100,5 +105,7 @@ def _cut(dbapi_connection: Any) -> None:
 WATCHDOG = Watchdog()
 
 
-def _disarm(_dbapi_connection: Any, record: ConnectionPoolEntry, *_args: Any) -> None:
+def disarm_listener(_dbapi_connection: Any, record: ConnectionPoolEntry, *_args: Any) -> None:
+    """Pool event listener (checkin, invalidate, close, detach): the connection is no longer
+    in a request's hands."""
     WATCHDOG.disarm(record)
