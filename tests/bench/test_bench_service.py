@@ -117,9 +117,13 @@ def test_smoke_run_reports_every_endpoint_without_errors(tmp_path):
         assert row[5] == row[4], row  # every probe write was seen
         assert _number(row[6]) >= 0 and _number(row[7]) >= _number(row[6]), row  # p50, p99
         assert row[10] == "0", row  # errors
+        # The X-Data-Age the probe's reads were served with: n/a without the header.
+        if row[11] != "n/a":
+            assert 0 <= _number(row[11]) <= _number(row[12]), row  # p99 ≤ max
 
     data = json.loads(report.read_text())
     (run,) = data["live"]
     assert run["writer"]["achieved_orders_per_s"] > 0
     assert {e["endpoint"] for e in run["endpoints"]} == ENDPOINTS
     assert all(s["p50_ms"] is not None for s in run["staleness"])
+    assert all("age_p99_s" in s and "age_max_s" in s for s in run["staleness"])
