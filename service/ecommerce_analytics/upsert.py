@@ -137,7 +137,7 @@ def pipelined(session: Session) -> Iterator[None]:
     queue on them for less time. Statements run through SQLAlchemy inside the block must be
     ones whose results are not read (``upsert_add_rows``, ``insert_rows``, ``upsert_add``,
     ``SET``); a read goes on a driver cursor and is fetched after the block (as
-    ``ingest._send_cohort_reads`` does). The server runs them in order, and the first error
+    ``ingest.cohorts.send_cohort_reads`` does). The server runs them in order, and the first error
     aborts the rest; it is raised at the end of the block as a SQLAlchemy ``DBAPIError``, like
     any statement's (so deadlocks are retried by ``run_in_transaction``). Elsewhere the block
     runs statement by statement."""

@@ -16,7 +16,8 @@ from sqlalchemy import Table, delete, insert, select
 
 from ecommerce_analytics.config import current_store
 from ecommerce_analytics.db import get_db
-from ecommerce_analytics.ingest import _scaled, ingest_orders, validate_orders
+from ecommerce_analytics.ingest import ingest_orders, validate_orders
+from ecommerce_analytics.ingest.stored_form import scaled
 from ecommerce_analytics.models import (
     ROLLUP_TABLES,
     Customer,
@@ -47,7 +48,7 @@ ZONE = "America/New_York"
     "value", [None, "0", "7", "19.99", "0.5", "0.0001", "12.340", "9999999999999.9999"]
 )
 def test_scaled_money_is_what_the_money_type_stores(value):
-    assert _scaled(value) == Money().process_bind_param(Decimal(value or "0"), None)  # type: ignore[arg-type]
+    assert scaled(value) == Money().process_bind_param(Decimal(value or "0"), None)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

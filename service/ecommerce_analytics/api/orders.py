@@ -5,17 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Blueprint
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ..config import current_store
-from ..db import fetch_all, get_db, run_in_transaction
-from ..errors import Problem
+from ..db import get_db, run_in_transaction
 from ..ingest import IngestResult, RefundResult, ingest_orders, record_refund, validate_orders
-from ..models import Order, OrderLine
 from ..money import fmt
+from ..queries.orders import order_detail
 from ..schemas import (
-    LineOut,
     OrderBatchIn,
     OrderBatchOut,
     OrderOut,
@@ -121,25 +118,6 @@ def post_refund(order_id: str, body: RefundIn) -> RefundOut | tuple[RefundOut, i
     return out, 201 if result.created else 200
 
 
-_ORDERS = Order.__table__
-_LINES = OrderLine.__table__
-# One statement at the driver level, outside a transaction (``db.fetch_all``): the order and
-# its lines as of one moment, with no ORM or ``Connection`` work and no BEGIN/ROLLBACK.
-_READ_ORDER = (
-    select(
-        _ORDERS,
-        _LINES.c.sku,
-        _LINES.c.quantity,
-        _LINES.c.unit_price,
-        _LINES.c.discount,
-        _LINES.c.returned_quantity,
-    )
-    .select_from(_ORDERS.outerjoin(_LINES, _LINES.c.order_id == _ORDERS.c.order_id))
-    .where(_ORDERS.c.order_id == bindparam("order_id"))
-    .order_by(_LINES.c.line_number)
-)
-
-
 @endpoint(
     bp,
     "/orders/<order_id>",
@@ -155,32 +133,4 @@ def get_order(order_id: str) -> OrderOut:
     """The stored order with its lines and refunded totals. 404 `order-not-found` for an
     unknown `order_id`, including one that is not a valid identifier (checked before the API
     key). Ids are compared exactly (case-sensitive)."""
-    rows = fetch_all(get_db(), _READ_ORDER, {"order_id": order_id})
-    if not rows:
-        raise Problem(404, "order-not-found", "Order not found", f"No order {order_id!r}.")
-    order = rows[0]
-    exp = current_store().exponent
-    return OrderOut(
-        order_id=order.order_id,
-        customer_id=order.customer_id,
-        created_at=order.created_at,
-        order_date=order.order_date,
-        currency=order.currency,
-        units=order.units,
-        gross_sales=fmt(order.gross_sales, exp),
-        discounts=fmt(order.discounts, exp),
-        shipping=fmt(order.shipping, exp),
-        tax=fmt(order.tax, exp),
-        refunded=fmt(order.refunded, exp),
-        lines=[
-            LineOut(
-                sku=ln.sku,
-                quantity=ln.quantity,
-                unit_price=fmt(ln.unit_price, exp),
-                discount=fmt(ln.discount, exp),
-                returned_quantity=ln.returned_quantity,
-            )
-            for ln in rows
-            if ln.sku is not None
-        ],
-    )
+    return order_detail(get_db(), order_id, current_store())

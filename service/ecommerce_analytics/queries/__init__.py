@@ -1,1 +1,2 @@
-"""Read-side queries, one module per area; all read rollups, never the raw orders."""
+"""Read-side queries, one module per area. The analytics read rollups, never the raw orders;
+``orders`` looks one order up by its id."""

@@ -1,0 +1,231 @@
+"""``record_refund``: a refund against a stored order, its checks, the lookup of an already
+stored refund (a retry), and the move of its amount into the ``returns`` rollups."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ..cache import bump_version
+from ..config import StoreSettings
+from ..errors import Problem, validation_problem
+from ..models import (
+    Customer,
+    DailySales,
+    Order,
+    OrderLine,
+    ProductDailySales,
+    Refund,
+    RefundLine,
+)
+from ..money import ZERO, fmt
+from ..periods import local_day, month_start, week_start
+from ..schemas import RefundIn
+from ..upsert import insert_ignore, upsert_add
+from .validation import MAX_FUTURE_SKEW, places_ok
+
+
+def _bump(row: dict[str, Any], **deltas: Any) -> None:
+    for name, delta in deltas.items():
+        row[name] = row[name] + delta
+
+
+def _calendar(day: date) -> dict[str, date]:
+    return {"week_start": week_start(day), "month_start": month_start(day)}
+
+
+@dataclass
+class RefundResult:
+    refund: Refund
+    lines: list[RefundLine]
+    created: bool
+
+
+def record_refund(
+    session: Session, order_id: str, body: RefundIn, store: StoreSettings, now: datetime
+) -> RefundResult:
+    """Store a refund against ``order_id`` and move its amount into ``returns``.
+
+    Returns land on the store-local day of the refund (not of the order). The order's
+    refundable amount (gross - discounts) is enforced with conditional updates, so two
+    concurrent refunds cannot together exceed it. The caller commits.
+    """
+    order = session.get(Order, order_id)
+    if order is None:
+        raise Problem(404, "order-not-found", "Order not found", f"No order {order_id!r}.")
+    amount = Decimal(body.amount)
+    created_at = (body.created_at or now).astimezone(UTC)
+    _validate_refund(body, amount, created_at, order, store, now, session)
+    refund_id = body.refund_id or uuid.uuid4().hex
+    day = local_day(created_at, store.timezone)
+    inserted = insert_ignore(
+        session,
+        Refund.__table__,  # type: ignore[arg-type]
+        {
+            "refund_id": refund_id,
+            "order_id": order.order_id,
+            "amount": amount,
+            "created_at": created_at,
+            "refund_date": day,
+            "reason": body.reason,
+        },
+    )
+    if not inserted:
+        return _existing_refund(session, refund_id, order_id)
+    refundable = Order.gross_sales - Order.discounts
+    moved = session.execute(
+        update(Order)
+        .where(Order.order_id == order_id, Order.refunded + amount <= refundable)
+        .values(refunded=Order.refunded + amount)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(moved, "rowcount", 0) != 1:
+        raise Problem(
+            409,
+            "refund-exceeds-order",
+            "Refund exceeds the order",
+            "Refunds on this order would exceed its gross sales minus discounts.",
+            refundable=fmt(order.gross_sales - order.discounts - order.refunded, store.exponent),
+        )
+    lines = [
+        RefundLine(refund_id=refund_id, sku=ln.sku, quantity=ln.quantity, amount=Decimal(ln.amount))
+        for ln in body.lines or []
+    ]
+    for i, line in enumerate(lines):
+        moved = session.execute(
+            update(OrderLine)
+            .where(
+                OrderLine.order_id == order_id,
+                OrderLine.sku == line.sku,
+                OrderLine.returned_quantity + line.quantity <= OrderLine.quantity,
+            )
+            .values(returned_quantity=OrderLine.returned_quantity + line.quantity)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(moved, "rowcount", 0) != 1:
+            raise Problem(
+                409,
+                "refund-exceeds-order",
+                "Refund exceeds the order",
+                f"lines[{i}]: more units of {line.sku!r} returned than were ordered.",
+            )
+    session.add_all(lines)
+    calendar = _calendar(day)
+    upsert_add(
+        session,
+        Customer.__table__,  # type: ignore[arg-type]
+        [
+            {
+                "customer_id": order.customer_id,
+                "first_order_at": order.created_at,
+                "last_order_at": order.created_at,
+                "first_order_date": order.order_date,
+                "first_order_month": month_start(order.order_date),
+                "last_order_date": order.order_date,
+                "returns": amount,
+            }
+        ],
+        key=("customer_id",),
+        add=("returns",),
+    )
+    upsert_add(
+        session,
+        DailySales.__table__,  # type: ignore[arg-type]
+        [{"day": day, **calendar, "returns": amount}],
+        key=("day",),
+        add=("returns",),
+    )
+    per_sku: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        row = per_sku.setdefault(
+            line.sku,
+            {"day": day, "sku": line.sku, **calendar, "returns": ZERO, "units_returned": 0},
+        )
+        _bump(row, returns=line.amount, units_returned=line.quantity)
+    upsert_add(
+        session,
+        ProductDailySales.__table__,  # type: ignore[arg-type]
+        list(per_sku.values()),
+        key=("day", "sku"),
+        add=("returns", "units_returned"),
+    )
+    bump_version(session)
+    session.flush()
+    refund = session.get(Refund, refund_id)
+    assert refund is not None
+    return RefundResult(refund=refund, lines=lines, created=True)
+
+
+def _validate_refund(
+    body: RefundIn,
+    amount: Decimal,
+    created_at: datetime,
+    order: Order,
+    store: StoreSettings,
+    now: datetime,
+    session: Session,
+) -> None:
+    errors: list[dict[str, str]] = []
+    if amount <= 0:
+        errors.append({"pointer": "/amount", "detail": "must be greater than 0"})
+    if not places_ok(body.amount, store.exponent):
+        errors.append({"pointer": "/amount", "detail": f"at most {store.exponent} decimal places"})
+    if created_at < order.created_at or created_at > now + MAX_FUTURE_SKEW:
+        errors.append(
+            {"pointer": "/created_at", "detail": "must be after the order and not in the future"}
+        )
+    if body.lines:
+        skus = set(
+            session.scalars(select(OrderLine.sku).where(OrderLine.order_id == order.order_id))
+        )
+        seen: set[str] = set()
+        for i, line in enumerate(body.lines):
+            if line.sku not in skus:
+                errors.append({"pointer": f"/lines/{i}/sku", "detail": "not a sku of this order"})
+            if line.sku in seen:
+                errors.append({"pointer": f"/lines/{i}/sku", "detail": "sku listed twice"})
+            seen.add(line.sku)
+            if not places_ok(line.amount, store.exponent):
+                errors.append(
+                    {
+                        "pointer": f"/lines/{i}/amount",
+                        "detail": f"at most {store.exponent} decimal places",
+                    }
+                )
+        if sum((Decimal(ln.amount) for ln in body.lines), ZERO) != amount:
+            errors.append({"pointer": "/lines", "detail": "line amounts must add up to amount"})
+    if errors:
+        raise validation_problem(errors)
+
+
+def _existing_refund(session: Session, refund_id: str, order_id: str) -> RefundResult:
+    """The stored refund ``refund_id`` (its insert was just ignored as a duplicate).
+
+    Locking reads: another transaction may have committed it after this one's snapshot was
+    taken (the ignored insert waited for that commit), and MySQL's REPEATABLE READ hides such a
+    row from plain reads; a locking read sees the latest committed version on every engine."""
+    refund = session.get(Refund, refund_id, with_for_update={"read": True}, populate_existing=True)
+    if refund is None:
+        raise AssertionError(f"refund {refund_id!r} was reported stored but cannot be read")
+    if refund.order_id != order_id:
+        raise Problem(
+            409,
+            "refund-id-conflict",
+            "Refund id already used",
+            f"refund_id {refund_id!r} belongs to another order.",
+        )
+    lines = list(
+        session.scalars(
+            select(RefundLine)
+            .where(RefundLine.refund_id == refund_id)
+            .order_by(RefundLine.id)
+            .with_for_update(read=True)
+        )
+    )
+    return RefundResult(refund=refund, lines=lines, created=False)
