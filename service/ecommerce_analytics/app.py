@@ -11,12 +11,18 @@ from flask_migrate import Migrate  # type: ignore[import-untyped]
 
 from . import db, telemetry
 from .api import register_blueprints
+from .api.routing import register_staleness_bounds
 from .auth import RATE_LIMITER_KEY, RateLimiter
 from .cache import EXTENSION_KEY as CACHE_KEY
-from .cache import SHARED_EXTENSION_KEY as SHARED_CACHE_KEY
-from .cache import ResponseCache, SharedResponses, code_fingerprint
+from .cache import ResponseCache, SharedResponses, Snapshots, code_fingerprint
 from .cli import register_commands
-from .config import SQLITE_FILENAME, STORE_EXTENSION_KEY, StoreSettings, config_from_env
+from .config import (
+    DEFAULT_DB_STATEMENT_TIMEOUT_S,
+    SQLITE_FILENAME,
+    STORE_EXTENSION_KEY,
+    StoreSettings,
+    config_from_env,
+)
 from .errors import register_error_handlers
 from .migrations_state import MIGRATIONS_DIR
 
@@ -43,6 +49,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _register_response_cache(app, database)
     register_error_handlers(app)
     register_blueprints(app)
+    register_staleness_bounds(app)
     register_commands(app)
     return app
 
@@ -55,9 +62,13 @@ def _register_rate_limiter(app: Flask) -> None:
 
 def _register_response_cache(app: Flask, database: db.Database) -> None:
     entries = int(app.config.get("RESPONSE_CACHE_ENTRIES", 0))
-    if entries > 0:
-        app.extensions[CACHE_KEY] = ResponseCache(entries)
-        if app.config.get("RESPONSE_CACHE_SHARED", False):
-            store: StoreSettings = app.extensions[STORE_EXTENSION_KEY]
-            scope = f"{code_fingerprint()}|{store.currency}|{store.exponent}|{store.timezone}"
-            app.extensions[SHARED_CACHE_KEY] = SharedResponses(database, scope)
+    if entries <= 0:
+        return
+    shared = None
+    if app.config.get("RESPONSE_CACHE_SHARED", False):
+        store: StoreSettings = app.extensions[STORE_EXTENSION_KEY]
+        scope = f"{code_fingerprint()}|{store.currency}|{store.exponent}|{store.timezone}"
+        shared = SharedResponses(database, scope)
+    # A request waits for another worker's computation as long as a statement may run.
+    wait_s = float(app.config.get("DB_STATEMENT_TIMEOUT") or DEFAULT_DB_STATEMENT_TIMEOUT_S)
+    app.extensions[CACHE_KEY] = Snapshots(ResponseCache(entries), shared, wait_s=wait_s)

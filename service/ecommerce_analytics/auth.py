@@ -60,7 +60,7 @@ class ActiveKey:
 
     prefix: str
     scope_set: frozenset[str]
-    # The committed data version, read in the same statement as the key (see ``cache.py``):
+    # The committed data version, read in the same statement as the key (see ``cache/versions.py``):
     # one round trip authenticates a cached read and validates its cache entry.
     data_version: int = 0
 

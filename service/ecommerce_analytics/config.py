@@ -22,11 +22,18 @@ Environment variables (all optional):
 - ``STORE_TIMEZONE``: IANA zone that defines day boundaries. Defaults to ``UTC``.
 - ``RATE_LIMIT_PER_MINUTE``: requests per API key per minute, per worker process; ``0``
   disables. Defaults to ``600``.
-- ``RESPONSE_CACHE_ENTRIES``: responses each worker process keeps for the analytics reads,
-  dropped on every write (see ``cache.py``); ``0`` disables. Defaults to ``512``.
+- ``RESPONSE_CACHE_ENTRIES``: analytics answers each worker process keeps (see ``cache/``);
+  ``0`` disables (every request computes). Defaults to ``512``.
 - ``RESPONSE_CACHE_SHARED``: also keep those responses in the database (``response_cache``), so
   one computation serves every worker and task until the next write, and a restarted worker
   starts warm. ``true``/``false`` (also ``1``/``0``, ``yes``/``no``). Defaults to ``true``.
+- ``ANALYTICS_MAX_STALENESS``: seconds an answer of a *bounded* endpoint (those that scan
+  every customer: sales, customers, ltv-distribution, returning-rate, rfm, churn-risk) may lag
+  the latest writes; a stale answer is served with its age while it is recomputed in the
+  background (see ``cache/serving.py``). A number (every bounded endpoint), optionally
+  followed by ``,operation=seconds`` overrides (``5,rfm=30``). ``0`` makes them live
+  (read-your-writes). Defaults to ``5``. Live endpoints (orders, products, cohorts,
+  bought-together) always reflect every committed write.
 - ``LOG_LEVEL``: defaults to ``INFO``.
 - ``MAX_CONTENT_LENGTH``: request body limit in bytes. Defaults to 5 MiB.
 """
@@ -36,7 +43,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -52,6 +59,7 @@ DEFAULT_RESPONSE_CACHE_ENTRIES = 512
 DEFAULT_DB_CONNECT_TIMEOUT_S = 5.0
 # Above the ~13 s an uncached analytics read on 10M orders takes today.
 DEFAULT_DB_STATEMENT_TIMEOUT_S = 15.0
+DEFAULT_MAX_STALENESS_S = 5.0
 SQLITE_FILENAME = "ecommerce_analytics.sqlite3"
 STORE_EXTENSION_KEY = "ecommerce_analytics.store"
 
@@ -135,6 +143,8 @@ def config_from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "DB_STATEMENT_TIMEOUT": env_seconds(
             env, "DB_STATEMENT_TIMEOUT", default=DEFAULT_DB_STATEMENT_TIMEOUT_S, allow_zero=True
         ),
+        "ANALYTICS_MAX_STALENESS": env.get("ANALYTICS_MAX_STALENESS", "").strip()
+        or DEFAULT_MAX_STALENESS_S,
     }
     url = database_url_from_env(env)
     if url:
@@ -174,6 +184,49 @@ def env_seconds(env: Mapping[str, str], name: str, *, default: float, allow_zero
     if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         bound = "0 or more" if allow_zero else "more than 0"
         raise ValueError(f"{name} must be a number of seconds, {bound}; got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class StalenessBounds:
+    """Seconds each bounded endpoint's answer may lag the latest writes: ``default``, or the
+    override for its operation id."""
+
+    default: float
+    overrides: Mapping[str, float]
+
+    def for_operation(self, operation_id: str) -> float:
+        return self.overrides.get(operation_id, self.default)
+
+    @classmethod
+    def parse(cls, raw: object, known: Iterable[str]) -> StalenessBounds:
+        """``raw`` is a number or ``"<seconds>[,<operation>=<seconds>...]"``; ``known`` the
+        operation ids that take a bound. ``ValueError`` naming ``ANALYTICS_MAX_STALENESS`` and
+        the bad part otherwise."""
+        name = "ANALYTICS_MAX_STALENESS"
+        if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+            raise ValueError(f"{name} must be a number of seconds; got {raw!r}")
+        if not isinstance(raw, str):
+            return cls(_seconds(name, str(raw)), {})
+        first, *rest = raw.split(",")
+        overrides: dict[str, float] = {}
+        choices = sorted(known)
+        for part in rest:
+            operation, sep, value = part.partition("=")
+            operation = operation.strip()
+            if not sep or operation not in choices:
+                raise ValueError(
+                    f"{name}: {part.strip()!r} is not <operation>=<seconds> with an operation "
+                    f"among {', '.join(choices)}"
+                )
+            overrides[operation] = _seconds(f"{name} ({operation})", value)
+        return cls(_seconds(name, first), overrides)
+
+
+def _seconds(name: str, raw: str) -> float:
+    value = env_seconds({name: raw}, name, default=math.nan, allow_zero=True)
+    if math.isnan(value):
+        raise ValueError(f"{name} must be a number of seconds, 0 or more; got {raw!r}")
     return value
 
 

@@ -242,7 +242,7 @@ class CustomerMonth(Base):
 
     When an older order arrives later, the customer's cohort moves to an earlier month: ingest
     then re-tags every row of the customer and moves their counts between cohorts, in the same
-    transaction (``ingest._send_cohort_reads``)."""
+    transaction (``ingest.cohorts.send_cohort_reads``)."""
 
     __tablename__ = "customer_months"
 
@@ -324,15 +324,21 @@ RESPONSE_BODY = LargeBinary().with_variant(mysql.MEDIUMBLOB(), "mysql", "mariadb
 
 
 class SharedResponse(Base):
-    """Finished analytics responses shared by every worker and task (``cache.SharedResponses``):
-    one row per request, valid while ``version`` equals the committed data version."""
+    """The latest answer per request, shared by every worker and task (``cache.shared``), and
+    the lease of the one computing the next (migration 0008)."""
 
     __tablename__ = "response_cache"
 
     # SHA-256 of the request key (path and sorted query), so any URL fits the primary key.
     key_hash: Mapped[str] = mapped_column(identifier(64), primary_key=True)
-    version: Mapped[int] = mapped_column(BigInteger, index=True)
-    body: Mapped[bytes] = mapped_column(RESPONSE_BODY)
+    # The data version the answer reflects (read before its computation began).
+    version: Mapped[int] = mapped_column(BigInteger)
+    # When its computation began (every write committed before is reflected); NULL while the
+    # first computation runs. Indexed for pruning answers no one asked for in a day.
+    computed_at: Mapped[datetime | None] = mapped_column(index=True)
+    body: Mapped[bytes | None] = mapped_column(RESPONSE_BODY)
+    # Until when one worker is computing the next answer; NULL when none is.
+    lease_until: Mapped[datetime | None]
 
 
 class ApiKey(Base):

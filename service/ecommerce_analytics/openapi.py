@@ -71,6 +71,34 @@ _HEADERS: dict[int, dict[str, Any]] = {
 }
 
 
+_FRESHNESS_TEXT = {
+    "live": "Freshness: **live**. The answer reflects every write committed before the request "
+    "began (`X-Data-Age: 0.000`).",
+    "bounded": "Freshness: **bounded**. The answer may lag the latest writes by up to "
+    "`ANALYTICS_MAX_STALENESS` seconds (default 5; an override per operation id is possible); "
+    "`X-Data-Age` states by how much at most. A stale answer is recomputed in the background.",
+}
+_FRESHNESS_HEADERS: dict[str, Any] = {
+    "X-Cache": {
+        "description": "`hit` (this worker's memory), `shared` (computed by another worker "
+        "or task) or `miss` (computed by this request).",
+        "required": True,
+        "schema": {"type": "string", "enum": ["hit", "shared", "miss"]},
+    },
+    "X-Data-Version": {
+        "description": "The data version (count of committed writes) the answer reflects.",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
+    "X-Data-Age": {
+        "description": "Seconds (three decimals) by which the answer may lag the writes "
+        "committed before the request: `0.000` when it lags none.",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9]+\\.[0-9]{3}$"},
+    },
+}
+
+
 def _parameters(
     model: type[BaseModel], defs: dict[str, Any], location: str
 ) -> list[dict[str, Any]]:
@@ -110,8 +138,11 @@ def _operation(op: Operation, refs: dict[Any, Any], defs: dict[str, Any]) -> dic
         "summary": op.summary,
         "tags": [op.tag],
     }
-    if op.description:
-        spec["description"] = op.description
+    description = op.description
+    if op.freshness is not None:
+        description = f"{description}\n\n{_FRESHNESS_TEXT[op.freshness]}".strip()
+    if description:
+        spec["description"] = description
     params = _parameters(op.path_params, defs, "path") if op.path_params is not None else []
     if op.query is not None:
         params += _parameters(op.query, defs, "query")
@@ -147,6 +178,8 @@ def _operation(op: Operation, refs: dict[Any, Any], defs: dict[str, Any]) -> dic
         }
         if links:
             responses[str(status)]["links"] = links
+        if op.freshness is not None and status == 200:
+            responses[str(status)]["headers"] = _FRESHNESS_HEADERS
     for status in sorted(statuses):
         text = _BODY_400 if status == 400 and op.query is None else _STATUS_TEXT[status]
         responses[str(status)] = _problem(status, text)

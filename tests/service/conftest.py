@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 
 from ecommerce_analytics import create_app
 from ecommerce_analytics.auth import create_key
+from ecommerce_analytics.cache import EXTENSION_KEY as SNAPSHOTS_KEY
 from ecommerce_analytics.db import get_db
 from ecommerce_analytics.models import Base
 
@@ -80,7 +81,14 @@ def make_app(database_url: str) -> Iterator[Any]:
     apps: list[Flask] = []
 
     def factory(**overrides: Any) -> Flask:
-        config = {"DATABASE_URL": database_url, "TESTING": True, "RATE_LIMIT_PER_MINUTE": 0}
+        # Every endpoint live (read-your-writes) unless a test asks for bounded staleness:
+        # most tests read right after they write. tests/service/test_freshness.py covers it.
+        config = {
+            "DATABASE_URL": database_url,
+            "TESTING": True,
+            "RATE_LIMIT_PER_MINUTE": 0,
+            "ANALYTICS_MAX_STALENESS": 0,
+        }
         config.update(overrides)
         app = create_app(config)
         apps.append(app)
@@ -92,6 +100,9 @@ def make_app(database_url: str) -> Iterator[Any]:
             conn.execute(delete(table))
     yield factory
     for app in apps:
+        snapshots = app.extensions.get(SNAPSHOTS_KEY)
+        if snapshots is not None:
+            snapshots.refresher.drain()  # a refresh still running holds a connection
         app.extensions["ecommerce_analytics.db"].dispose()
 
 

@@ -1,5 +1,7 @@
-"""The per-worker response cache: hits between writes, invalidated by every write on any app
-(another worker or task sharing the database), never shared across failed or invalid reads."""
+"""Answers kept between requests, for live endpoints and bounded ones made live
+(``ANALYTICS_MAX_STALENESS=0``, the test default): hits between writes, recomputed after every
+write on any app (another worker or task sharing the database), never kept for failed or
+invalid reads. Bounded staleness itself: test_freshness.py."""
 
 from __future__ import annotations
 
@@ -11,7 +13,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from ecommerce_analytics.cache import CachedResponse, ResponseCache, SharedResponses
+from ecommerce_analytics.cache import (
+    CachedResponse,
+    ResponseCache,
+    SharedResponses,
+    Snapshot,
+    Snapshots,
+)
 from ecommerce_analytics.db import get_db
 from ecommerce_analytics.models import SharedResponse
 
@@ -108,13 +116,18 @@ def test_cache_can_be_disabled(make_app):
     app = make_app(RESPONSE_CACHE_ENTRIES=0)
     api = Api(app.test_client(), new_key(app, "read", "write"))
     api.post("/api/v1/orders", {"orders": [order("A1")]})
-    response = api.get(SALES, **RANGE)
-    assert response.status_code == 200
-    assert "X-Cache" not in response.headers
+    for _ in range(2):
+        response = api.get(SALES, **RANGE)
+        assert response.status_code == 200
+        assert (response.headers["X-Cache"], response.headers["X-Data-Age"]) == ("miss", "0.000")
+
+
+def _never() -> None:
+    raise AssertionError("a fresh answer needs no refresh")
 
 
 def test_concurrent_misses_compute_once():
-    cache = ResponseCache(8)
+    snapshots = Snapshots(ResponseCache(8), None, wait_s=5)
     calls = []
     gate = threading.Event()
 
@@ -124,7 +137,8 @@ def test_concurrent_misses_compute_once():
         return CachedResponse(b"{}", 200)
 
     threads = [
-        threading.Thread(target=cache.get_or_compute, args=("k", 1, compute)) for _ in range(8)
+        threading.Thread(target=snapshots.serve, args=("k", 1, 0.0, compute, _never))
+        for _ in range(8)
     ]
     for thread in threads:
         thread.start()
@@ -133,35 +147,47 @@ def test_concurrent_misses_compute_once():
     for thread in threads:
         thread.join(5)
     assert len(calls) == 1
-    assert cache.stats.hits == 7
+    assert snapshots.local.stats.hits == 7
 
 
-@pytest.mark.parametrize("version", [2, 0])
-def test_any_version_change_drops_every_entry(version):
-    cache = ResponseCache(8)
-    cache.get_or_compute("a", 1, lambda: CachedResponse(b"old", 200))
-    fresh = cache.get_or_compute("a", version, lambda: CachedResponse(b"new", 200))
-    assert fresh.body == b"new"
+def test_a_live_answer_is_computed_again_after_any_write():
+    snapshots = Snapshots(ResponseCache(8), None, wait_s=5)
+    snapshots.serve("a", 1, 0.0, lambda: CachedResponse(b"old", 200), _never)
+    again = snapshots.serve("a", 1, 0.0, lambda: CachedResponse(b"other", 200), _never)
+    fresh = snapshots.serve("a", 2, 0.0, lambda: CachedResponse(b"new", 200), _never)
+    assert (again.body, again.source, fresh.body, fresh.source) == (b"old", "hit", b"new", "miss")
+
+
+def test_failed_answers_are_not_kept():
+    snapshots = Snapshots(ResponseCache(8), None, wait_s=5)
+    first = snapshots.serve("a", 1, 0.0, lambda: CachedResponse(b"no", 404), _never)
+    second = snapshots.serve("a", 1, 0.0, lambda: CachedResponse(b"yes", 200), _never)
+    assert (first.status, second.body, second.source) == (404, b"yes", "miss")
 
 
 def test_the_cache_is_bounded_least_recently_used_first():
     cache = ResponseCache(2)
     for key in ("a", "b", "a", "c"):
-        cache.get_or_compute(key, 1, lambda: CachedResponse(b"x", 200))
+        cache.put(key, Snapshot(key.encode(), 1, 0.0))
+        cache.get(key)
     assert len(cache) == 2
-    assert cache.get_or_compute("a", 1, lambda: CachedResponse(b"y", 200)).body == b"x"
-    assert cache.get_or_compute("b", 1, lambda: CachedResponse(b"y", 200)).body == b"y"
+    assert cache.get("a") is not None
+    assert cache.get("b") is None
 
 
 # ---- the shared layer (response_cache table) -----------------------------------------------
 
 
 def _entries(app: Any) -> list[tuple[int, int]]:
-    """(version, body length) of every shared entry."""
+    """(version, body length) of every shared answer."""
     with app.app_context():
         with get_db().engine.connect() as connection:
-            rows = connection.execute(select(SharedResponse.version, SharedResponse.body))
-            return [(version, len(body)) for version, body in rows]
+            rows = connection.execute(
+                select(SharedResponse.version, SharedResponse.body).where(
+                    SharedResponse.body.is_not(None)
+                )
+            )
+            return [(version, len(body or b"")) for version, body in rows]
 
 
 def test_a_response_computed_by_one_worker_serves_the_others(make_app, api):
@@ -189,33 +215,68 @@ def test_shared_entries_are_never_served_after_a_write(make_app, api):
     after = api.get(SALES, **RANGE)
     assert after.headers["X-Cache"] == "miss"
     assert after.json["totals"]["orders"] == 2
-    # The recomputed body is the one shared now; the old version's entry is gone.
+    # The recomputed body is the one shared now, in place of the old one.
     shared = other.get(SALES, **RANGE)
     assert (shared.headers["X-Cache"], shared.json["totals"]["orders"]) == ("shared", 2)
     assert len(_entries(api.client.application)) == 1
 
 
-def test_an_older_save_never_replaces_a_newer_entry(app):
+class Clock:
+    """A settable wall clock (epoch seconds)."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_an_older_answer_never_replaces_a_newer_one(app):
     with app.app_context():
         shared = SharedResponses(get_db(), "build-1")
-        assert shared.save("/sales?x=1", 5, b"new")
-        assert not shared.save("/sales?x=1", 4, b"old")
-        assert shared.load("/sales?x=1", 5) == b"new"
-        assert shared.load("/sales?x=1", 4) is None
-        # A save at a newer version replaces it and prunes every older version.
-        assert shared.save("/other", 3, b"stale")
-        assert shared.save("/sales?x=1", 6, b"newer")
-        assert shared.load("/sales?x=1", 6) == b"newer"
-        assert shared.load("/other", 3) is None
+        assert shared.save("/sales?x=1", Snapshot(b"new", 5, 1000.0))
+        assert not shared.save("/sales?x=1", Snapshot(b"old", 4, 990.0))
+        assert shared.load("/sales?x=1") == Snapshot(b"new", 5, 1000.0)
+        assert shared.save("/sales?x=1", Snapshot(b"newer", 6, 1010.5))
+        assert shared.load("/sales?x=1") == Snapshot(b"newer", 6, 1010.5)
     assert _entries(app) == [(6, 5)]
+
+
+def test_one_worker_at_a_time_holds_the_lease_on_an_answer(app):
+    clock = Clock()
+    with app.app_context():
+        mine = SharedResponses(get_db(), "build-1", lease_s=60, clock=clock)
+        theirs = SharedResponses(get_db(), "build-1", lease_s=60, clock=clock)
+        assert mine.claim("/rfm")  # first computation: the row is created with the lease
+        assert not theirs.claim("/rfm")
+        assert theirs.load("/rfm") is None  # no answer yet
+        mine.release("/rfm")
+        assert theirs.claim("/rfm")
+        assert not mine.claim("/rfm")
+        # Saving ends the lease; an expired lease (its holder died) is taken over.
+        assert theirs.save("/rfm", Snapshot(b"{}", 1, clock.now))
+        assert mine.claim("/rfm")
+        clock.now += 61
+        assert theirs.claim("/rfm")
+
+
+def test_answers_no_one_asked_for_in_a_day_are_deleted(app):
+    clock = Clock()
+    with app.app_context():
+        shared = SharedResponses(get_db(), "build-1", clock=clock)
+        assert shared.save("/old", Snapshot(b"old", 1, clock.now))
+        clock.now += 2 * 86400
+        assert shared.save("/new", Snapshot(b"new", 2, clock.now))
+        assert shared.load("/old") is None
+        assert shared.load("/new") is not None
 
 
 def test_entries_of_another_build_or_store_setting_are_not_served(app, make_app, api):
     """A rolling deploy runs old and new code on one database; a changed time zone changes
     every day boundary. Neither may be answered with the other's bodies."""
     with app.app_context():
-        SharedResponses(get_db(), "build-1").save("/sales?x=1", 5, b"old build")
-        assert SharedResponses(get_db(), "build-2").load("/sales?x=1", 5) is None
+        SharedResponses(get_db(), "build-1").save("/sales?x=1", Snapshot(b"old build", 5, 1.0))
+        assert SharedResponses(get_db(), "build-2").load("/sales?x=1") is None
     api.post("/api/v1/orders", {"orders": [order("A1")]})
     assert api.get(SALES, **RANGE).headers["X-Cache"] == "miss"
     berlin = make_app(STORE_TIMEZONE="Europe/Berlin")
@@ -232,7 +293,7 @@ def test_an_unreadable_shared_cache_does_not_fail_the_read(api, monkeypatch):
     def broken(*_args: Any) -> Any:
         raise OperationalError("SELECT ...", {}, Exception("server closed the connection"))
 
-    monkeypatch.setattr("ecommerce_analytics.cache.fetch_one", broken)
+    monkeypatch.setattr("ecommerce_analytics.cache.shared.fetch_one", broken)
     api.post("/api/v1/orders", {"orders": [order("A1")]})
     response = api.get(SALES, **RANGE)
     assert (response.status_code, response.headers["X-Cache"]) == (200, "miss")

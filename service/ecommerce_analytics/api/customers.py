@@ -30,7 +30,7 @@ bp = Blueprint("customers", __name__, url_prefix="/api/v1/customers")
     "",
     summary="Lifetime value per customer",
     scope="read",
-    cached=True,
+    freshness="bounded",
     query=CustomerListQuery,
     response=CustomerList,
 )
@@ -45,7 +45,7 @@ def list_customers(query: CustomerListQuery) -> CustomerList:
     "/ltv-distribution",
     summary="Distribution of customer lifetime value",
     scope="read",
-    cached=True,
+    freshness="bounded",
     query=DistributionQuery,
     response=LtvDistribution,
 )
@@ -59,7 +59,7 @@ def ltv_distribution(query: DistributionQuery) -> LtvDistribution:
     "/returning-rate",
     summary="Returning-customer rate",
     scope="read",
-    cached=True,
+    freshness="bounded",
     query=OptionalRange,
     response=ReturningRate,
 )
@@ -73,7 +73,7 @@ def returning_rate(query: OptionalRange) -> ReturningRate:
     "/cohorts",
     summary="Monthly acquisition cohorts",
     scope="read",
-    cached=True,
+    freshness="live",
     query=CohortQuery,
     response=CohortReport,
     errors=(400,),
@@ -89,7 +89,7 @@ def cohorts(query: CohortQuery) -> CohortReport:
     "/rfm",
     summary="RFM scores and segments",
     scope="read",
-    cached=True,
+    freshness="bounded",
     query=RfmQuery,
     response=RfmReport,
 )

@@ -18,7 +18,7 @@ bp = Blueprint("insights", __name__, url_prefix="/api/v1/insights")
     "/bought-together",
     summary="Products frequently bought together",
     scope="read",
-    cached=True,
+    freshness="live",
     query=BoughtTogetherQuery,
     response=BoughtTogether,
 )
@@ -32,7 +32,7 @@ def get_bought_together(query: BoughtTogetherQuery) -> BoughtTogether:
     "/churn-risk",
     summary="High-value customers at risk of churning",
     scope="read",
-    cached=True,
+    freshness="bounded",
     query=ChurnQuery,
     response=ChurnRisk,
 )

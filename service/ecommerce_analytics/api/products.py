@@ -18,7 +18,7 @@ bp = Blueprint("products", __name__, url_prefix="/api/v1")
     "/products/performance",
     summary="Top or bottom products in a range, with change vs the previous period",
     scope="read",
-    cached=True,
+    freshness="live",
     query=ProductQuery,
     response=ProductPerformance,
 )

@@ -12,17 +12,35 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..auth import authorize
-from ..cache import MAX_BODY_BYTES, CachedResponse, current_version, get_cache, get_shared
+from ..cache import CachedResponse, Served, Snapshots, current_version, get_snapshots
+from ..config import StalenessBounds
 from ..db import get_db
 from ..errors import Problem, validation_problem
+
+# ``live``: the answer reflects every write committed before the request began.
+# ``bounded``: it may lag them by up to ``ANALYTICS_MAX_STALENESS`` seconds (its age is stated).
+Freshness = Literal["live", "bounded"]
+BOUNDS_KEY = "ecommerce_analytics.staleness_bounds"
+
+
+def bounded_operations() -> list[str]:
+    """Operation ids whose answers may be served stale (``freshness="bounded"``)."""
+    return [op.operation_id for op in OPERATIONS if op.freshness == "bounded"]
+
+
+def register_staleness_bounds(app: Flask) -> None:
+    """Parse ``ANALYTICS_MAX_STALENESS`` against the registered bounded operations."""
+    app.extensions[BOUNDS_KEY] = StalenessBounds.parse(
+        app.config.get("ANALYTICS_MAX_STALENESS", 0), bounded_operations()
+    )
 
 
 @dataclass(frozen=True)
@@ -52,6 +70,7 @@ class Operation:
     path_params: type[BaseModel] | None = None
     errors: tuple[int, ...] = field(default=())
     links: tuple[Link, ...] = field(default=())
+    freshness: Freshness | None = None
 
 
 OPERATIONS: list[Operation] = []
@@ -146,7 +165,7 @@ def endpoint(
     responses: dict[int, str] | None = None,
     errors: tuple[int, ...] = (),
     links: tuple[Link, ...] = (),
-    cached: bool = False,
+    freshness: Freshness | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``fn`` on ``bp`` at ``rule``; it receives path args plus ``query``/``body``
     models and returns a ``response`` model, or ``(model, status)``.
@@ -155,11 +174,13 @@ def endpoint(
     problem); ``responses`` documents each status ``fn`` answers with a ``response`` model
     (default: ``status`` alone); ``errors`` lists the problem statuses ``fn`` itself raises.
 
-    ``cached`` (read-only GETs whose answer depends only on the URL and the stored data):
-    after authentication, 200 responses are served from the per-worker response cache until
-    the next write, behind it from the database-backed shared layer (see ``cache.py``); the
-    response says ``X-Cache: hit`` (this worker), ``shared`` (computed by another worker or
-    task, or before a restart) or ``miss`` (computed now)."""
+    ``freshness`` (read-only GETs whose answer depends only on the URL and the stored data):
+    after authentication, the answer is served from the answers kept between requests
+    (``cache``): ``live`` ones only while no write has committed since, ``bounded`` ones while
+    no older than the endpoint's ``ANALYTICS_MAX_STALENESS``. Headers: ``X-Cache: hit`` (this
+    worker), ``shared`` (another worker or task, or before a restart) or ``miss`` (computed
+    now); ``X-Data-Version``, the data version the answer reflects; ``X-Data-Age``, seconds
+    by which it may lag the writes committed before the request (``0``: it lags none)."""
 
     names = set(_FLASK_PARAM.findall(rule))
     if names != set(path.model_fields if path is not None else ()):
@@ -183,6 +204,7 @@ def endpoint(
                 path_params=path,
                 errors=errors,
                 links=links,
+                freshness=freshness,
             )
         )
 
@@ -204,36 +226,49 @@ def endpoint(
                 parse_path(path, path_args, not_found)
             if scope is not None:
                 authorize(scope)
-            cache = get_cache() if cached else None
-            if cache is None:
+            if freshness is None:
                 out = run(path_args)
                 return Response(out.body, status=out.status, mimetype="application/json")
-            # The version is read before any data (with the key, in ``authorize``), so the body
-            # is at least that new.
+            # The version is read before any data (with the key, in ``authorize``), so the
+            # answer is at least that new.
             version: int | None = g.get("data_version")
             if version is None:
                 version = current_version(get_db())
+            snapshots = get_snapshots()
+            if snapshots is None:
+                out = run(path_args)
+                served = Served(out.body, out.status, "miss", version, 0.0)
+            else:
+                served = serve(snapshots, version, path_args)
+            response = Response(served.body, status=served.status, mimetype="application/json")
+            response.headers["X-Cache"] = served.source
+            response.headers["X-Data-Version"] = str(served.version)
+            response.headers["X-Data-Age"] = f"{served.age:.3f}"
+            return response
+
+        def serve(snapshots: Snapshots, version: int, path_args: dict[str, Any]) -> Served:
             key = request.path + "?" + urlencode(sorted(request.args.items(multi=True)))
-            source = "hit"
-            shared = get_shared()
+            bound = 0.0
+            if freshness == "bounded":
+                bounds: StalenessBounds = current_app.extensions[BOUNDS_KEY]
+                bound = bounds.for_operation(fn.__name__)
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+            path_text, query_args = request.path, request.args.copy()
+
+            def refresh() -> None:
+                # On the refresh thread, after this request ended: a context of its own.
+                with app.test_request_context(path_text, query_string=query_args):
+                    try:
+                        snapshots.refresh_now(key, current_version(get_db()), compute)
+                    except Problem:
+                        pass  # no longer answerable (e.g. as_of now before the latest order)
 
             def compute() -> CachedResponse:
-                nonlocal source
-                if shared is not None:
-                    body = shared.load(key, version)
-                    if body is not None:
-                        source = "shared"
-                        return CachedResponse(body, 200)
-                source = "miss"
-                out = run(path_args)
-                if shared is not None and out.status == 200 and len(out.body) <= MAX_BODY_BYTES:
-                    shared.save(key, version, out.body)
-                return out
+                return run(path_args)
 
-            out = cache.get_or_compute(key, version, compute)
-            response = Response(out.body, status=out.status, mimetype="application/json")
-            response.headers["X-Cache"] = source
-            return response
+            # Only the bounded endpoints scan whole tables: worth one computation for all.
+            expensive = freshness == "bounded"
+            return snapshots.serve(key, version, bound, compute, refresh, expensive=expensive)
 
         bp.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=[method])
         return fn

@@ -18,7 +18,7 @@ bp = Blueprint("sales", __name__, url_prefix="/api/v1")
     "/sales",
     summary="Sales by day, week or month",
     scope="read",
-    cached=True,
+    freshness="bounded",
     query=SalesQuery,
     response=SalesReport,
 )

@@ -1,0 +1,238 @@
+"""Serving an analytics answer within its freshness bound, and refreshing it off the request.
+
+Each cached endpoint has a bound, in seconds, on how old its answer may be
+(``Freshness``): ``0`` for *live* endpoints (read-your-writes: the answer reflects every
+write committed before the request began) and ``ANALYTICS_MAX_STALENESS`` for *bounded*
+ones, whose computation scans every customer. A request is answered from the newest answer
+known (this worker's memory, then ``response_cache``) when that answer is within the bound.
+A bounded answer older than the data is served as it is, with its age, and a refresh is
+queued on this worker's refresh thread, so the expensive computation runs off the request
+threads and, across all workers and tasks, once at a time per request (the shared lease).
+Only an answer beyond its bound (or none at all) is computed on the request path; requests
+that need the same one meanwhile wait for it rather than compute it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from .shared import SharedResponses
+from .snapshots import MAX_BODY_BYTES, ResponseCache, Snapshot
+
+# How often a request waiting for another worker's computation looks for its answer.
+POLL_S = 0.05
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    """What an endpoint computed: a body and its status (only 200s are kept)."""
+
+    body: bytes
+    status: int
+
+
+@dataclass(frozen=True)
+class Served:
+    """An answer and where it came from: ``hit`` (this worker's memory), ``shared`` (computed
+    by another worker or task, or before a restart) or ``miss`` (computed by this request);
+    ``version`` is the data version it reflects and ``age`` how old it may be (``0``: it
+    reflects every write committed before the request began)."""
+
+    body: bytes
+    status: int
+    source: str
+    version: int
+    age: float
+
+
+class Refresher:
+    """One background thread per worker that recomputes answers served stale; a request
+    already queued or running is not queued twice."""
+
+    def __init__(self) -> None:
+        self._executor: ThreadPoolExecutor | None = None
+        self._queued: dict[str, Future[None]] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, key: str, job: Callable[[], None]) -> bool:
+        with self._lock:
+            if key in self._queued:
+                return False
+            if self._executor is None:
+                # Created on first use: in the worker process, after gunicorn forked it.
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="answer-refresh")
+            future = self._executor.submit(self._run, key, job)
+            self._queued[key] = future
+            return True
+
+    def _run(self, key: str, job: Callable[[], None]) -> None:
+        try:
+            job()
+        except Exception:  # a refresh must never kill the thread; the next read retries it
+            _log.exception("refreshing %s failed", key)
+        finally:
+            with self._lock:
+                self._queued.pop(key, None)
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Wait until every queued refresh has finished (tests, shutdown)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                pending = list(self._queued.values())
+            if not pending:
+                return
+            for future in pending:
+                future.exception(timeout=max(0.0, deadline - time.monotonic()))
+
+
+class Snapshots:
+    """Answers within their freshness bound, from ``local`` (this worker) and ``shared`` (every
+    worker; ``None`` when ``RESPONSE_CACHE_SHARED`` is off). ``wait_s`` bounds how long a request
+    waits for another worker's computation before computing itself."""
+
+    def __init__(
+        self,
+        local: ResponseCache,
+        shared: SharedResponses | None,
+        *,
+        wait_s: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.local = local
+        self.shared = shared
+        self.wait_s = wait_s
+        self.clock = clock
+        self.refresher = Refresher()
+
+    def serve(
+        self,
+        key: str,
+        version: int,
+        bound: float,
+        compute: Callable[[], CachedResponse],
+        refresh: Callable[[], None],
+        *,
+        expensive: bool = True,
+    ) -> Served:
+        """The answer for ``key`` to a request that read data version ``version``: the newest
+        known one if within ``bound`` seconds (a stale one queues ``refresh``, which must call
+        ``refresh_now`` in a context of its own), else ``compute()``d now. An ``expensive``
+        computation runs once at a time across all workers (the shared lease); a cheap one
+        once per worker, as waiting on another worker would cost more than computing."""
+        while True:
+            found = self._newest(key, version)
+            if found is not None:
+                snapshot, source = found
+                age = snapshot.staleness(version, self.clock())
+                if age <= bound:
+                    if age > 0:
+                        self.local.stats.stale += 1
+                        self.refresher.submit(key, refresh)
+                    else:
+                        self.local.stats.hits += 1
+                    return Served(snapshot.body, 200, source, snapshot.version, age)
+            if self.local.lead(key, self.wait_s):
+                try:
+                    if not expensive or self.shared is None:
+                        return self._compute(key, version, compute, leased=False)
+                    return self._compute_or_wait(key, version, bound, compute)
+                finally:
+                    self.local.land(key)
+            # Another thread of this worker computed it meanwhile: look again.
+
+    def refresh_now(self, key: str, version: int, compute: Callable[[], CachedResponse]) -> None:
+        """Recompute ``key`` unless this worker or another is already on it (background)."""
+        if not self.local.try_lead(key):
+            return
+        try:
+            if self.shared is not None and not self.shared.claim(key):
+                return
+            self.local.stats.refreshes += 1
+            self._compute(key, version, compute)
+        finally:
+            self.local.land(key)
+
+    def _newest(self, key: str, version: int) -> tuple[Snapshot, str] | None:
+        """This worker's answer when it reflects ``version``; else the newer of it and the
+        shared one (one primary-key read)."""
+        mine = self.local.get(key)
+        if mine is not None and (self.shared is None or mine.version >= version):
+            return mine, "hit"
+        if self.shared is None:
+            return None
+        theirs = self.shared.load(key)
+        if theirs is not None and (mine is None or theirs.computed_at > mine.computed_at):
+            self.local.put(key, theirs)
+            return theirs, "shared"
+        return (mine, "hit") if mine is not None else None
+
+    def _compute_or_wait(
+        self, key: str, version: int, bound: float, compute: Callable[[], CachedResponse]
+    ) -> Served:
+        assert self.shared is not None
+        deadline = self.clock() + self.wait_s
+        waited = False
+        while True:
+            if self.shared.claim(key):
+                # The lease may have ended because its holder just saved the answer wanted.
+                theirs = self._recent(key, version, bound) if waited else None
+                if theirs is None:
+                    return self._compute(key, version, compute)
+                self.shared.release(key)
+                return theirs
+            # Another worker or task is computing this answer: take theirs when it is recent
+            # enough, or the lease when they give it up; after ``wait_s``, compute anyway.
+            if self.clock() >= deadline:
+                return self._compute(key, version, compute, leased=False)
+            time.sleep(POLL_S)
+            waited = True
+            theirs = self._recent(key, version, bound)
+            if theirs is not None:
+                return theirs
+
+    def _recent(self, key: str, version: int, bound: float) -> Served | None:
+        """The shared answer for ``key`` if within ``bound`` for ``version``."""
+        assert self.shared is not None
+        theirs = self.shared.load(key)
+        if theirs is None:
+            return None
+        age = theirs.staleness(version, self.clock())
+        if age > bound:
+            return None
+        self.local.put(key, theirs)
+        return Served(theirs.body, 200, "shared", theirs.version, age)
+
+    def _compute(
+        self, key: str, version: int, compute: Callable[[], CachedResponse], *, leased: bool = True
+    ) -> Served:
+        """Compute ``key`` and keep a 200 answer; ``leased``: the caller holds the shared lease
+        (given up here when there is no answer to save)."""
+        leased = leased and self.shared is not None
+        started = self.clock()
+        try:
+            out = compute()
+        except BaseException:
+            if leased:
+                self._release(key)
+            raise
+        if out.status != 200 or len(out.body) > MAX_BODY_BYTES:
+            if leased:
+                self._release(key)
+            return Served(out.body, out.status, "miss", version, 0.0)
+        self.local.stats.misses += 1
+        snapshot = Snapshot(out.body, version, started)
+        self.local.put(key, snapshot)
+        if self.shared is not None:
+            self.shared.save(key, snapshot)
+        return Served(out.body, out.status, "miss", version, 0.0)
+
+    def _release(self, key: str) -> None:
+        assert self.shared is not None
+        self.shared.release(key)

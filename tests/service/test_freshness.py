@@ -1,0 +1,257 @@
+"""Bounded staleness (``ANALYTICS_MAX_STALENESS``): a bounded endpoint's answer may lag the
+writes by up to its bound, says by how much (``X-Data-Age``), is refreshed off the request,
+is never older than the bound, and is exact again once writes pause. Live endpoints reflect
+every committed write whatever the bound."""
+
+from __future__ import annotations
+
+import threading
+import time
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from ecommerce_analytics import create_app
+from ecommerce_analytics.cache import EXTENSION_KEY, Snapshot, Snapshots
+
+from .conftest import Api, new_key
+from .factories import ingest_concurrently, order
+
+SALES = "/api/v1/sales"
+RANGE = {"start": "2024-03-01", "end": "2024-03-31", "granularity": "month"}
+BOUNDED: tuple[tuple[str, dict[str, Any]], ...] = (
+    (SALES, RANGE),
+    ("/api/v1/customers", {"limit": 50}),
+    ("/api/v1/customers/ltv-distribution", {}),
+    ("/api/v1/customers/returning-rate", {}),
+    ("/api/v1/customers/rfm", {"limit": 50}),
+    ("/api/v1/insights/churn-risk", {"min_days": 1}),
+)
+
+
+class Clock:
+    """A settable wall clock (epoch seconds) for the answer cache and its leases."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def snapshots(app: Flask) -> Snapshots:
+    found: Snapshots = app.extensions[EXTENSION_KEY]
+    return found
+
+
+def client_for(app: Flask) -> Api:
+    return Api(app.test_client(), new_key(app, "read", "write"))
+
+
+def orders_in(response: Any) -> int:
+    assert response.status_code == 200, response.json
+    return int(response.json["totals"]["orders"])
+
+
+def test_a_stale_answer_is_served_with_its_age_then_refreshed_off_the_request(make_app):
+    app = make_app(ANALYTICS_MAX_STALENESS=60)
+    api = client_for(app)
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    first = api.get(SALES, **RANGE)
+    assert (orders_in(first), first.headers["X-Data-Age"]) == (1, "0.000")
+    api.post("/api/v1/orders", {"orders": [order("A2")]})
+
+    stale = api.get(SALES, **RANGE)
+    assert orders_in(stale) == 1
+    assert stale.headers["X-Data-Version"] == first.headers["X-Data-Version"]
+    assert 0 < float(stale.headers["X-Data-Age"]) <= 60
+
+    snapshots(app).refresher.drain()
+    fresh = api.get(SALES, **RANGE)
+    assert (orders_in(fresh), fresh.headers["X-Data-Age"]) == (2, "0.000")
+    assert int(fresh.headers["X-Data-Version"]) > int(first.headers["X-Data-Version"])
+    assert snapshots(app).local.stats.refreshes == 1
+
+
+def test_an_answer_older_than_the_bound_is_never_served(make_app, monkeypatch):
+    app = make_app(ANALYTICS_MAX_STALENESS=5)
+    clock = Clock()
+    cache = snapshots(app)
+    cache.clock = clock
+    assert cache.shared is not None
+    cache.shared.clock = clock
+    # No background refresh: the request itself must decide the answer is too old.
+    monkeypatch.setattr(cache.refresher, "submit", lambda *_: False)
+    api = client_for(app)
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    assert orders_in(api.get(SALES, **RANGE)) == 1
+    api.post("/api/v1/orders", {"orders": [order("A2")]})
+
+    clock.now += 4.9
+    within = api.get(SALES, **RANGE)
+    assert (orders_in(within), within.headers["X-Data-Age"]) == (1, "4.900")
+    clock.now += 0.2
+    beyond = api.get(SALES, **RANGE)
+    assert (orders_in(beyond), beyond.headers["X-Data-Age"]) == (2, "0.000")
+    assert beyond.headers["X-Cache"] == "miss"
+
+
+def test_live_endpoints_reflect_every_write_whatever_the_bound(make_app):
+    app = make_app(ANALYTICS_MAX_STALENESS=60)
+    api = client_for(app)
+    live: tuple[tuple[str, dict[str, Any]], ...] = (
+        ("/api/v1/products/performance", {"start": "2024-03-01", "end": "2024-03-31"}),
+        ("/api/v1/customers/cohorts", {"start": "2024-03", "end": "2024-03", "months": 0}),
+        ("/api/v1/insights/bought-together", {}),
+    )
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    before = [api.get(url, **query).data for url, query in live]
+    two_skus = [("SKU-A", 1, "10.00", None), ("SKU-B", 1, "5.00", None)]
+    api.post("/api/v1/orders", {"orders": [order("A2", "C2", lines=two_skus)]})
+    for (url, query), old in zip(live, before, strict=True):
+        after = api.get(url, **query)
+        assert after.status_code == 200
+        assert after.data != old, url
+        assert after.headers["X-Data-Age"] == "0.000"
+
+
+def test_a_bound_per_operation_overrides_the_default(make_app):
+    app = make_app(ANALYTICS_MAX_STALENESS="60, get_sales=0")
+    api = client_for(app)
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    api.get(SALES, **RANGE)
+    customers = api.get("/api/v1/customers").json["data"]
+    api.post("/api/v1/orders", {"orders": [order("A2", "C2")]})
+    assert orders_in(api.get(SALES, **RANGE)) == 2  # live now
+    assert api.get("/api/v1/customers").json["data"] == customers  # still within 60 s
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [
+        ("soon", "'soon'"),
+        ("-1", "'-1'"),
+        ("inf", "'inf'"),
+        ("5,get_sales", "'get_sales' is not <operation>=<seconds>"),
+        ("5,get_order=1", "'get_order=1' is not <operation>=<seconds>"),
+        ("5,rfm=later", "ANALYTICS_MAX_STALENESS (rfm)"),
+    ],
+)
+def test_a_bad_bound_stops_the_app_naming_the_setting(value, named):
+    with pytest.raises(ValueError, match="ANALYTICS_MAX_STALENESS") as caught:
+        create_app({"DATABASE_URL": "sqlite://", "ANALYTICS_MAX_STALENESS": value})
+    assert named in str(caught.value)
+
+
+def test_a_request_takes_the_answer_another_worker_is_computing(make_app):
+    """Two apps on one database stand for two workers; the lease makes the second wait for
+    the first's answer instead of computing it again."""
+    first, second = make_app(), make_app()
+    api = client_for(first)
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    version = int(api.get(SALES, **RANGE).headers["X-Data-Version"])
+    api.post("/api/v1/orders", {"orders": [order("A2")]})
+    shared = snapshots(first).shared
+    assert shared is not None
+    key = f"{SALES}?end=2024-03-31&granularity=month&start=2024-03-01"
+    assert shared.claim(key)  # the first worker is computing it
+
+    def finish() -> None:
+        time.sleep(0.3)
+        assert shared.save(key, Snapshot(b'{"computed": "elsewhere"}', version + 1, time.time()))
+
+    saver = threading.Thread(target=finish)
+    started = time.monotonic()
+    saver.start()
+    response = client_for(second).get(SALES, **RANGE)
+    saver.join()
+    assert time.monotonic() - started >= 0.3
+    assert (response.json, response.headers["X-Cache"]) == ({"computed": "elsewhere"}, "shared")
+
+
+def test_under_concurrent_writes_no_answer_is_older_than_the_bound(make_app, backend):
+    """Readers and writers at once: every bounded answer counts at least the orders committed
+    a bound before the read began, and says an age within the bound; once writes pause and
+    the bound has passed, every bounded answer equals a computation from scratch."""
+    bound = 1.0
+    app = make_app(ANALYTICS_MAX_STALENESS=bound)
+    key = new_key(app, "read", "write")
+    api = Api(app.test_client(), key)
+    committed: list[tuple[float, int]] = [(0.0, 0)]
+    reads: list[tuple[float, int, float]] = []
+    writing = threading.Event()
+    writing.set()
+    total = 30 if backend == "sqlite" else 60
+
+    def write() -> None:
+        client = Api(app.test_client(), key)
+        for i in range(total):
+            reply = client.post("/api/v1/orders", {"orders": [order(f"W{i}", f"C{i % 7}")]})
+            assert reply.status_code == 201
+            committed.append((time.monotonic(), i + 1))
+            time.sleep(0.02)
+        writing.clear()
+
+    def read() -> None:
+        client = Api(app.test_client(), key)
+        while writing.is_set():
+            began = time.monotonic()
+            response = client.get(SALES, **RANGE)
+            reads.append((began, orders_in(response), float(response.headers["X-Data-Age"])))
+
+    threads = [threading.Thread(target=write)] + [threading.Thread(target=read) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert reads
+    for began, seen, age in reads:
+        known = max(n for done, n in committed if done <= began - bound)
+        assert seen >= known, (began, seen, known)
+        assert age <= bound
+    assert any(age > 0 for _, _, age in reads) or backend == "sqlite"
+
+    time.sleep(bound + 0.1)
+    snapshots(app).refresher.drain()
+    scratch = client_for(make_app(RESPONSE_CACHE_ENTRIES=0))
+    for url, query in BOUNDED:
+        answer = api.get(url, **query)
+        assert answer.data == scratch.get(url, **query).data, url
+    assert orders_in(api.get(SALES, **RANGE)) == total
+
+
+def test_exact_after_concurrent_writers_pause(make_app, backend):
+    """Concurrent writers with overlapping retries, then a pause: every bounded answer is exact
+    (the totals checked independently, the rest against a computation from scratch)."""
+    bound = 0.5
+    app = make_app(ANALYTICS_MAX_STALENESS=bound)
+    key = new_key(app, "read", "write")
+    api = Api(app.test_client(), key)
+    for url, query in BOUNDED:  # answers kept from before the writes
+        assert api.get(url, **query).status_code == 200
+    threads_n, batches, per_batch = (4, 3, 8) if backend != "sqlite" else (2, 3, 8)
+    plan = [
+        [
+            [order(f"T{t}-{b}-{i}", f"C{i % 5}", lines=[("SKU-A", 1, "1.10", None)])]
+            + [order(f"SHARED-{b}", "C0", lines=[("SKU-B", 3, "2.50", "0.50")])]
+            for b in range(batches)
+            for i in range(per_batch)
+        ]
+        for t in range(threads_n)
+    ]
+    assert ingest_concurrently(app, key, plan) == []
+    time.sleep(bound + 0.1)
+    totals = api.get(SALES, **RANGE).json["totals"]
+    unique = threads_n * batches * per_batch
+    assert totals["orders"] == unique + batches
+    gross = Decimal("1.10") * unique + Decimal("7.50") * batches
+    assert totals["gross_sales"] == f"{gross:.2f}"
+    assert totals["customers"] == 5
+    snapshots(app).refresher.drain()
+    scratch = client_for(make_app(RESPONSE_CACHE_ENTRIES=0))
+    for url, query in BOUNDED:
+        answer = api.get(url, **query)
+        assert float(answer.headers["X-Data-Age"]) <= bound
+        assert answer.data == scratch.get(url, **query).data, url
