@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 
 from ecommerce_analytics import create_app
-from ecommerce_analytics.cache import EXTENSION_KEY, Snapshot, Snapshots
+from ecommerce_analytics.cache import EXTENSION_KEY, CachedResponse, Snapshot, Snapshots
 
 from .conftest import Api, new_key
 from .factories import ingest_concurrently, order
@@ -255,3 +255,37 @@ def test_exact_after_concurrent_writers_pause(make_app, backend):
         answer = api.get(url, **query)
         assert float(answer.headers["X-Data-Age"]) <= bound
         assert answer.data == scratch.get(url, **query).data, url
+
+
+def test_requests_beyond_the_bound_wait_for_one_new_computation_not_one_each(app):
+    """A computation slower than the bound: requests that arrive while it runs take it when
+    it began within their bound, else wait for the one next computation (whose start follows
+    their arrival); nobody computes on their own, and no answer is older than the bound."""
+    bound, slow = 0.3, 0.6
+    computed: list[int] = []
+    answers: dict[str, Any] = {}
+    with app.app_context():
+        cache = snapshots(app)
+
+        def request(name: str, version: int, delay: float) -> None:
+            time.sleep(delay)
+
+            def compute() -> CachedResponse:
+                computed.append(version)
+                time.sleep(slow)
+                return CachedResponse(f'{{"by": "{name}"}}'.encode(), 200)
+
+            answers[name] = cache.serve("/k", version, bound, compute, lambda: None)
+
+        # A reads version 1 and computes; a write then commits (version 2) before the rest.
+        plan = [("a", 1, 0.0), ("b", 2, 0.1), ("c", 2, 0.45), ("d", 2, 0.5)]
+        threads = [threading.Thread(target=request, args=step) for step in plan]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+    assert sorted(computed) == [1, 2]  # a's, then one for both c and d
+    assert answers["b"].body == b'{"by": "a"}'
+    assert answers["c"].body == answers["d"].body
+    assert answers["c"].body in (b'{"by": "c"}', b'{"by": "d"}')
+    assert all(answer.age <= bound for answer in answers.values())

@@ -125,56 +125,72 @@ class Snapshots:
         known one if within ``bound`` seconds (a stale one queues ``refresh``, which must call
         ``refresh_now`` in a context of its own), else ``compute()``d now. An ``expensive``
         computation runs once at a time across all workers (the shared lease); a cheap one
-        once per worker, as waiting on another worker would cost more than computing."""
+        once per worker, as waiting on another worker would cost more than computing.
+
+        Ages count from the request's arrival: an answer whose computation began after it
+        lags no write the request could know of, however long the request waited for it."""
+        arrived = self.clock()
         while True:
-            found = self._newest(key, version)
+            found = self._within(key, version, bound, arrived)
             if found is not None:
-                snapshot, source = found
-                age = snapshot.staleness(version, self.clock())
-                if age <= bound:
-                    if age > 0:
-                        self.local.stats.stale += 1
-                        self.refresher.submit(key, refresh)
-                    else:
-                        self.local.stats.hits += 1
-                    return Served(snapshot.body, 200, source, snapshot.version, age)
+                snapshot, source, age = found
+                if age > 0:
+                    self.local.stats.stale += 1
+                    self.refresher.submit(key, refresh)
+                else:
+                    self.local.stats.hits += 1
+                return Served(snapshot.body, 200, source, snapshot.version, age)
             if self.local.lead(key, self.wait_s):
                 try:
                     if not expensive or self.shared is None:
                         return self._compute(key, version, compute, leased=False)
-                    return self._compute_or_wait(key, version, bound, compute)
+                    return self._compute_or_wait(key, version, bound, arrived, compute)
                 finally:
                     self.local.land(key)
             # Another thread of this worker computed it meanwhile: look again.
 
     def refresh_now(self, key: str, version: int, compute: Callable[[], CachedResponse]) -> None:
-        """Recompute ``key`` unless this worker or another is already on it (background)."""
+        """Recompute ``key`` unless this worker or another is already on it (background). When
+        another worker is, take its latest answer instead (it may be newer than this one's)."""
         if not self.local.try_lead(key):
             return
         try:
             if self.shared is not None and not self.shared.claim(key):
+                theirs = self.shared.load(key)
+                if theirs is not None:
+                    self.local.put(key, theirs)
                 return
             self.local.stats.refreshes += 1
             self._compute(key, version, compute)
         finally:
             self.local.land(key)
 
-    def _newest(self, key: str, version: int) -> tuple[Snapshot, str] | None:
-        """This worker's answer when it reflects ``version``; else the newer of it and the
-        shared one (one primary-key read)."""
+    def _within(
+        self, key: str, version: int, bound: float, arrived: float
+    ) -> tuple[Snapshot, str, float] | None:
+        """The answer to serve and its age, if one within ``bound`` is known: this worker's
+        own when it is (no database round trip), else the shared one (one primary-key read)."""
         mine = self.local.get(key)
-        if mine is not None and (self.shared is None or mine.version >= version):
-            return mine, "hit"
+        if mine is not None:
+            age = mine.staleness(version, arrived)
+            if age <= bound:
+                return mine, "hit", age
         if self.shared is None:
             return None
         theirs = self.shared.load(key)
-        if theirs is not None and (mine is None or theirs.computed_at > mine.computed_at):
-            self.local.put(key, theirs)
-            return theirs, "shared"
-        return (mine, "hit") if mine is not None else None
+        if theirs is None:
+            return None
+        self.local.put(key, theirs)  # kept only if newer than this worker's
+        age = theirs.staleness(version, arrived)
+        return (theirs, "shared", age) if age <= bound else None
 
     def _compute_or_wait(
-        self, key: str, version: int, bound: float, compute: Callable[[], CachedResponse]
+        self,
+        key: str,
+        version: int,
+        bound: float,
+        arrived: float,
+        compute: Callable[[], CachedResponse],
     ) -> Served:
         assert self.shared is not None
         deadline = self.clock() + self.wait_s
@@ -182,7 +198,7 @@ class Snapshots:
         while True:
             if self.shared.claim(key):
                 # The lease may have ended because its holder just saved the answer wanted.
-                theirs = self._recent(key, version, bound) if waited else None
+                theirs = self._recent(key, version, bound, arrived) if waited else None
                 if theirs is None:
                     return self._compute(key, version, compute)
                 self.shared.release(key)
@@ -193,17 +209,18 @@ class Snapshots:
                 return self._compute(key, version, compute, leased=False)
             time.sleep(POLL_S)
             waited = True
-            theirs = self._recent(key, version, bound)
+            theirs = self._recent(key, version, bound, arrived)
             if theirs is not None:
                 return theirs
 
-    def _recent(self, key: str, version: int, bound: float) -> Served | None:
-        """The shared answer for ``key`` if within ``bound`` for ``version``."""
+    def _recent(self, key: str, version: int, bound: float, arrived: float) -> Served | None:
+        """The shared answer for ``key`` if within ``bound`` for a request that read
+        ``version`` and ``arrived`` then."""
         assert self.shared is not None
         theirs = self.shared.load(key)
         if theirs is None:
             return None
-        age = theirs.staleness(version, self.clock())
+        age = theirs.staleness(version, arrived)
         if age > bound:
             return None
         self.local.put(key, theirs)
