@@ -64,11 +64,12 @@ def _register_response_cache(app: Flask, database: db.Database) -> None:
     entries = int(app.config.get("RESPONSE_CACHE_ENTRIES", 0))
     if entries <= 0:
         return
+    # A request waits for another worker's computation as long as a statement may run, and a
+    # computation's lease lasts as long.
+    wait_s = float(app.config.get("DB_STATEMENT_TIMEOUT") or DEFAULT_DB_STATEMENT_TIMEOUT_S)
     shared = None
     if app.config.get("RESPONSE_CACHE_SHARED", False):
         store: StoreSettings = app.extensions[STORE_EXTENSION_KEY]
         scope = f"{code_fingerprint()}|{store.currency}|{store.exponent}|{store.timezone}"
-        shared = SharedResponses(database, scope)
-    # A request waits for another worker's computation as long as a statement may run.
-    wait_s = float(app.config.get("DB_STATEMENT_TIMEOUT") or DEFAULT_DB_STATEMENT_TIMEOUT_S)
+        shared = SharedResponses(database, scope, lease_s=wait_s)
     app.extensions[CACHE_KEY] = Snapshots(ResponseCache(entries), shared, wait_s=wait_s)

@@ -340,3 +340,47 @@ def test_the_data_version_counts_committed_writes(app, api):
     api.post("/api/v1/orders", {"orders": [order("A1")]})  # a retry stores nothing
     with app.app_context():
         assert current_version(get_db()) == before + 1
+
+
+def test_a_refused_request_leaves_nothing_in_the_shared_table(app, api):
+    for n in range(5):
+        response = api.get(SALES, start="2024-03-31", end=f"2024-03-0{n}x")
+        assert response.status_code == 400
+    assert _rows(app) == 0
+
+
+def _rows(app: Any) -> int:
+    with app.app_context():
+        with get_db().engine.connect() as connection:
+            return len(connection.execute(select(SharedResponse.key_hash)).all())
+
+
+def test_a_lease_whose_computation_never_answered_is_deleted_in_time(app):
+    clock = Clock()
+    with app.app_context():
+        shared = SharedResponses(get_db(), "build-1", clock=clock)
+        assert shared.claim("/failed")  # its computation then raised: no answer, no release
+        clock.now += 2 * 86400
+        assert shared.save("/other", Snapshot(b"{}", 1, clock.now))
+    assert _rows(app) == 1
+
+
+def test_a_save_refused_by_a_lock_still_gives_the_lease_up(app, backend):
+    """Ingest holds SQLite's write lock when the computing worker saves: the save is skipped,
+    but the lease must not stay behind (every other worker would wait for it to expire)."""
+    if backend != "sqlite":
+        pytest.skip("only SQLite has one database-wide write lock")
+    with app.app_context():
+        mine = SharedResponses(get_db(), "build-1")
+        theirs = SharedResponses(get_db(), "build-1")
+        assert mine.claim("/rfm")
+        blocker = get_db().engine.raw_connection()
+        blocker.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+        unlock = threading.Timer(0.3, blocker.driver_connection.rollback)  # type: ignore[union-attr]
+        unlock.start()
+        try:
+            assert not mine.save("/rfm", Snapshot(b"{}", 1, time.time()))
+        finally:
+            unlock.join()
+            blocker.close()
+        assert theirs.claim("/rfm")

@@ -289,3 +289,23 @@ def test_requests_beyond_the_bound_wait_for_one_new_computation_not_one_each(app
     assert answers["c"].body == answers["d"].body
     assert answers["c"].body in (b'{"by": "c"}', b'{"by": "d"}')
     assert all(answer.age <= bound for answer in answers.values())
+
+
+def test_a_live_answer_never_trusts_another_hosts_clock(make_app):
+    """A task whose clock runs ahead stamps its answers in the future; a live read elsewhere
+    after a write must still see the write (versions decide, not clocks)."""
+    ahead, here = make_app(), make_app()
+    skewed = lambda: time.time() + 60  # noqa: E731
+    snapshots(ahead).clock = skewed
+    shared = snapshots(ahead).shared
+    assert shared is not None
+    shared.clock = skewed
+    url, query = "/api/v1/products/performance", {"start": "2024-03-01", "end": "2024-03-31"}
+    api = client_for(here)
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    before = client_for(ahead).get(url, **query)
+    api.post("/api/v1/orders", {"orders": [order("A2")]})
+    after = api.get(url, **query)
+    assert (after.headers["X-Cache"], after.headers["X-Data-Age"]) == ("miss", "0.000")
+    assert int(after.headers["X-Data-Version"]) > int(before.headers["X-Data-Version"])
+    assert after.json["data"][0]["units"] == 2 * before.json["data"][0]["units"]

@@ -208,12 +208,15 @@ def endpoint(
             )
         )
 
-        def run(path_args: dict[str, Any]) -> CachedResponse:
+        def parse(path_args: dict[str, Any]) -> dict[str, Any]:
             kwargs: dict[str, Any] = dict(path_args)
             if query is not None:
                 kwargs["query"] = parse_query(query)
             if body is not None:
                 kwargs["body"] = parse_body(body)
+            return kwargs
+
+        def call(kwargs: dict[str, Any]) -> CachedResponse:
             result = fn(**kwargs)
             code = status
             if isinstance(result, tuple):
@@ -226,8 +229,10 @@ def endpoint(
                 parse_path(path, path_args, not_found)
             if scope is not None:
                 authorize(scope)
+            # Validated before any answer is looked up: a refused request costs no cache work.
+            kwargs = parse(path_args)
             if freshness is None:
-                out = run(path_args)
+                out = call(kwargs)
                 return Response(out.body, status=out.status, mimetype="application/json")
             # The version is read before any data (with the key, in ``authorize``), so the
             # answer is at least that new.
@@ -236,17 +241,17 @@ def endpoint(
                 version = current_version(get_db())
             snapshots = get_snapshots()
             if snapshots is None:
-                out = run(path_args)
+                out = call(kwargs)
                 served = Served(out.body, out.status, "miss", version, 0.0)
             else:
-                served = serve(snapshots, version, path_args)
+                served = serve(snapshots, version, kwargs)
             response = Response(served.body, status=served.status, mimetype="application/json")
             response.headers["X-Cache"] = served.source
             response.headers["X-Data-Version"] = str(served.version)
             response.headers["X-Data-Age"] = f"{served.age:.3f}"
             return response
 
-        def serve(snapshots: Snapshots, version: int, path_args: dict[str, Any]) -> Served:
+        def serve(snapshots: Snapshots, version: int, kwargs: dict[str, Any]) -> Served:
             key = request.path + "?" + urlencode(sorted(request.args.items(multi=True)))
             bound = 0.0
             if freshness == "bounded":
@@ -264,7 +269,7 @@ def endpoint(
                         pass  # no longer answerable (e.g. as_of now before the latest order)
 
             def compute() -> CachedResponse:
-                return run(path_args)
+                return call(kwargs)
 
             # Only the bounded endpoints scan whole tables: worth one computation for all.
             expensive = freshness == "bounded"

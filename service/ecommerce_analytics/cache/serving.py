@@ -15,10 +15,10 @@ that need the same one meanwhile wait for it rather than compute it again.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .shared import SharedResponses
@@ -53,43 +53,45 @@ class Served:
 
 class Refresher:
     """One background thread per worker that recomputes answers served stale; a request
-    already queued or running is not queued twice."""
+    already queued or running is not queued twice. The thread is a daemon: a worker that
+    exits (gunicorn's ``max_requests``, a deploy) drops its queue rather than waiting for it;
+    a lease it held expires on its own."""
 
     def __init__(self) -> None:
-        self._executor: ThreadPoolExecutor | None = None
-        self._queued: dict[str, Future[None]] = {}
+        self._jobs: queue.Queue[tuple[str, Callable[[], None]]] = queue.Queue()
+        self._queued: set[str] = set()
+        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def submit(self, key: str, job: Callable[[], None]) -> bool:
         with self._lock:
             if key in self._queued:
                 return False
-            if self._executor is None:
-                # Created on first use: in the worker process, after gunicorn forked it.
-                self._executor = ThreadPoolExecutor(1, thread_name_prefix="answer-refresh")
-            future = self._executor.submit(self._run, key, job)
-            self._queued[key] = future
-            return True
+            self._queued.add(key)
+            if self._thread is None:
+                # Started on first use: in the worker process, after gunicorn forked it.
+                self._thread = threading.Thread(
+                    target=self._work, name="answer-refresh", daemon=True
+                )
+                self._thread.start()
+        self._jobs.put((key, job))
+        return True
 
-    def _run(self, key: str, job: Callable[[], None]) -> None:
-        try:
-            job()
-        except Exception:  # a refresh must never kill the thread; the next read retries it
-            _log.exception("refreshing %s failed", key)
-        finally:
-            with self._lock:
-                self._queued.pop(key, None)
-
-    def drain(self, timeout: float = 30.0) -> None:
-        """Wait until every queued refresh has finished (tests, shutdown)."""
-        deadline = time.monotonic() + timeout
+    def _work(self) -> None:
         while True:
-            with self._lock:
-                pending = list(self._queued.values())
-            if not pending:
-                return
-            for future in pending:
-                future.exception(timeout=max(0.0, deadline - time.monotonic()))
+            key, job = self._jobs.get()
+            try:
+                job()
+            except Exception:  # a refresh must never kill the thread; the next read retries it
+                _log.exception("refreshing %s failed", key)
+            finally:
+                with self._lock:
+                    self._queued.discard(key)
+                self._jobs.task_done()
+
+    def drain(self) -> None:
+        """Wait until every queued refresh has finished (tests)."""
+        self._jobs.join()
 
 
 class Snapshots:
@@ -155,11 +157,17 @@ class Snapshots:
         if not self.local.try_lead(key):
             return
         try:
-            if self.shared is not None and not self.shared.claim(key):
+            if self.shared is not None:
+                claimed = self.shared.claim(key)
                 theirs = self.shared.load(key)
                 if theirs is not None:
                     self.local.put(key, theirs)
-                return
+                if not claimed:
+                    return
+                if theirs is not None and theirs.version >= version:
+                    # Another worker refreshed it to this version already.
+                    self.shared.release(key)
+                    return
             self.local.stats.refreshes += 1
             self._compute(key, version, compute)
         finally:
@@ -193,7 +201,7 @@ class Snapshots:
         compute: Callable[[], CachedResponse],
     ) -> Served:
         assert self.shared is not None
-        deadline = self.clock() + self.wait_s
+        deadline = time.monotonic() + self.wait_s
         waited = False
         while True:
             if self.shared.claim(key):
@@ -204,14 +212,21 @@ class Snapshots:
                 self.shared.release(key)
                 return theirs
             # Another worker or task is computing this answer: take theirs when it is recent
-            # enough, or the lease when they give it up; after ``wait_s``, compute anyway.
-            if self.clock() >= deadline:
-                return self._compute(key, version, compute, leased=False)
-            time.sleep(POLL_S)
-            waited = True
-            theirs = self._recent(key, version, bound, arrived)
-            if theirs is not None:
-                return theirs
+            # enough, or the lease once they no longer hold it; after ``wait_s``, compute
+            # anyway. Waiting reads the row only: a claim (a write) is tried when it is free.
+            while True:
+                if time.monotonic() >= deadline:
+                    return self._compute(key, version, compute, leased=False)
+                time.sleep(POLL_S)
+                waited = True
+                snapshot, leased = self.shared.look(key)
+                if snapshot is not None:
+                    age = snapshot.staleness(version, arrived)
+                    if age <= bound:
+                        self.local.put(key, snapshot)
+                        return Served(snapshot.body, 200, "shared", snapshot.version, age)
+                if not leased:
+                    break
 
     def _recent(self, key: str, version: int, bound: float, arrived: float) -> Served | None:
         """The shared answer for ``key`` if within ``bound`` for a request that read

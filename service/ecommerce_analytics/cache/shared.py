@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from ..db import SQLITE_BUSY_MS, Database, fetch_one, is_retryable, is_unavailable
@@ -29,15 +29,19 @@ from ..models import SharedResponse
 from .snapshots import Snapshot
 
 _TABLE = SharedResponse.__table__
-_LOAD = select(_TABLE.c.body, _TABLE.c.version, _TABLE.c.computed_at).where(
-    _TABLE.c.key_hash == bindparam("key_hash"), _TABLE.c.body.is_not(None)
+_LOOK = select(_TABLE.c.body, _TABLE.c.version, _TABLE.c.computed_at, _TABLE.c.lease_until).where(
+    _TABLE.c.key_hash == bindparam("key_hash")
 )
 # A write here never waits long for SQLite's write lock (held by ingest): skipping it costs
 # only a later recomputation.
 _SQLITE_BUSY_MS = 50
-# A lease outlives any computation the statement timeout lets finish; one left by a worker
-# that died is taken over when it expires.
-DEFAULT_LEASE_S = 60.0
+# Giving a lease up after a failed save may wait longer: a lease left behind makes every
+# other worker wait for it to expire.
+_SQLITE_RELEASE_BUSY_MS = 1000
+# How long a lease lasts (the app sets it to the statement timeout, the longest a computation's
+# statements may run); one left by a worker that died or could not save is taken over when it
+# expires.
+DEFAULT_LEASE_S = 15.0
 # Rows not recomputed for this long (a URL no one asks for any more) are deleted, at most
 # once a minute per process, so the table holds the answers in use.
 RETENTION = timedelta(days=1)
@@ -89,17 +93,25 @@ class SharedResponses:
 
     def load(self, key: str) -> Snapshot | None:
         """The latest answer saved for ``key``, or ``None`` (one primary-key read)."""
+        return self.look(key)[0]
+
+    def look(self, key: str) -> tuple[Snapshot | None, bool]:
+        """The latest answer saved for ``key`` (or ``None``) and whether a worker holds the
+        lease on computing the next one (one primary-key read)."""
         try:
-            row = fetch_one(self.database, _LOAD, {"key_hash": self._hash(key)})
+            row = fetch_one(self.database, _LOOK, {"key_hash": self._hash(key)})
         except SQLAlchemyError as exc:
             if is_unavailable(exc):
                 raise
             _log.info("shared response cache: %s not read (%s)", key, _reason(exc))
-            return None
+            return None, False
         if row is None:
-            return None
-        body, version, computed_at = row
-        return Snapshot(bytes(body), int(version), computed_at.timestamp())
+            return None, False
+        body, version, computed_at, lease_until = row
+        leased = lease_until is not None and lease_until.timestamp() >= self.clock()
+        if body is None or computed_at is None:
+            return None, leased
+        return Snapshot(bytes(body), int(version), computed_at.timestamp()), leased
 
     def claim(self, key: str) -> bool:
         """Take the lease on computing ``key``: ``True`` when this caller holds it now (also
@@ -141,10 +153,10 @@ class SharedResponses:
             _log.info("shared response cache: lease on %s not taken (%s)", key, _reason(exc))
         return True
 
-    def release(self, key: str) -> None:
+    def release(self, key: str, *, sqlite_busy_ms: int = _SQLITE_BUSY_MS) -> None:
         """Give the lease up without an answer (the computation failed)."""
         try:
-            with self._writing() as connection:
+            with self._writing(sqlite_busy_ms) as connection:
                 connection.execute(
                     update(SharedResponse)
                     .where(_TABLE.c.key_hash == self._hash(key))
@@ -182,6 +194,7 @@ class SharedResponses:
                 connection.execute(insert(SharedResponse).values(key_hash=key_hash, **values))
         except SQLAlchemyError as exc:
             _log.info("shared response cache: %s not saved (%s)", key, _reason(exc))
+            self.release(key, sqlite_busy_ms=_SQLITE_RELEASE_BUSY_MS)
             return False
         return True
 
@@ -190,12 +203,19 @@ class SharedResponses:
         if now - self._pruned_at < _PRUNE_EVERY_S:
             return
         self._pruned_at = now
+        cutoff = _moment(now) - RETENTION
+        # Rows with no answer (the first computation failed, or was refused as a 4xx) go once
+        # their lease is a retention period old.
+        never_answered = and_(
+            _TABLE.c.computed_at.is_(None),
+            or_(_TABLE.c.lease_until.is_(None), _TABLE.c.lease_until < cutoff),
+        )
         connection.execute(
-            delete(SharedResponse).where(_TABLE.c.computed_at < _moment(now) - RETENTION)
+            delete(SharedResponse).where(or_(_TABLE.c.computed_at < cutoff, never_answered))
         )
 
     @contextmanager
-    def _writing(self) -> Iterator[Connection]:
+    def _writing(self, sqlite_busy_ms: int = _SQLITE_BUSY_MS) -> Iterator[Connection]:
         """A short write transaction that never waits long for a lock."""
         engine = self.database.engine
         sqlite = engine.dialect.name == "sqlite"
@@ -206,7 +226,7 @@ class SharedResponses:
             connection = connection.execution_options(**options)
             with connection.begin():
                 if sqlite:
-                    connection.exec_driver_sql(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")
+                    connection.exec_driver_sql(f"PRAGMA busy_timeout = {sqlite_busy_ms}")
                 try:
                     yield connection
                 finally:

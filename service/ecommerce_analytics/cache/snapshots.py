@@ -9,6 +9,9 @@ from dataclasses import dataclass
 DEFAULT_ENTRIES = 512
 # Bodies larger than this are served but not kept: the cache stays small next to the worker.
 MAX_BODY_BYTES = 1024 * 1024
+# The smallest age of an answer older than the reader's data version (``X-Data-Age`` has three
+# decimals): such an answer is never "0.000", which means it reflects every write known.
+MIN_AGE = 0.001
 
 
 @dataclass(frozen=True)
@@ -21,12 +24,14 @@ class Snapshot:
     computed_at: float
 
     def staleness(self, version: int, now: float) -> float:
-        """How old this answer may be for a reader that saw data version ``version``: ``0``
-        when it reflects that version (no write the reader could know of is missing), else
-        the seconds since its computation began (a bound on the age of every write missing)."""
+        """How old this answer may be for a reader that saw data version ``version`` at
+        ``now``: ``0`` when it reflects that version (no write the reader could know of is
+        missing), else the seconds since its computation began, and never less than
+        ``MIN_AGE``: only the version, not a wall clock (another host's may run ahead), can
+        show that an answer misses no write, which live endpoints rely on."""
         if self.version >= version:
             return 0.0
-        return max(0.0, now - self.computed_at)
+        return max(MIN_AGE, now - self.computed_at)
 
 
 @dataclass
