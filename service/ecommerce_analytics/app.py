@@ -14,7 +14,7 @@ from .api import register_blueprints
 from .api.routing import register_staleness_bounds
 from .auth import RATE_LIMITER_KEY, RateLimiter
 from .cache import EXTENSION_KEY as CACHE_KEY
-from .cache import ResponseCache, SharedResponses, Snapshots, code_fingerprint
+from .cache import ResponseCache, SharedResponses, Snapshots, code_fingerprint, current_version
 from .cli import register_commands
 from .config import (
     DEFAULT_DB_STATEMENT_TIMEOUT_S,
@@ -72,4 +72,9 @@ def _register_response_cache(app: Flask, database: db.Database) -> None:
         store: StoreSettings = app.extensions[STORE_EXTENSION_KEY]
         scope = f"{code_fingerprint()}|{store.currency}|{store.exponent}|{store.timezone}"
         shared = SharedResponses(database, scope, lease_s=wait_s)
-    app.extensions[CACHE_KEY] = Snapshots(ResponseCache(entries), shared, wait_s=wait_s)
+    app.extensions[CACHE_KEY] = Snapshots(
+        ResponseCache(entries),
+        shared,
+        wait_s=wait_s,
+        read_version=lambda: current_version(database),
+    )

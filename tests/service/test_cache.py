@@ -384,3 +384,14 @@ def test_a_save_refused_by_a_lock_still_gives_the_lease_up(app, backend):
             unlock.join()
             blocker.close()
         assert theirs.claim("/rfm")
+
+
+def test_an_answer_is_labelled_with_the_version_read_as_its_computation_starts():
+    """A write that committed after a request read its version but before the computation
+    started is in the answer: requests that read the newer version take it without a
+    computation of their own."""
+    committed = [3]
+    snapshots = Snapshots(ResponseCache(8), None, wait_s=5, read_version=lambda: committed[0])
+    first = snapshots.serve("a", 2, 0.0, lambda: CachedResponse(b"v3", 200), _never)
+    again = snapshots.serve("a", 3, 0.0, lambda: CachedResponse(b"other", 200), _never)
+    assert (first.version, again.body, again.source) == (3, b"v3", "hit")

@@ -271,9 +271,7 @@ def endpoint(
             def compute() -> CachedResponse:
                 return call(kwargs)
 
-            # Only the bounded endpoints scan whole tables: worth one computation for all.
-            expensive = freshness == "bounded"
-            return snapshots.serve(key, version, bound, compute, refresh, expensive=expensive)
+            return snapshots.serve(key, version, bound, compute, refresh)
 
         bp.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=[method])
         return fn

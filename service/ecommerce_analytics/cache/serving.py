@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from .shared import SharedResponses
 from .snapshots import MAX_BODY_BYTES, ResponseCache, Snapshot
 
-# How often a request waiting for another worker's computation looks for its answer.
-POLL_S = 0.05
+# How often a request waiting for another worker's computation looks for its answer (a
+# primary-key read): live answers take tens of milliseconds to compute.
+POLL_S = 0.01
 _log = logging.getLogger(__name__)
 
 
@@ -97,7 +98,10 @@ class Refresher:
 class Snapshots:
     """Answers within their freshness bound, from ``local`` (this worker) and ``shared`` (every
     worker; ``None`` when ``RESPONSE_CACHE_SHARED`` is off). ``wait_s`` bounds how long a request
-    waits for another worker's computation before computing itself."""
+    waits for another worker's computation before computing itself; ``read_version`` (the
+    committed data version) is read again as each computation starts, so the answer is
+    labelled with the newest version it reflects and serves every request that arrived before
+    it started, not only those that read the same version."""
 
     def __init__(
         self,
@@ -105,11 +109,13 @@ class Snapshots:
         shared: SharedResponses | None,
         *,
         wait_s: float,
+        read_version: Callable[[], int] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.local = local
         self.shared = shared
         self.wait_s = wait_s
+        self.read_version = read_version
         self.clock = clock
         self.refresher = Refresher()
 
@@ -120,14 +126,11 @@ class Snapshots:
         bound: float,
         compute: Callable[[], CachedResponse],
         refresh: Callable[[], None],
-        *,
-        expensive: bool = True,
     ) -> Served:
         """The answer for ``key`` to a request that read data version ``version``: the newest
         known one if within ``bound`` seconds (a stale one queues ``refresh``, which must call
-        ``refresh_now`` in a context of its own), else ``compute()``d now. An ``expensive``
-        computation runs once at a time across all workers (the shared lease); a cheap one
-        once per worker, as waiting on another worker would cost more than computing.
+        ``refresh_now`` in a context of its own), else ``compute()``d now, once at a time
+        across all workers (the shared lease) while the others wait for it.
 
         Ages count from the request's arrival: an answer whose computation began after it
         lags no write the request could know of, however long the request waited for it."""
@@ -144,7 +147,7 @@ class Snapshots:
                 return Served(snapshot.body, 200, source, snapshot.version, age)
             if self.local.lead(key, self.wait_s):
                 try:
-                    if not expensive or self.shared is None:
+                    if self.shared is None:
                         return self._compute(key, version, compute, leased=False)
                     return self._compute_or_wait(key, version, bound, arrived, compute)
                 finally:
@@ -249,6 +252,8 @@ class Snapshots:
         leased = leased and self.shared is not None
         started = self.clock()
         try:
+            if self.read_version is not None:
+                version = max(version, self.read_version())
             out = compute()
         except BaseException:
             if leased:
