@@ -74,6 +74,11 @@ service_args: WebServiceArgs = {
     "min_count": settings.min_count,
     "max_count": settings.max_count,
     "log_retention_days": settings.log_retention_days,
+    # How far the customer figures may lag the latest orders (docs/api.md, "Caching and
+    # consistency").
+    "environment_variables": {
+        "ANALYTICS_MAX_STALENESS": str(settings.analytics_max_staleness),
+    },
 }
 if settings.image_uri:
     service_args["image"] = settings.image_uri

@@ -62,6 +62,7 @@ class Settings:
     ecr_force_delete: bool
     rto_minutes: int
     rpo_minutes: int
+    analytics_max_staleness: int
 
 
 class _Reader:
@@ -160,6 +161,7 @@ def load_settings() -> Settings:
         ecr_force_delete=read.boolean("ecrForceDelete"),
         rto_minutes=read.integer("rtoMinutes", 1, 1440),
         rpo_minutes=read.integer("rpoMinutes", 1, 1440),
+        analytics_max_staleness=read.integer("analyticsMaxStaleness", 0, 3600),
     )
     if not settings.min_count <= settings.desired_count <= settings.max_count:
         raise read.fail(

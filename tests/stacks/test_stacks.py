@@ -116,6 +116,7 @@ def test_the_service_container_gets_the_database_settings(prod: PreviewResult) -
     (container,) = json.loads(task["containerDefinitions"])
     environment = {e["name"]: e["value"] for e in container["environment"]}
     assert environment["DB_ENGINE"] == "mysql" and environment["DB_NAME"]
+    assert environment["ANALYTICS_MAX_STALENESS"] == "5"
     secrets = {s["name"] for s in container["secrets"]}
     assert {"DB_USERNAME", "DB_PASSWORD"} <= secrets
 
@@ -164,6 +165,10 @@ def project(tmp_path: Path) -> Callable[[str], Path]:
         (
             "config:\n  ecommerce-analytics:desiredCount: 30\n",
             "ecommerce-analytics:desiredCount must lie between minCount (2) and maxCount (10)",
+        ),
+        (
+            "config:\n  ecommerce-analytics:analyticsMaxStaleness: -1\n",
+            "ecommerce-analytics:analyticsMaxStaleness must be",
         ),
         (
             "config:\n  ecommerce-analytics:ingressCidrs: [0.0.0.0/0, 'nope']\n",
