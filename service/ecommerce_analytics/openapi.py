@@ -50,7 +50,9 @@ _STATUS_TEXT = {
     "would take a stored total past what the database holds (`totals-out-of-range`); nothing "
     "was written",
     429: "Rate limit exceeded for this key",
-    503: "Database unavailable (`database-unavailable`); retry after `Retry-After` seconds",
+    503: "Database unavailable (`database-unavailable`), or an analytics answer other workers "
+    "are still computing after twice `DB_STATEMENT_TIMEOUT` (`answer-not-ready`); retry after "
+    "`Retry-After` seconds",
 }
 _BODY_400 = "Body is not JSON (`malformed-json`)"
 _RETRY_AFTER = {

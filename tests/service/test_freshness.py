@@ -14,7 +14,14 @@ import pytest
 from flask import Flask
 
 from ecommerce_analytics import create_app
-from ecommerce_analytics.cache import EXTENSION_KEY, CachedResponse, Snapshot, Snapshots
+from ecommerce_analytics.cache import (
+    EXTENSION_KEY,
+    CachedResponse,
+    SharedResponses,
+    Snapshot,
+    Snapshots,
+)
+from ecommerce_analytics.db import get_db
 
 from .conftest import Api, new_key
 from .factories import ingest_concurrently, order
@@ -309,3 +316,37 @@ def test_a_live_answer_never_trusts_another_hosts_clock(make_app):
     assert (after.headers["X-Cache"], after.headers["X-Data-Age"]) == ("miss", "0.000")
     assert int(after.headers["X-Data-Version"]) > int(before.headers["X-Data-Version"])
     assert after.json["data"][0]["units"] == 2 * before.json["data"][0]["units"]
+
+
+def test_a_lease_left_by_a_dead_worker_is_taken_over_when_it_expires(make_app):
+    app = make_app(DB_STATEMENT_TIMEOUT=0.5)  # a lease lasts the statement timeout
+    api = client_for(app)
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    shared = snapshots(app).shared
+    assert shared is not None
+    key = f"{SALES}?end=2024-03-31&granularity=month&start=2024-03-01"
+    assert shared.claim(key)  # then the worker died
+    started = time.monotonic()
+    response = api.get(SALES, **RANGE)
+    assert (orders_in(response), response.headers["X-Cache"]) == (1, "miss")
+    assert 0.4 <= time.monotonic() - started < 5
+
+
+def test_a_request_gives_up_with_503_when_the_computation_outlasts_its_limit(make_app):
+    """Another worker keeps computing past twice the statement timeout: the request answers
+    503 ``answer-not-ready`` with Retry-After rather than starting one more computation."""
+    app = make_app(DB_STATEMENT_TIMEOUT=0.3)
+    api = client_for(app)
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    with app.app_context():
+        shared = snapshots(app).shared
+        assert shared is not None
+        slow = SharedResponses(get_db(), shared.scope, lease_s=60)  # a worker still computing
+        key = f"{SALES}?end=2024-03-31&granularity=month&start=2024-03-01"
+        assert slow.claim(key)
+    started = time.monotonic()
+    response = api.get(SALES, **RANGE)
+    assert response.status_code == 503
+    assert response.json["type"] == "/problems/answer-not-ready"
+    assert int(response.headers["Retry-After"]) > 0
+    assert 0.5 <= time.monotonic() - started < 5

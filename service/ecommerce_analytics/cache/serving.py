@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..errors import RETRY_AFTER_S, Problem
 from .shared import SharedResponses
 from .snapshots import MAX_BODY_BYTES, ResponseCache, Snapshot
 
@@ -28,6 +29,17 @@ from .snapshots import MAX_BODY_BYTES, ResponseCache, Snapshot
 # primary-key read): live answers take tens of milliseconds to compute.
 POLL_S = 0.01
 _log = logging.getLogger(__name__)
+
+
+def not_ready(key: str) -> Problem:
+    """503 for a request that waited its limit for an answer other workers are computing."""
+    return Problem(
+        503,
+        "answer-not-ready",
+        "Answer not ready",
+        f"{key.split('?')[0]} is still being computed by another worker; retry shortly.",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
 
 
 @dataclass(frozen=True)
@@ -97,11 +109,11 @@ class Refresher:
 
 class Snapshots:
     """Answers within their freshness bound, from ``local`` (this worker) and ``shared`` (every
-    worker; ``None`` when ``RESPONSE_CACHE_SHARED`` is off). ``wait_s`` bounds how long a request
-    waits for another worker's computation before computing itself; ``read_version`` (the
-    committed data version) is read again as each computation starts, so the answer is
-    labelled with the newest version it reflects and serves every request that arrived before
-    it started, not only those that read the same version."""
+    worker; ``None`` when ``RESPONSE_CACHE_SHARED`` is off). A request waits for another
+    worker's computation up to twice ``wait_s`` (the lease's length), then answers 503.
+    ``read_version`` (the committed data version) is read again as each computation starts,
+    so the answer is labelled with the newest version it reflects and serves every request
+    that arrived before it started, not only those that read the same version."""
 
     def __init__(
         self,
@@ -204,7 +216,10 @@ class Snapshots:
         compute: Callable[[], CachedResponse],
     ) -> Served:
         assert self.shared is not None
-        deadline = time.monotonic() + self.wait_s
+        # A lease lasts ``wait_s``: one left by a dead worker is free again within it. Past
+        # twice that, the computations in flight are slower than the database allows a
+        # statement to run: this request answers 503 instead of starting one more.
+        deadline = time.monotonic() + 2 * self.wait_s
         waited = False
         while True:
             if self.shared.claim(key):
@@ -215,11 +230,11 @@ class Snapshots:
                 self.shared.release(key)
                 return theirs
             # Another worker or task is computing this answer: take theirs when it is recent
-            # enough, or the lease once they no longer hold it; after ``wait_s``, compute
-            # anyway. Waiting reads the row only: a claim (a write) is tried when it is free.
+            # enough, or the lease once they no longer hold it. Waiting reads the row only: a
+            # claim (a write) is tried when the lease is free.
             while True:
                 if time.monotonic() >= deadline:
-                    return self._compute(key, version, compute, leased=False)
+                    raise not_ready(key)
                 time.sleep(POLL_S)
                 waited = True
                 snapshot, leased = self.shared.look(key)
