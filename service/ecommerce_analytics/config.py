@@ -24,9 +24,10 @@ Environment variables (all optional):
   disables. Defaults to ``600``.
 - ``RESPONSE_CACHE_ENTRIES``: analytics answers each worker process keeps (see ``cache/``);
   ``0`` disables (every request computes). Defaults to ``512``.
-- ``RESPONSE_CACHE_SHARED``: also keep those responses in the database (``response_cache``), so
-  one computation serves every worker and task until the next write, and a restarted worker
-  starts warm. ``true``/``false`` (also ``1``/``0``, ``yes``/``no``). Defaults to ``true``.
+- ``RESPONSE_CACHE_SHARED``: also keep those answers in the database (``response_cache``), so
+  one computation serves every worker and task (a lease makes one of them compute each answer
+  at a time), and a restarted worker starts warm. ``true``/``false`` (also ``1``/``0``,
+  ``yes``/``no``). Defaults to ``true``.
 - ``ANALYTICS_MAX_STALENESS``: seconds an answer of a *bounded* endpoint (those that scan
   every customer: sales, customers, ltv-distribution, returning-rate, rfm, churn-risk) may lag
   the latest writes; a stale answer is served with its age while it is recomputed in the
