@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -129,3 +130,14 @@ def expected_cohorts(orders: list[dict[str, Any]], months: int) -> dict[str, Any
             [(len(active[(cohort, k)]), money(revenue[(cohort, k)])) for k in range(months + 1)],
         )
     return result
+
+
+class Clock:
+    """A settable wall clock (epoch seconds, starting now) for the answer cache and its
+    leases."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now

@@ -24,7 +24,7 @@ from ecommerce_analytics.db import get_db
 from ecommerce_analytics.models import SharedResponse
 
 from .conftest import Api, new_key
-from .factories import order
+from .factories import Clock, order
 
 SALES = "/api/v1/sales"
 RANGE = {"start": "2024-03-01", "end": "2024-03-31", "granularity": "month"}
@@ -219,16 +219,6 @@ def test_shared_entries_are_never_served_after_a_write(make_app, api):
     shared = other.get(SALES, **RANGE)
     assert (shared.headers["X-Cache"], shared.json["totals"]["orders"]) == ("shared", 2)
     assert len(_entries(api.client.application)) == 1
-
-
-class Clock:
-    """A settable wall clock (epoch seconds)."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_an_older_answer_never_replaces_a_newer_one(app):

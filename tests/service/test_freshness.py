@@ -24,7 +24,7 @@ from ecommerce_analytics.cache import (
 from ecommerce_analytics.db import get_db
 
 from .conftest import Api, new_key
-from .factories import ingest_concurrently, order
+from .factories import Clock, ingest_concurrently, order
 
 SALES = "/api/v1/sales"
 RANGE = {"start": "2024-03-01", "end": "2024-03-31", "granularity": "month"}
@@ -36,16 +36,6 @@ BOUNDED: tuple[tuple[str, dict[str, Any]], ...] = (
     ("/api/v1/customers/rfm", {"limit": 50}),
     ("/api/v1/insights/churn-risk", {"min_days": 1}),
 )
-
-
-class Clock:
-    """A settable wall clock (epoch seconds) for the answer cache and its leases."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def snapshots(app: Flask) -> Snapshots:

@@ -258,7 +258,8 @@ def endpoint(
                 bounds: StalenessBounds = current_app.extensions[BOUNDS_KEY]
                 bound = bounds.for_operation(fn.__name__)
             app = current_app._get_current_object()  # type: ignore[attr-defined]
-            path_text, query_args = request.path, request.args.copy()
+            # Immutable, so it can outlive the request.
+            path_text, query_args = request.path, request.args
 
             def refresh() -> None:
                 # On the refresh thread, after this request ended: a context of its own.

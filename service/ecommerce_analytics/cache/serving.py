@@ -148,15 +148,14 @@ class Snapshots:
         lags no write the request could know of, however long the request waited for it."""
         arrived = self.clock()
         while True:
-            found = self._within(key, version, bound, arrived)
-            if found is not None:
-                snapshot, source, age = found
-                if age > 0:
+            served = self._within(key, version, bound, arrived)
+            if served is not None:
+                if served.age > 0:
                     self.local.stats.stale += 1
                     self.refresher.submit(key, refresh)
                 else:
                     self.local.stats.hits += 1
-                return Served(snapshot.body, 200, source, snapshot.version, age)
+                return served
             if self.local.lead(key, self.wait_s):
                 try:
                     if self.shared is None:
@@ -188,24 +187,27 @@ class Snapshots:
         finally:
             self.local.land(key)
 
-    def _within(
-        self, key: str, version: int, bound: float, arrived: float
-    ) -> tuple[Snapshot, str, float] | None:
-        """The answer to serve and its age, if one within ``bound`` is known: this worker's
-        own when it is (no database round trip), else the shared one (one primary-key read)."""
+    def _within(self, key: str, version: int, bound: float, arrived: float) -> Served | None:
+        """The answer to serve, if one within ``bound`` is known: this worker's own when it is
+        (no database round trip), else the shared one (one primary-key read)."""
         mine = self.local.get(key)
         if mine is not None:
-            age = mine.staleness(version, arrived)
-            if age <= bound:
-                return mine, "hit", age
+            served = _if_within(mine, "hit", version, bound, arrived)
+            if served is not None:
+                return served
         if self.shared is None:
             return None
-        theirs = self.shared.load(key)
+        return self._take(key, self.shared.load(key), version, bound, arrived)
+
+    def _take(
+        self, key: str, theirs: Snapshot | None, version: int, bound: float, arrived: float
+    ) -> Served | None:
+        """Another worker's answer for ``key``: kept here (when newer than this worker's) and
+        served if within ``bound`` for a request that read ``version`` and ``arrived`` then."""
         if theirs is None:
             return None
-        self.local.put(key, theirs)  # kept only if newer than this worker's
-        age = theirs.staleness(version, arrived)
-        return (theirs, "shared", age) if age <= bound else None
+        self.local.put(key, theirs)
+        return _if_within(theirs, "shared", version, bound, arrived)
 
     def _compute_or_wait(
         self,
@@ -224,7 +226,11 @@ class Snapshots:
         while True:
             if self.shared.claim(key):
                 # The lease may have ended because its holder just saved the answer wanted.
-                theirs = self._recent(key, version, bound, arrived) if waited else None
+                theirs = (
+                    self._take(key, self.shared.load(key), version, bound, arrived)
+                    if waited
+                    else None
+                )
                 if theirs is None:
                     return self._compute(key, version, compute)
                 self.shared.release(key)
@@ -238,45 +244,30 @@ class Snapshots:
                 time.sleep(POLL_S)
                 waited = True
                 snapshot, leased = self.shared.look(key)
-                if snapshot is not None:
-                    age = snapshot.staleness(version, arrived)
-                    if age <= bound:
-                        self.local.put(key, snapshot)
-                        return Served(snapshot.body, 200, "shared", snapshot.version, age)
+                served = self._take(key, snapshot, version, bound, arrived)
+                if served is not None:
+                    return served
                 if not leased:
                     break
-
-    def _recent(self, key: str, version: int, bound: float, arrived: float) -> Served | None:
-        """The shared answer for ``key`` if within ``bound`` for a request that read
-        ``version`` and ``arrived`` then."""
-        assert self.shared is not None
-        theirs = self.shared.load(key)
-        if theirs is None:
-            return None
-        age = theirs.staleness(version, arrived)
-        if age > bound:
-            return None
-        self.local.put(key, theirs)
-        return Served(theirs.body, 200, "shared", theirs.version, age)
 
     def _compute(
         self, key: str, version: int, compute: Callable[[], CachedResponse], *, leased: bool = True
     ) -> Served:
         """Compute ``key`` and keep a 200 answer; ``leased``: the caller holds the shared lease
         (given up here when there is no answer to save)."""
-        leased = leased and self.shared is not None
+        holder = self.shared if leased else None
         started = self.clock()
         try:
             if self.read_version is not None:
                 version = max(version, self.read_version())
             out = compute()
         except BaseException:
-            if leased:
-                self._release(key)
+            if holder is not None:
+                holder.release(key)
             raise
         if out.status != 200 or len(out.body) > MAX_BODY_BYTES:
-            if leased:
-                self._release(key)
+            if holder is not None:
+                holder.release(key)
             return Served(out.body, out.status, "miss", version, 0.0)
         self.local.stats.misses += 1
         snapshot = Snapshot(out.body, version, started)
@@ -285,6 +276,13 @@ class Snapshots:
             self.shared.save(key, snapshot)
         return Served(out.body, out.status, "miss", version, 0.0)
 
-    def _release(self, key: str) -> None:
-        assert self.shared is not None
-        self.shared.release(key)
+
+def _if_within(
+    snapshot: Snapshot, source: str, version: int, bound: float, arrived: float
+) -> Served | None:
+    """``snapshot`` served from ``source`` if its age for a request that read ``version`` and
+    ``arrived`` then is within ``bound``."""
+    age = snapshot.staleness(version, arrived)
+    if age > bound:
+        return None
+    return Served(snapshot.body, 200, source, snapshot.version, age)
