@@ -236,6 +236,42 @@ class CustomerDay(Base):
     order_value: Mapped[Decimal] = _money()
 
 
+class CustomerGap(Base):
+    """Customers per order day and the day of their previous order day, so distinct customers
+    over any range are a sum over days, never a distinct count over customer-days.
+
+    A customer ordered in ``[start, end]`` exactly once with ``previous_day < start`` (their
+    first order day inside the range); ``previous_day = day`` marks a customer's first order
+    day ever (no sentinel date needed). So for a period ``P`` inside the range, its distinct
+    customers are ``SUM(customers)`` over ``day`` in ``P`` with ``previous_day`` before ``P``
+    (or ``= day``), and its new customers those with ``previous_day = day``: O(days x distinct
+    previous days), whatever the number of orders. Kept exact at write time, including orders
+    that arrive out of order (``ingest.order_days``)."""
+
+    __tablename__ = "customer_gaps"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    previous_day: Mapped[date] = mapped_column(primary_key=True)
+    week_start: Mapped[date]
+    month_start: Mapped[date]
+    customers: Mapped[int] = _count()
+
+
+class LoneFirstOrder(Base):
+    """Customers whose first order day held exactly one order, per that day and their next
+    order day (``next_day = first_day`` while there is none).
+
+    They are the customers a range can count as *not* returning: a customer who ordered in
+    ``[start, end]`` is new and not returning there exactly when their first order day is in
+    the range, held one order, and the next one falls after ``end`` (or none yet)."""
+
+    __tablename__ = "lone_first_orders"
+
+    first_day: Mapped[date] = mapped_column(primary_key=True)
+    next_day: Mapped[date] = mapped_column(primary_key=True)
+    customers: Mapped[int] = _count()
+
+
 class CustomerMonth(Base):
     """One row per customer per month they ordered, tagged with the cohort (month of first
     order) its contribution is counted under in ``cohort_months``.
@@ -294,6 +330,8 @@ ROLLUP_TABLES = (
     CustomerMonth,
     CohortMonthly,
     ProductPair,
+    CustomerGap,
+    LoneFirstOrder,
 )
 
 

@@ -211,7 +211,7 @@ def test_refund_validation(api):
 
 def test_postgresql_cohort_reads_use_key_lookups_without_statistics(app, backend, tmp_path):
     """Without planner statistics PostgreSQL would scan customer_months in full for every
-    batch. The two locking reads run with sequential scans and hash/merge joins disabled, and
+    batch. The three locking reads run with sequential scans and hash/merge joins disabled, and
     only they: the settings are reset right after them. Checked on the wire (libpq's protocol
     trace), since the reads are pipelined with the writes around them."""
     if backend != "postgresql":
@@ -244,7 +244,7 @@ def test_postgresql_cohort_reads_use_key_lookups_without_statistics(app, backend
     switches = [i for i, sql in enumerate(sent) if sql.startswith("SET LOCAL enable_")]
     resets = [i for i, sql in enumerate(sent) if sql.startswith("RESET enable_")]
     reads = [i for i, sql in enumerate(sent) if sql.startswith("SELECT customer")]
-    assert len(switches) == len(resets) == 3 and len(reads) == 2
+    assert len(switches) == len(resets) == 3 and len(reads) == 3
     assert max(switches) < min(reads) and max(reads) < min(resets)
     assert resets == list(range(min(resets), min(resets) + 3))
     assert after == "on"

@@ -5,9 +5,10 @@ Each cached endpoint has a bound, in seconds, on how old its answer may be
 write committed before the request began) and ``ANALYTICS_MAX_STALENESS`` for *bounded*
 ones, whose computation scans every customer. A request is answered from the newest answer
 known (this worker's memory, then ``response_cache``) when that answer is within the bound.
-A bounded answer older than the data is served as it is, with its age, and a refresh is
-queued on this worker's refresh thread, so the expensive computation runs off the request
-threads and, across all workers and tasks, once at a time per request (the shared lease).
+A bounded answer older than the data is served as it is, with its age, and once it is half
+its bound old a refresh is queued on this worker's refresh thread, so the expensive
+computation runs off the request threads and, across all workers and tasks, once at a time
+per request (the shared lease).
 Only an answer beyond its bound (or none at all) is computed on the request path; requests
 that need the same one meanwhile wait for it rather than compute it again.
 """
@@ -28,6 +29,11 @@ from .snapshots import MAX_BODY_BYTES, ResponseCache, Snapshot
 # How often a request waiting for another worker's computation looks for its answer (a
 # primary-key read): live answers take tens of milliseconds to compute.
 POLL_S = 0.01
+# A stale answer is refreshed once it is this share of its bound old, not at once: under
+# streaming writes every answer is stale a moment after it is computed, and refreshing each
+# at once would recompute every bounded figure back to back (a core per expensive figure).
+# Half the bound leaves the other half for the refresh to finish before the answer expires.
+REFRESH_AT = 0.5
 _log = logging.getLogger(__name__)
 
 
@@ -140,9 +146,10 @@ class Snapshots:
         refresh: Callable[[], None],
     ) -> Served:
         """The answer for ``key`` to a request that read data version ``version``: the newest
-        known one if within ``bound`` seconds (a stale one queues ``refresh``, which must call
-        ``refresh_now`` in a context of its own), else ``compute()``d now, once at a time
-        across all workers (the shared lease) while the others wait for it.
+        known one if within ``bound`` seconds (a stale one at least ``REFRESH_AT`` of the bound
+        old queues ``refresh``, which must call ``refresh_now`` in a context of its own), else
+        ``compute()``d now, once at a time across all workers (the shared lease) while the
+        others wait for it.
 
         Ages count from the request's arrival: an answer whose computation began after it
         lags no write the request could know of, however long the request waited for it."""
@@ -152,7 +159,8 @@ class Snapshots:
             if served is not None:
                 if served.age > 0:
                     self.local.stats.stale += 1
-                    self.refresher.submit(key, refresh)
+                    if served.age >= bound * REFRESH_AT:
+                        self.refresher.submit(key, refresh)
                 else:
                     self.local.stats.hits += 1
                 return served

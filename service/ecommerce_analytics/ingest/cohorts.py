@@ -1,6 +1,7 @@
-"""The cohort rollup of a batch: the locking reads of what ``customer_months`` holds for the
-batch's customers, and the ``customer_months`` rows and ``cohort_months`` deltas computed from
-them, including customers whose first order moved to an earlier month."""
+"""The cohort rollup of a batch: the locking reads of what ``customer_months`` and
+``customer_days`` hold for the batch's customers, and the ``customer_months`` rows and
+``cohort_months`` deltas computed from them, including customers whose first order moved to an
+earlier month. (The order days read here also feed ``order_days``.)"""
 
 from __future__ import annotations
 
@@ -27,12 +28,13 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from ..db import DriverStatement
-from ..models import Customer, CustomerMonth
+from ..models import Customer, CustomerDay, CustomerMonth
 from ..upsert import Encoders, Row, pg_array_literal
 
 _IN_CHUNK = 500
 _CUSTOMERS = Customer.__table__
 _MONTHS = CustomerMonth.__table__
+_DAYS = CustomerDay.__table__
 
 
 def _member(column: ColumnElement[Any], name: str, pg: bool) -> ColumnElement[bool]:
@@ -68,8 +70,8 @@ def key_lookups_only(session: Session, on: bool) -> None:
 
 
 @functools.lru_cache(maxsize=4)
-def _cohort_reads(pg: bool) -> tuple[Select[Any], Select[Any]]:
-    """The two locking reads of ``send_cohort_reads``, built once (parameters ``ids``,
+def _cohort_reads(pg: bool) -> tuple[Select[Any], Select[Any], Select[Any]]:
+    """The three locking reads of ``send_cohort_reads``, built once (parameters ``ids``,
     ``months``)."""
     first = (
         select(_CUSTOMERS.c.customer_id, _CUSTOMERS.c.first_order_month)
@@ -99,7 +101,14 @@ def _cohort_reads(pg: bool) -> tuple[Select[Any], Select[Any]]:
         .order_by(_MONTHS.c.customer_id, _MONTHS.c.month_start)
         .with_for_update()
     )
-    return first, existing
+    # Every order day of the batch's customers, after this batch's upsert (``order_days``).
+    days = (
+        select(_DAYS.c.customer_id, _DAYS.c.day, _DAYS.c.orders)
+        .where(_member(_DAYS.c.customer_id, "ids", pg))
+        .order_by(_DAYS.c.customer_id, _DAYS.c.day)
+        .with_for_update()
+    )
+    return first, existing, days
 
 
 @dataclass
@@ -111,25 +120,28 @@ class _CohortState:
     # (customer_id, month_start, cohort_month, order_value) of the stored rows this batch adds
     # to, and of those tagged with another cohort than the customer's first order month
     existing: list[Any]
+    # (customer_id, day, orders) of every order day of the batch's customers, this batch's
+    # orders included
+    days: list[Any]
 
 
 def send_cohort_reads(
     session: Session, activity: dict[tuple[str, date], list[int]]
 ) -> Callable[[], _CohortState]:
-    """Send the two locking reads behind the cohort rollup for this batch's customer-months;
-    the returned function gives their rows. On PostgreSQL they go on driver cursors (compiled
-    once, ``DriverStatement``), so they can travel in the same pipeline as the writes before
-    them (``pipelined``): call the function after the block. Elsewhere they run at once.
+    """Send the locking reads behind the cohort and order-day rollups for this batch's
+    customers; the returned function gives their rows. On PostgreSQL they go on driver cursors
+    (compiled once, ``DriverStatement``), so they can travel in the same pipeline as the writes
+    before them (``pipelined``): call the function after the block. Elsewhere they run at once.
 
     Runs after the ``customers`` upsert: this transaction then holds the row lock of every
     customer in the batch (PostgreSQL, MySQL; SQLite holds the database write lock), and only a
-    holder of that lock writes the customer's ``customer_months`` rows. So the customer's first
-    order month and months read here (locking reads: the latest committed rows, also under
-    MySQL's REPEATABLE READ) are settled, and moving the customer's contributions from the old
-    cohort to the new one cannot race with another writer of the same customer. On PostgreSQL
-    the caller brackets this with ``key_lookups_only``.
+    holder of that lock writes the customer's ``customer_months`` and ``customer_days`` rows. So
+    the customer's first order month, months and days read here (locking reads: the latest
+    committed rows, also under MySQL's REPEATABLE READ) are settled, and moving the customer's
+    contributions from the old cohort to the new one cannot race with another writer of the same
+    customer. On PostgreSQL the caller brackets this with ``key_lookups_only``.
     """
-    state = _CohortState({}, [])
+    state = _CohortState({}, [], [])
     if not activity:
         return lambda: state
     connection = session.connection()
@@ -143,15 +155,16 @@ def send_cohort_reads(
     ]
     if not pg:
         for params in chunks:
-            first, existing = (connection.execute(read, params) for read in reads)
+            first, existing, days = (connection.execute(read, params) for read in reads)
             state.first.update((cid, month) for cid, month in first)
             state.existing.extend(existing)
+            state.days.extend(days)
         return lambda: state
-    read_first, read_existing = _driver_reads(connection.engine)
+    read_first, read_existing, read_days = _driver_reads(connection.engine)
     driver = connection.connection.driver_connection
     sent = []
     for params in chunks:
-        for statement in (read_first, read_existing):
+        for statement in (read_first, read_existing, read_days):
             cursor = driver.cursor()  # type: ignore[union-attr]
             cursor.execute(statement.sql, statement.parameters(params))
             sent.append((statement, cursor))
@@ -162,18 +175,24 @@ def send_cohort_reads(
             cursor.close()
             if statement is read_first:
                 state.first.update((cid, month) for cid, month in found)
-            else:
+            elif statement is read_existing:
                 state.existing.extend(found)
+            else:
+                state.days.extend(found)
         return state
 
     return rows
 
 
 @functools.lru_cache(maxsize=8)
-def _driver_reads(engine: Engine) -> tuple[DriverStatement, DriverStatement]:
+def _driver_reads(engine: Engine) -> tuple[DriverStatement, DriverStatement, DriverStatement]:
     """The PostgreSQL cohort reads compiled for ``engine``'s driver."""
-    first, existing = _cohort_reads(True)
-    return DriverStatement(engine, first), DriverStatement(engine, existing)
+    first, existing, days = _cohort_reads(True)
+    return (
+        DriverStatement(engine, first),
+        DriverStatement(engine, existing),
+        DriverStatement(engine, days),
+    )
 
 
 def cohort_rows(

@@ -15,6 +15,7 @@ from ..models import Order, OrderLine
 from ..schemas import OrderIn
 from ..upsert import encoders, insert_ignore_rows, insert_rows, pipelined
 from .cohorts import cohort_rows, key_lookups_only, send_cohort_reads
+from .order_days import order_day_rows
 from .rollups import BatchRows, write_customer_rollups, write_shared_rollups
 from .stored_form import prepare_order
 
@@ -75,10 +76,12 @@ def ingest_orders(
         write_customer_rollups(session, rows)
         key_lookups_only(session, True)
         cohort_state = send_cohort_reads(session, rows.customer_months)
-    customer_months, cohort_deltas = cohort_rows(rows.customer_months, cohort_state(), enc)
+    stored = cohort_state()
+    customer_months, cohort_deltas = cohort_rows(rows.customer_months, stored, enc)
+    order_days = order_day_rows(rows.day_orders, stored.days, enc)
     with pipelined(session):
         key_lookups_only(session, False)
-        write_shared_rollups(session, rows, customer_months, cohort_deltas)
+        write_shared_rollups(session, rows, customer_months, cohort_deltas, order_days)
         if inserted:
             bump_version(session)
     # Report in request order.

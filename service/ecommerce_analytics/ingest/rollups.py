@@ -17,8 +17,10 @@ from ..models import (
     CohortMonthly,
     Customer,
     CustomerDay,
+    CustomerGap,
     CustomerMonth,
     DailySales,
+    LoneFirstOrder,
     Product,
     ProductDailySales,
     ProductPair,
@@ -128,6 +130,8 @@ class BatchRows:
     customer_days: list[Row]
     customer_months: dict[tuple[str, date], list[int]]
     pairs: list[Row]
+    # (customer_id, day) -> this batch's orders that day, for ``order_days``
+    day_orders: dict[tuple[str, date], int]
 
     @classmethod
     def of(
@@ -179,6 +183,7 @@ class BatchRows:
             ],
             customer_months=r.customer_months,
             pairs=[(a, b, n) for (a, b), n in r.pairs.items()],
+            day_orders={(cid, d): n for (d, cid), (n, _) in r.customer_days.items()},
         )
 
 
@@ -224,10 +229,15 @@ def write_customer_rollups(session: Session, rows: BatchRows) -> None:
 
 
 def write_shared_rollups(
-    session: Session, rows: BatchRows, customer_months: list[Row], cohort_deltas: list[Row]
+    session: Session,
+    rows: BatchRows,
+    customer_months: list[Row],
+    cohort_deltas: list[Row],
+    order_days: tuple[list[Row], list[Row]],
 ) -> None:
     """``customer_months``, then the rollups nearly every concurrent batch updates: the days'
-    totals, the products and their pairs, the cohort grid. Written last (and ``data_version``
+    totals, the products and their pairs, the cohort grid, the order-day gaps (``order_days``:
+    ``customer_gaps`` and ``lone_first_orders`` deltas). Written last (and ``data_version``
     after them), since a row lock is held until commit: written first, they would serialize
     concurrent batches for the whole transaction."""
     upsert_add_rows(
@@ -279,4 +289,21 @@ def write_shared_rollups(
         cohort_deltas,
         key=("cohort_month", "month_start"),
         add=("customers", "revenue"),
+    )
+    gaps, lone = order_days
+    upsert_add_rows(
+        session,
+        CustomerGap.__table__,  # type: ignore[arg-type]
+        ("day", "previous_day", "week_start", "month_start", "customers"),
+        gaps,
+        key=("day", "previous_day"),
+        add=("customers",),
+    )
+    upsert_add_rows(
+        session,
+        LoneFirstOrder.__table__,  # type: ignore[arg-type]
+        ("first_day", "next_day", "customers"),
+        lone,
+        key=("first_day", "next_day"),
+        add=("customers",),
     )

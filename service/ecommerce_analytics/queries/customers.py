@@ -1,5 +1,5 @@
-"""Customer analytics from the per-customer rollup (``customers``), ``customer_days`` and
-``cohort_months``.
+"""Customer analytics from the per-customer rollup (``customers``), ``cohort_months`` and the
+order-day rollups (``customer_gaps``, ``lone_first_orders``).
 
 Lifetime value, distribution and RFM read the per-customer rollup, never the orders. Ranking
 (percentiles, quintile cut points, RFM scores and segments, the paged window) runs in the
@@ -21,7 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ..config import StoreSettings
 from ..errors import Problem
-from ..models import CohortMonthly, Customer, CustomerDay
+from ..models import CohortMonthly, Customer, LoneFirstOrder
 from ..money import SCALE, ZERO, as_money, fmt, quantize, ratio
 from ..periods import add_months, months_between
 from ..schemas import (
@@ -43,6 +43,7 @@ from ..schemas import (
     RfmReport,
     RfmSegmentSummary,
 )
+from .customer_counts import distinct_customers
 
 MAX_COHORTS = 36
 PERCENTILES = (10, 25, 50, 75, 90, 99)
@@ -193,25 +194,17 @@ def returning_rate(session: Session, q: OptionalRange) -> ReturningRate:
         total = session.scalar(select(func.count()).select_from(Customer)) or 0
         returning = session.scalar(select(func.count()).where(Customer.orders >= 2)) or 0
     else:
-        per_customer = (
-            select(
-                CustomerDay.customer_id,
-                func.sum(CustomerDay.orders).label("orders"),
-                func.min(Customer.first_order_date).label("first_order_date"),
+        total = distinct_customers(session, q.start, q.end)
+        # Not returning: first order ever in the range, alone on its day, the next one after
+        # the range (or none yet: ``next_day = first_day``).
+        lone = LoneFirstOrder
+        single = session.scalar(
+            select(func.sum(lone.customers)).where(
+                lone.first_day.between(q.start, q.end),
+                (lone.next_day > q.end) | (lone.next_day == lone.first_day),
             )
-            .join(Customer, Customer.customer_id == CustomerDay.customer_id)
-            .where(CustomerDay.day.between(q.start, q.end))
-            .group_by(CustomerDay.customer_id)
-            .subquery()
         )
-        is_returning = (per_customer.c.orders >= 2) | (per_customer.c.first_order_date < q.start)
-        # Both counts from one pass over the range (the grouping is the expensive part).
-        counts = session.execute(
-            select(func.count(), func.sum(case((is_returning, 1), else_=0))).select_from(
-                per_customer
-            )
-        ).one()
-        total, returning = int(counts[0] or 0), int(counts[1] or 0)
+        returning = total - int(single or 0)
     return ReturningRate(
         start=q.start,
         end=q.end,

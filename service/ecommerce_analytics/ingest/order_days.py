@@ -1,0 +1,75 @@
+"""The order-day rollups of a batch (``customer_gaps``, ``lone_first_orders``): each customer's
+order days before and after the batch, and the rows that change between the two.
+
+A customer's order days ``d1 < d2 < ... < dn`` contribute one ``customer_gaps`` row per day,
+``(d1, d1)`` then ``(dk, dk-1)``, and, when ``d1`` held one order, one ``lone_first_orders`` row
+``(d1, d2)`` (``(d1, d1)`` while there is no ``d2``). A batch can add days anywhere in the
+sequence (an older order arrives late) or orders to an existing day, so the rollups change by
+the difference between the sequence before and after it: a few rows per customer, read under
+the customer's row lock (``cohorts.send_cohort_reads``) and never by scanning other customers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from ..periods import month_start, week_start
+from ..upsert import Encoders, Row
+
+# A customer's order days: day -> orders that day.
+Days = dict[date, int]
+
+
+def links(days: Days) -> set[tuple[date, date]]:
+    """``customer_gaps`` keys of one customer: ``(day, previous order day)``, the first day
+    paired with itself."""
+    ordered = sorted(days)
+    return {(day, ordered[i - 1] if i else day) for i, day in enumerate(ordered)}
+
+
+def lone_first(days: Days) -> tuple[date, date] | None:
+    """``lone_first_orders`` key of one customer: ``(first day, next day)`` (the first day again
+    when there is none), or ``None`` if the first day held several orders (or none)."""
+    if not days:
+        return None
+    ordered = sorted(days)
+    if days[ordered[0]] != 1:
+        return None
+    return ordered[0], ordered[1] if len(ordered) > 1 else ordered[0]
+
+
+def order_day_rows(
+    batch: dict[tuple[str, date], int], stored: Iterable[Any], enc: Encoders
+) -> tuple[list[Row], list[Row]]:
+    """Encoded deltas for ``customer_gaps`` (``day, previous_day, week_start, month_start,
+    customers``) and ``lone_first_orders`` (``first_day, next_day, customers``).
+
+    ``batch`` is this batch's orders per ``(customer_id, day)``; ``stored`` the rows
+    ``(customer_id, day, orders)`` of every order day of the batch's customers, this batch
+    included, so the days before it are those minus the batch."""
+    after: dict[str, Days] = defaultdict(dict)
+    for customer_id, day, orders in stored:
+        after[customer_id][day] = orders
+    gaps: Counter[tuple[date, date]] = Counter()
+    lone: Counter[tuple[date, date]] = Counter()
+    for customer_id, now in after.items():
+        before = {
+            day: left for day, n in now.items() if (left := n - batch.get((customer_id, day), 0))
+        }
+        gaps.update(links(now))
+        gaps.subtract(links(before))
+        for key, sign in ((lone_first(now), 1), (lone_first(before), -1)):
+            if key is not None:
+                lone[key] += sign
+    day = enc.date
+    return (
+        [
+            (day(d), day(prev), day(week_start(d)), day(month_start(d)), n)
+            for (d, prev), n in gaps.items()
+            if n
+        ],
+        [(day(first), day(following), n) for (first, following), n in lone.items() if n],
+    )
