@@ -122,7 +122,7 @@ def assert_rollups_match_customer_days(app: Any) -> None:
 def few_customers(n: int, seed: int) -> list[dict[str, Any]]:
     """Orders over five months from a handful of regulars (several orders on some days) and
     one-off customers (a single order ever)."""
-    orders = random_orders(n, seed=seed, days=150)
+    orders: list[dict[str, Any]] = random_orders(n, seed=seed, days=150)
     rng = random.Random(seed)
     for i, o in enumerate(orders):
         o["customer_id"] = f"G{rng.randint(0, 14):02d}" if i % 3 else f"ONCE-{i}"
