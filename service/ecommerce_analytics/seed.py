@@ -4,13 +4,14 @@ products and a few refunds, written through the same validation and ingest path 
 from __future__ import annotations
 
 import random
+from array import array
 from bisect import bisect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import partial
-from itertools import accumulate
+from itertools import accumulate, chain, repeat
 from typing import Any, TypeVar
 
 from .config import StoreSettings
@@ -52,13 +53,36 @@ def _catalogue(rng: random.Random, exponent: int) -> list[tuple[str, Decimal, fl
     return items
 
 
-def _days(rng: random.Random, n: int, end: date) -> list[date]:
+def _picker(rng: random.Random, population: list[_T], weights: list[float]) -> Callable[[], _T]:
+    """``rng.choices(population, weights=weights)[0]`` with the cumulative weights summed once:
+    the same single ``rng.random()`` draw and the same pick as ``random.choices`` (which does
+    exactly this bisection), without rebuilding the cumulative list on every call (for the
+    150-product catalogue that was ~40% of ``iter_plan``'s time)."""
+    cumulative = list(accumulate(weights))
+    total = cumulative[-1] + 0.0
+    last = len(cumulative) - 1
+    draw = rng.random
+
+    def pick() -> _T:
+        return population[bisect(cumulative, draw() * total, 0, last)]
+
+    return pick
+
+
+def _days(rng: random.Random, n: int, end: date) -> Iterator[date]:
+    """The ``n`` order days, ascending: ``sorted(rng.choices(days, weights, k=n))``, made as
+    ``choices`` makes it (the same ``n`` draws, in order, all before any other) but counted per
+    day instead of listed and sorted, so memory does not grow with ``n``."""
     days = [end - timedelta(days=i) for i in range(DAYS)]
     weights = [
         MONTH_WEIGHT[d.month] * (1.3 if d.weekday() >= 5 else 1.0) * (1 + 0.4 * (DAYS - i) / DAYS)
         for i, d in enumerate(days)
     ]
-    return sorted(rng.choices(days, weights=weights, k=n))
+    pick = _picker(rng, list(range(DAYS)), weights)
+    counts = [0] * DAYS
+    for _ in range(n):
+        counts[pick()] += 1
+    return chain.from_iterable(repeat(days[i], counts[i]) for i in reversed(range(DAYS)))
 
 
 def plan(
@@ -81,27 +105,11 @@ def refund_moment(ordered: datetime, days_later: int, last_moment: datetime) -> 
     return max(ordered, min(ordered + timedelta(days=days_later), last_moment))
 
 
-def _picker(rng: random.Random, population: list[_T], weights: list[float]) -> Callable[[], _T]:
-    """``rng.choices(population, weights=weights)[0]`` with the cumulative weights summed once:
-    the same single ``rng.random()`` draw and the same pick as ``random.choices`` (which does
-    exactly this bisection), without rebuilding the cumulative list on every call (for the
-    150-product catalogue that was ~40% of ``iter_plan``'s time)."""
-    cumulative = list(accumulate(weights))
-    total = cumulative[-1] + 0.0
-    last = len(cumulative) - 1
-    draw = rng.random
-
-    def pick() -> _T:
-        return population[bisect(cumulative, draw() * total, 0, last)]
-
-    return pick
-
-
 def iter_plan(
     n: int, store: StoreSettings, seed: int = DEFAULT_SEED, end: date = DEFAULT_END
 ) -> Iterator[Planned]:
-    """``plan`` as a stream, order by order: memory stays flat whatever ``n`` (only the
-    sorted order days, one shared ``date`` per day, and the customer draw list are kept).
+    """``plan`` as a stream, order by order: memory stays flat whatever ``n`` but for the
+    customer draw list (a 4-byte customer number per order so far).
 
     Bulk seeding (``bench/bulk_seed.py``) generates millions of orders with it, so what does
     not change between orders is computed once (weights, price strings, bundle partners, each
@@ -127,7 +135,8 @@ def iter_plan(
     free_shipping = Decimal(50)
     tax_rate = Decimal("0.08")
     zero = Decimal(0)
-    past_buyers: list[str] = []
+    # Customer numbers, one per order so far (4 bytes each: the draw is over past orders).
+    past_buyers = array("I")
     new_customers = 0
     last_moment = datetime.combine(end, time(23, 59), store.timezone)
     midnight_of: date | None = None
@@ -135,11 +144,12 @@ def iter_plan(
     for number, day in enumerate(_days(rng, n, end), start=1):
         if past_buyers and random_() < RETURNING_SHARE:
             # Proportional to past orders: loyal customers keep coming back.
-            customer = rng.choice(past_buyers)
+            customer_number = rng.choice(past_buyers)
         else:
             new_customers += 1
-            customer = f"CUST-{new_customers:05d}"
-        past_buyers.append(customer)
+            customer_number = new_customers
+        past_buyers.append(customer_number)
+        customer = f"CUST-{customer_number:05d}"
         count = pick_count()
         chosen: list[str] = []
         while len(chosen) < count:
