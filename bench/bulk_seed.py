@@ -221,8 +221,6 @@ class Sink(Protocol):
 
     def write(self, chunk: Chunk) -> None: ...
 
-    def close(self) -> None: ...
-
 
 def _column_list(columns: Sequence[str]) -> str:
     # Every raw table and column name is a plain lower-case identifier on every engine.
@@ -249,9 +247,6 @@ class PostgresCopy:
                     for row in rows:
                         copy.write_row(row)
         self._driver.commit()
-
-    def close(self) -> None:
-        pass
 
 
 # LOAD DATA's default field format: tab-separated, backslash escapes, \N for NULL.
@@ -313,9 +308,6 @@ class MySQLLoad:
                 f"{cursor.fetchall()}"
             )
 
-    def close(self) -> None:
-        pass
-
 
 def _mysql_local_infile(driver: Any, log: Callable[[str], None]) -> tuple[bool, bool]:
     """Whether ``LOAD DATA LOCAL`` may be used, and whether this call switched the server's
@@ -352,9 +344,6 @@ class SQLiteInsert:
                     f"INSERT INTO {table} ({_column_list(columns)}) VALUES ({placeholders})", rows
                 )
         self._driver.commit()
-
-    def close(self) -> None:
-        pass
 
 
 def _load(
@@ -455,12 +444,14 @@ def _bulk_seed(
             else:
                 sink = SQLiteInsert(driver)
             loaded, refunds = _load(chunks, sink, orders, log)
-            sink.close()
-        if switched_on:
-            with driver.cursor() as cursor:
-                cursor.execute("SET GLOBAL local_infile = 0")
     finally:
-        raw.close()
+        try:
+            if switched_on:
+                # Back as it was: the server's setting is not this loader's to keep.
+                with driver.cursor() as cursor:
+                    cursor.execute("SET GLOBAL local_infile = 0")
+        finally:
+            raw.close()
     load_s = time.perf_counter() - started
     log(f"raw rows: {loaded:,} orders, {refunds:,} refunds in {load_s:.1f} s ({sink.method})")
     started = time.perf_counter()

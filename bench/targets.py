@@ -23,6 +23,8 @@ from bench.loopback import HOST
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from ecommerce_analytics.config import StoreSettings
+
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_MYSQL = "mysql+pymysql://root@127.0.0.1:3306/test"
 # Server backends: the environment variable naming the admin URL, and its default.
@@ -236,7 +238,7 @@ def seeded_by(marker: Path) -> str:
     return "api"
 
 
-def _bulk(target: Target, orders: int, store: Any, label: str) -> float:
+def _bulk(target: Target, orders: int, store: StoreSettings, label: str) -> float:
     """``bench.bulk_seed`` into ``target``, then the rollups checked against the raw rows."""
     from bench.bulk_seed import BulkSeedError, bulk_seed
 

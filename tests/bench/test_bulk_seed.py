@@ -37,6 +37,7 @@ from bench.bulk_seed import (
     engine_options,
     plan_rows,
 )
+from bench.targets import seeded_by
 from ecommerce_analytics import create_app
 from ecommerce_analytics.config import StoreSettings
 from ecommerce_analytics.db import get_db
@@ -208,40 +209,51 @@ def test_loads_strings_with_escapes_exactly(seeded: Seeded, tmp_path: Path):
     lines.append((order_id, 1, "s\\1", 1, 10_000, 0, 1))
     refunds.append((refund_id, order_id, 10_000, when, day, reason))
     refund_lines.append((refund_id, "s\\1", 1, 10_000))
-    raw = seeded.bulk.raw_connection()
-    try:
-        driver: Any = raw.driver_connection
-        if seeded.backend == "postgresql":
-            PostgresCopy(driver).write(chunk)
-        elif seeded.backend == "mysql":
-            MySQLLoad(driver, True, tmp_path).write(chunk)
-        else:
-            SQLiteInsert(driver).write(chunk)
-    finally:
-        raw.close()
-    try:
-        with seeded.bulk.connect() as conn:
-            stored = conn.execute(
-                select(Refund.refund_id, Refund.reason, Refund.created_at, Order.customer_id)
-                .join(Order, Order.order_id == Refund.order_id)
-                .where(Order.order_id == order_id)
-            ).one()
-            line = conn.execute(
-                select(OrderLine.sku, OrderLine.returned_quantity).where(
-                    OrderLine.order_id == order_id
-                )
-            ).one()
-        assert tuple(stored) == (refund_id, reason, moment, "c\\1")
-        assert tuple(line) == ("s\\1", 1)
-    finally:
-        with seeded.bulk.begin() as conn:
-            conn.execute(delete(RefundLine).where(RefundLine.refund_id == refund_id))
-            conn.execute(delete(Refund).where(Refund.refund_id == refund_id))
-            conn.execute(delete(OrderLine).where(OrderLine.order_id == order_id))
-            conn.execute(delete(Order).where(Order.order_id == order_id))
+    # MariaDB/MySQL: both ways, LOAD DATA LOCAL INFILE and the INSERTs used without it.
+    for local_infile in (True, False) if seeded.backend == "mysql" else (True,):
+        raw = seeded.bulk.raw_connection()
+        try:
+            driver: Any = raw.driver_connection
+            if seeded.backend == "postgresql":
+                PostgresCopy(driver).write(chunk)
+            elif seeded.backend == "mysql":
+                MySQLLoad(driver, local_infile, tmp_path).write(chunk)
+            else:
+                SQLiteInsert(driver).write(chunk)
+        finally:
+            raw.close()
+        try:
+            with seeded.bulk.connect() as conn:
+                stored = conn.execute(
+                    select(Refund.refund_id, Refund.reason, Refund.created_at, Order.customer_id)
+                    .join(Order, Order.order_id == Refund.order_id)
+                    .where(Order.order_id == order_id)
+                ).one()
+                line = conn.execute(
+                    select(OrderLine.sku, OrderLine.returned_quantity).where(
+                        OrderLine.order_id == order_id
+                    )
+                ).one()
+            assert tuple(stored) == (refund_id, reason, moment, "c\\1")
+            assert tuple(line) == ("s\\1", 1)
+        finally:
+            with seeded.bulk.begin() as conn:
+                conn.execute(delete(RefundLine).where(RefundLine.refund_id == refund_id))
+                conn.execute(delete(Refund).where(Refund.refund_id == refund_id))
+                conn.execute(delete(OrderLine).where(OrderLine.order_id == order_id))
+                conn.execute(delete(Order).where(Order.order_id == order_id))
 
 
 # ---- without a database ---------------------------------------------------------------------
+
+
+def test_the_seeded_marker_records_the_path(tmp_path: Path):
+    marker = tmp_path / "postgresql-10000.seeded"
+    marker.write_text("seconds=12.000\nseed=bulk\n")
+    assert seeded_by(marker) == "bulk"
+    marker.write_text("812.345\n")  # written before the choice existed: the API path
+    assert seeded_by(marker) == "api"
+
 
 NOW = datetime(2025, 7, 1, tzinfo=UTC)
 
