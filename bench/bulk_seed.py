@@ -72,7 +72,7 @@ from ecommerce_analytics.schemas import OrderBatchIn, RefundIn
 from ecommerce_analytics.seed import BATCH, DEFAULT_END, DEFAULT_SEED, Planned, iter_plan
 from ecommerce_analytics.upsert import Encoders, Row, dialect_encoders
 
-# Orders per load round (one COPY / LOAD DATA per table): ~10 MB of rows, two held at a time.
+# Orders per load round (one COPY / LOAD DATA per table); two rounds are held at a time.
 CHUNK_ORDERS = 20_000
 # One batch of ``seed.BATCH`` orders in this many is also parsed as the API parses it.
 CHECK_EVERY = 16
@@ -322,6 +322,7 @@ def _mysql_local_infile(driver: Any, log: Callable[[str], None]) -> tuple[bool, 
         except driver.Error as exc:
             log(f"local_infile is off and cannot be set ({exc}); loading with INSERTs instead")
             return False, False
+    log("local_infile was off: on for this load, off again after it")
     return True, True
 
 
