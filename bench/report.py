@@ -27,6 +27,8 @@ class SizeInfo:
     seed_orders_per_s: float | None
     rss_mib: float
     worker_rss_mib: list[float] = field(default_factory=list)
+    # How the database was seeded: "bulk" (bench.bulk_seed) or "api" (the ingest path).
+    seeded_by: str = "api"
 
 
 @dataclass
@@ -131,8 +133,9 @@ def render(report: Report) -> str:
         "",
         "Seeding and server memory (RSS after the read runs, master + 4 workers):",
         "",
-        "| backend | orders | seed s | seed orders/s | server RSS MiB | per worker MiB |",
-        "|---|---:|---:|---:|---:|---|",
+        "| backend | orders | seed s | seed orders/s | server RSS MiB | per worker MiB "
+        "| seeded by |",
+        "|---|---:|---:|---:|---:|---|---|",
     ]
     for size in report.sizes:
         seed_s = _f(size.seed_s, 1) if size.seed_s is not None else "reused"
@@ -140,7 +143,7 @@ def render(report: Report) -> str:
         workers = ", ".join(_f(w, 0) for w in size.worker_rss_mib)
         out.append(
             f"| {size.backend} | {size.orders:,} | {seed_s} | {rate} | {_f(size.rss_mib, 0)} | "
-            f"{workers} |"
+            f"{workers} | {size.seeded_by} |"
         )
     return "\n".join(out)
 

@@ -1,7 +1,7 @@
 """The databases the service is benchmarked on (``Target``): the servers' admin URLs
-(``BENCH_POSTGRES_URL``, ``BENCH_MYSQL_URL``), creating, seeding (``prepare``), cloning and
-dropping databases, planner statistics (``analyze``), a bench API key (``api_key``) and the
-check that the rollups equal the raw rows (``rollups_exact``).
+(``BENCH_POSTGRES_URL``, ``BENCH_MYSQL_URL``), creating, seeding (``prepare``: bulk or through
+the ingest path), cloning and dropping databases, planner statistics (``analyze``), a bench
+API key (``api_key``) and the check that the rollups equal the raw rows (``rollups_exact``).
 """
 
 from __future__ import annotations
@@ -16,9 +16,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.loopback import HOST
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from ecommerce_analytics.config import StoreSettings
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_MYSQL = "mysql+pymysql://root@127.0.0.1:3306/test"
@@ -30,7 +35,10 @@ SERVER_URLS = {
 BACKENDS = ("sqlite", "postgresql", "mysql")
 
 
-# Seeding processes per backend: PostgreSQL and MariaDB take concurrent writers (one per core
+# How a database is seeded: ``bulk`` (``bench.bulk_seed``: raw rows loaded, rollups rebuilt) or
+# ``api`` (``seed.seed``: the ingest path, batch by batch). Same rows either way.
+SEED_PATHS = ("bulk", "api")
+# The API path's processes per backend: PostgreSQL and MariaDB take concurrent writers (one per core
 # here); SQLite has one writer at a time, so a second process would only wait for the lock.
 SEED_JOBS = {"sqlite": 1, "postgresql": 2, "mysql": 2}
 # Seeding is given up when no batch was written for this long (a hung process).
@@ -169,31 +177,95 @@ def _clone_mysql(source: str, name: str) -> None:
         engine.dispose()
 
 
-def prepare(backend: str, orders: int, data_dir: Path) -> tuple[Target, float | None]:
-    """A migrated database seeded with ``orders`` orders through the ingest path; reused (and
-    migrated to the current head) when a previous run completed it (marker file). Returns it
-    and the seeding time (None if reused)."""
+def prepare(
+    backend: str, orders: int, data_dir: Path, seed: str = "bulk"
+) -> tuple[Target, float | None, str]:
+    """A migrated database seeded with ``orders`` orders, through ``seed`` (``SEED_PATHS``,
+    default ``bulk``); reused (and migrated to the current head) when a previous run completed
+    it, whichever path seeded it (marker file ``<backend>-<orders>.seeded``, which records
+    the path; the data are the same). Returns it, the seeding time (None if reused) and the
+    path that seeded it. Exits with a message when a bulk seed's rollups do not match its raw
+    rows."""
     from flask_migrate import upgrade  # type: ignore[import-untyped]
 
     from ecommerce_analytics import create_app
+    from ecommerce_analytics.config import current_store
     from ecommerce_analytics.db import get_db
 
+    if seed not in SEED_PATHS:
+        raise ValueError(f"seed must be one of {SEED_PATHS}, got {seed!r}")
     target = target_for(backend, f"bench_analytics_{orders}", data_dir)
     marker = data_dir / f"{backend}-{orders}.seeded"
+    label = f"[{backend} {orders:,}]"
     if marker.exists():
+        path = seeded_by(marker)
+        print(
+            f"{label} reusing {target.name} (seeded by {path}; --fresh re-seeds)",
+            file=sys.stderr,
+            flush=True,
+        )
         # Seeded by an older checkout: bring the schema to this one's head (a no-op when current).
         app = create_app({"DATABASE_URL": target.url})
         with app.app_context():
             upgrade()
             forget_shared_responses(get_db())
-            analyze(get_db())
+            analyze(get_db().engine)
             get_db().dispose()
-        return target, None
+        return target, None, path
     create_empty(target, data_dir)
     app = create_app({"DATABASE_URL": target.url})
     with app.app_context():
         upgrade()
+        store = current_store()
         get_db().dispose()
+    if seed == "bulk":
+        elapsed = _bulk(target, orders, store, label)
+    else:
+        elapsed = _through_api(target, orders, label)
+        with app.app_context():
+            analyze(get_db().engine)
+            get_db().dispose()
+    marker.write_text(f"seconds={elapsed:.3f}\nseed={seed}\n")
+    return target, elapsed, seed
+
+
+def seeded_by(marker: Path) -> str:
+    """The seeding path a marker records; ``api`` for markers written before there was a
+    choice (they held only the seconds)."""
+    for line in marker.read_text().splitlines():
+        if line.startswith("seed="):
+            return line.removeprefix("seed=")
+    return "api"
+
+
+def _bulk(target: Target, orders: int, store: StoreSettings, label: str) -> float:
+    """``bench.bulk_seed`` into ``target``, then the rollups checked against the raw rows."""
+    from bench.bulk_seed import BulkSeedError, bulk_seed
+
+    def log(message: str) -> None:
+        print(f"{label} {message}", file=sys.stderr, flush=True)
+
+    try:
+        result = bulk_seed(target.url, store, orders, log=log)
+    except BulkSeedError as exc:
+        sys.exit(f"bench_service: bulk seeding {target.name} failed: {exc} (--seed api avoids it)")
+    log(
+        f"bulk seeded in {result.total_s:.1f} s ({orders / result.total_s:,.0f} orders/s): "
+        f"load {result.load_s:.1f} s, rollups {sum(result.rebuild_s.values()):.1f} s, "
+        f"analyze {result.analyze_s:.1f} s"
+    )
+    if not rollups_exact(target):
+        sys.exit(
+            f"bench_service: the rollups of bulk-seeded {target.name} do not match its raw rows "
+            "(rollups_exact): the bulk path and ingest disagree; re-seed with --seed api and "
+            "report it"
+        )
+    return result.total_s
+
+
+def _through_api(target: Target, orders: int, label: str) -> float:
+    """``seed.seed`` through the ingest path, in ``SEED_JOBS`` processes; the seconds taken."""
+    backend = target.backend
     jobs = SEED_JOBS[backend]
     started = time.perf_counter()
     context = multiprocessing.get_context("spawn")
@@ -225,7 +297,7 @@ def prepare(backend: str, orders: int, data_dir: Path) -> tuple[Target, float | 
             if done // step != before // step or done == orders:
                 rate = done / (time.perf_counter() - started)
                 print(
-                    f"[{backend} {orders:,}] seeded {done:,} orders ({rate:,.0f}/s, {jobs} jobs)",
+                    f"{label} seeded {done:,} orders ({rate:,.0f}/s, {jobs} jobs)",
                     file=sys.stderr,
                     flush=True,
                 )
@@ -237,12 +309,7 @@ def prepare(backend: str, orders: int, data_dir: Path) -> tuple[Target, float | 
         for worker in workers:
             worker.kill()
         sys.exit(f"bench_service: seeding {target.name} stopped at {done:,} orders: {exc}")
-    elapsed = time.perf_counter() - started
-    with app.app_context():
-        analyze(get_db())
-        get_db().dispose()
-    marker.write_text(f"{elapsed:.3f}\n")
-    return target, elapsed
+    return time.perf_counter() - started
 
 
 def seed_shard(url: str, orders: int, shard: tuple[int, int], written: Any) -> None:
@@ -258,14 +325,14 @@ def seed_shard(url: str, orders: int, shard: tuple[int, int], written: Any) -> N
         get_db().dispose()
 
 
-def analyze(database: Any) -> None:
+def analyze(engine: Engine) -> None:
     """Planner statistics for the freshly written tables, as autovacuum (PostgreSQL) or
     InnoDB's background statistics (MariaDB/MySQL) would gather on a long-lived database
     (without them the first minutes plan like an empty one). SQLite: nothing."""
-    dialect = database.engine.dialect.name
+    dialect = engine.dialect.name
     if dialect not in ("postgresql", "mysql"):
         return
-    with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         if dialect == "postgresql":
             conn.exec_driver_sql("ANALYZE")
             return

@@ -122,7 +122,11 @@ _ENCODERS = {
 
 def encoders(session: Session) -> Encoders:
     """How to encode dates and datetimes for ``session``'s driver."""
-    name = dialect_name(session)
+    return dialect_encoders(dialect_name(session))
+
+
+def dialect_encoders(name: str) -> Encoders:
+    """How to encode dates and datetimes for the driver of dialect ``name``."""
     try:
         return _ENCODERS[name]
     except KeyError:

@@ -17,30 +17,13 @@ from ..upsert import encoders, insert_ignore_rows, insert_rows, pipelined
 from .cohorts import cohort_rows, key_lookups_only, send_cohort_reads
 from .order_days import order_day_rows
 from .rollups import BatchRows, write_customer_rollups, write_shared_rollups
-from .stored_form import prepare_order
+from .stored_form import LINE_COLUMNS, ORDER_COLUMNS, prepare_order
 
 
 @dataclass
 class IngestResult:
     created: list[str] = field(default_factory=list)
     existing: list[str] = field(default_factory=list)
-
-
-_ORDER_COLUMNS = (
-    "order_id",
-    "customer_id",
-    "created_at",
-    "order_date",
-    "currency",
-    "units",
-    "gross_sales",
-    "discounts",
-    "shipping",
-    "tax",
-    "refunded",
-    "ingested_at",
-)
-_LINE_COLUMNS = ("order_id", "line_number", "sku", "quantity", "unit_price", "discount")
 
 
 def ingest_orders(
@@ -57,7 +40,7 @@ def ingest_orders(
     inserted = insert_ignore_rows(
         session,
         Order.__table__,  # type: ignore[arg-type]
-        _ORDER_COLUMNS,
+        ORDER_COLUMNS,
         rows.orders,
     )
     if len(inserted) != len(prepared):
@@ -70,7 +53,7 @@ def ingest_orders(
         insert_rows(
             session,
             OrderLine.__table__,  # type: ignore[arg-type]
-            _LINE_COLUMNS,
+            LINE_COLUMNS,
             rows.lines,
         )
         write_customer_rollups(session, rows)

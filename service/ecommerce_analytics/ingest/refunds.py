@@ -3,9 +3,8 @@ stored refund (a retry), and the move of its amount into the ``returns`` rollups
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -25,10 +24,11 @@ from ..models import (
     RefundLine,
 )
 from ..money import ZERO, fmt
-from ..periods import local_day, month_start, week_start
+from ..periods import month_start, week_start
 from ..schemas import RefundIn
 from ..upsert import insert_ignore, upsert_add
-from .validation import MAX_FUTURE_SKEW, places_ok
+from .stored_form import stored_refund
+from .validation import refund_problems
 
 
 def _bump(row: dict[str, Any], **deltas: Any) -> None:
@@ -60,10 +60,16 @@ def record_refund(
     if order is None:
         raise Problem(404, "order-not-found", "Order not found", f"No order {order_id!r}.")
     amount = Decimal(body.amount)
-    created_at = (body.created_at or now).astimezone(UTC)
-    _validate_refund(body, amount, created_at, order, store, now, session)
-    refund_id = body.refund_id or uuid.uuid4().hex
-    day = local_day(created_at, store.timezone)
+    stored = stored_refund(order.order_id, body, store, now)
+    skus: set[str] = set()
+    if body.lines:
+        skus.update(
+            session.scalars(select(OrderLine.sku).where(OrderLine.order_id == order.order_id))
+        )
+    errors = refund_problems(body, amount, stored.created_at, order.created_at, skus, store, now)
+    if errors:
+        raise validation_problem(errors)
+    refund_id, day = stored.refund_id, stored.day
     inserted = insert_ignore(
         session,
         Refund.__table__,  # type: ignore[arg-type]
@@ -71,9 +77,9 @@ def record_refund(
             "refund_id": refund_id,
             "order_id": order.order_id,
             "amount": amount,
-            "created_at": created_at,
+            "created_at": stored.created_at,
             "refund_date": day,
-            "reason": body.reason,
+            "reason": stored.reason,
         },
     )
     if not inserted:
@@ -160,48 +166,6 @@ def record_refund(
     refund = session.get(Refund, refund_id)
     assert refund is not None
     return RefundResult(refund=refund, lines=lines, created=True)
-
-
-def _validate_refund(
-    body: RefundIn,
-    amount: Decimal,
-    created_at: datetime,
-    order: Order,
-    store: StoreSettings,
-    now: datetime,
-    session: Session,
-) -> None:
-    errors: list[dict[str, str]] = []
-    if amount <= 0:
-        errors.append({"pointer": "/amount", "detail": "must be greater than 0"})
-    if not places_ok(body.amount, store.exponent):
-        errors.append({"pointer": "/amount", "detail": f"at most {store.exponent} decimal places"})
-    if created_at < order.created_at or created_at > now + MAX_FUTURE_SKEW:
-        errors.append(
-            {"pointer": "/created_at", "detail": "must be after the order and not in the future"}
-        )
-    if body.lines:
-        skus = set(
-            session.scalars(select(OrderLine.sku).where(OrderLine.order_id == order.order_id))
-        )
-        seen: set[str] = set()
-        for i, line in enumerate(body.lines):
-            if line.sku not in skus:
-                errors.append({"pointer": f"/lines/{i}/sku", "detail": "not a sku of this order"})
-            if line.sku in seen:
-                errors.append({"pointer": f"/lines/{i}/sku", "detail": "sku listed twice"})
-            seen.add(line.sku)
-            if not places_ok(line.amount, store.exponent):
-                errors.append(
-                    {
-                        "pointer": f"/lines/{i}/amount",
-                        "detail": f"at most {store.exponent} decimal places",
-                    }
-                )
-        if sum((Decimal(ln.amount) for ln in body.lines), ZERO) != amount:
-            errors.append({"pointer": "/lines", "detail": "line amounts must add up to amount"})
-    if errors:
-        raise validation_problem(errors)
 
 
 def _existing_refund(session: Session, refund_id: str, order_id: str) -> RefundResult:

@@ -27,7 +27,7 @@ from ..models import (
 )
 from ..periods import month_start, week_start
 from ..upsert import Encoders, Row, upsert_add_rows
-from .stored_form import StoredOrder
+from .stored_form import StoredOrder, line_rows, order_row
 
 
 @dataclass
@@ -142,28 +142,8 @@ class BatchRows:
         ingested_at = dt(now.astimezone(UTC))
         calendar = {d: (day(d), day(week_start(d)), day(month_start(d))) for d in r.daily}
         return cls(
-            orders=[
-                (
-                    o.order_id,
-                    o.customer_id,
-                    dt(o.created_at),
-                    calendar[o.day][0],
-                    store.currency,
-                    o.units,
-                    o.gross,
-                    o.discounts,
-                    o.shipping,
-                    o.tax,
-                    0,
-                    ingested_at,
-                )
-                for o in prepared
-            ],
-            lines=[
-                (o.order_id, n, sku, quantity, price, discount)
-                for o in prepared
-                for n, (sku, quantity, price, discount) in enumerate(o.lines, start=1)
-            ],
+            orders=[order_row(o, store.currency, ingested_at, enc) for o in prepared],
+            lines=[row for o in prepared for row in line_rows(o)],
             products=[(sku, dt(first), n, units) for sku, (first, n, units) in r.products.items()],
             customers=[
                 (cid, dt(first), dt(last), day(d1), day(month_start(d1)), day(d2), *sales, 0)

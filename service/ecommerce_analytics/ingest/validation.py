@@ -1,13 +1,17 @@
 """What an order or refund may hold beyond its schema: the limits (dates, the largest order,
-decimal places) and ``validate_orders``, the batch checks pydantic cannot make alone."""
+decimal places), ``validate_orders``, the batch checks pydantic cannot make alone, and
+``refund_problems``, a refund's checks against its order."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from ..config import StoreSettings
 from ..errors import validation_problem
-from ..schemas import OrderIn
+from ..money import ZERO
+from ..schemas import OrderIn, RefundIn
 from .stored_form import INT_SCALE, scaled
 
 # Accept a little clock skew from order sources, not timestamps from the future.
@@ -73,3 +77,45 @@ def validate_orders(orders: list[OrderIn], store: StoreSettings, now: datetime) 
             )
     if errors:
         raise validation_problem(errors)
+
+
+def refund_problems(
+    body: RefundIn,
+    amount: Decimal,
+    created_at: datetime,
+    order_created_at: datetime,
+    order_skus: Collection[str],
+    store: StoreSettings,
+    now: datetime,
+) -> list[dict[str, str]]:
+    """What is wrong with refund ``body`` (``amount`` its ``Decimal``, ``created_at`` when it
+    happened) against an order placed at ``order_created_at`` with ``order_skus`` (only read
+    when the refund has lines): the fields ``validation_problem`` reports, none when it may be
+    stored. Whether it exceeds the order is checked as it is written (``record_refund``)."""
+    errors: list[dict[str, str]] = []
+    if amount <= 0:
+        errors.append({"pointer": "/amount", "detail": "must be greater than 0"})
+    if not places_ok(body.amount, store.exponent):
+        errors.append({"pointer": "/amount", "detail": f"at most {store.exponent} decimal places"})
+    if created_at < order_created_at or created_at > now + MAX_FUTURE_SKEW:
+        errors.append(
+            {"pointer": "/created_at", "detail": "must be after the order and not in the future"}
+        )
+    if body.lines:
+        seen: set[str] = set()
+        for i, line in enumerate(body.lines):
+            if line.sku not in order_skus:
+                errors.append({"pointer": f"/lines/{i}/sku", "detail": "not a sku of this order"})
+            if line.sku in seen:
+                errors.append({"pointer": f"/lines/{i}/sku", "detail": "sku listed twice"})
+            seen.add(line.sku)
+            if not places_ok(line.amount, store.exponent):
+                errors.append(
+                    {
+                        "pointer": f"/lines/{i}/amount",
+                        "detail": f"at most {store.exponent} decimal places",
+                    }
+                )
+        if sum((Decimal(ln.amount) for ln in body.lines), ZERO) != amount:
+            errors.append({"pointer": "/lines", "detail": "line amounts must add up to amount"})
+    return errors
