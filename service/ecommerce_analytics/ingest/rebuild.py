@@ -48,8 +48,10 @@ from ..models import (
     CohortMonthly,
     Customer,
     CustomerDay,
+    CustomerGap,
     CustomerMonth,
     DailySales,
+    LoneFirstOrder,
     Order,
     OrderLine,
     Product,
@@ -349,6 +351,52 @@ def _product_pairs(ctx: RebuildContext) -> Insert:
     return insert(_table(ProductPair)).from_select(["sku_a", "sku_b", "orders"], source)
 
 
+def _linked_days() -> Any:
+    """Every ``customer_days`` row with the customer's previous and next order day (window
+    functions: PostgreSQL, MySQL 8, MariaDB 10.2, SQLite 3.25)."""
+    cd = _table(CustomerDay)
+    return select(
+        cd.c.day,
+        cd.c.week_start,
+        cd.c.month_start,
+        cd.c.orders,
+        func.lag(cd.c.day)
+        .over(partition_by=cd.c.customer_id, order_by=cd.c.day)
+        .label("previous_day"),
+        func.lead(cd.c.day)
+        .over(partition_by=cd.c.customer_id, order_by=cd.c.day)
+        .label("next_day"),
+    ).subquery()
+
+
+def _customer_gaps(ctx: RebuildContext) -> Insert:
+    """Per order day and the previous order day of each customer who ordered that day (the
+    first order day paired with itself): runs after ``_customer_days``."""
+    linked = _linked_days()
+    previous = func.coalesce(linked.c.previous_day, linked.c.day)
+    source = select(
+        linked.c.day, previous, linked.c.week_start, linked.c.month_start, func.count()
+    ).group_by(linked.c.day, previous, linked.c.week_start, linked.c.month_start)
+    return insert(_table(CustomerGap)).from_select(
+        ["day", "previous_day", "week_start", "month_start", "customers"], source
+    )
+
+
+def _lone_first_orders(ctx: RebuildContext) -> Insert:
+    """Per first order day that held one order, and the customer's next order day (the first
+    day again when there is none): runs after ``_customer_days``."""
+    linked = _linked_days()
+    following = func.coalesce(linked.c.next_day, linked.c.day)
+    source = (
+        select(linked.c.day, following, func.count())
+        .where(linked.c.previous_day.is_(None), linked.c.orders == 1)
+        .group_by(linked.c.day, following)
+    )
+    return insert(_table(LoneFirstOrder)).from_select(
+        ["first_day", "next_day", "customers"], source
+    )
+
+
 # Every rollup table and its rebuild, in the order they run: a table read by another's rebuild
 # comes before it (customers, then customer_months, then cohort_months).
 REBUILDS: tuple[tuple[type[Base], Rebuild], ...] = (
@@ -360,6 +408,8 @@ REBUILDS: tuple[tuple[type[Base], Rebuild], ...] = (
     (CustomerMonth, _customer_months),
     (CohortMonthly, _cohort_months),
     (ProductPair, _product_pairs),
+    (CustomerGap, _customer_gaps),
+    (LoneFirstOrder, _lone_first_orders),
 )
 
 
