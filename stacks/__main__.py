@@ -78,6 +78,7 @@ service_args: WebServiceArgs = {
     # consistency").
     "environment_variables": {
         "ANALYTICS_MAX_STALENESS": str(settings.analytics_max_staleness),
+        "ANALYTICS_RANKING_MAX_STALENESS": str(settings.analytics_ranking_max_staleness),
     },
 }
 if settings.image_uri:

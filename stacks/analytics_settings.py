@@ -63,6 +63,7 @@ class Settings:
     rto_minutes: int
     rpo_minutes: int
     analytics_max_staleness: int
+    analytics_ranking_max_staleness: int
 
 
 class _Reader:
@@ -162,6 +163,7 @@ def load_settings() -> Settings:
         rto_minutes=read.integer("rtoMinutes", 1, 1440),
         rpo_minutes=read.integer("rpoMinutes", 1, 1440),
         analytics_max_staleness=read.integer("analyticsMaxStaleness", 0, 3600),
+        analytics_ranking_max_staleness=read.integer("analyticsRankingMaxStaleness", 0, 3600),
     )
     if not settings.min_count <= settings.desired_count <= settings.max_count:
         raise read.fail(

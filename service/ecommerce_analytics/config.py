@@ -28,13 +28,16 @@ Environment variables (all optional):
   one computation serves every worker and task (a lease makes one of them compute each answer
   at a time), and a restarted worker starts warm. ``true``/``false`` (also ``1``/``0``,
   ``yes``/``no``). Defaults to ``true``.
-- ``ANALYTICS_MAX_STALENESS``: seconds an answer of a *bounded* endpoint (those that scan
-  every customer: sales, customers, ltv-distribution, returning-rate, rfm, churn-risk) may lag
-  the latest writes; a stale answer is served with its age while it is recomputed in the
-  background (see ``cache/serving.py``). A number (every bounded endpoint), optionally
-  followed by ``,operation=seconds`` overrides (``5,rfm=30``). ``0`` makes them live
-  (read-your-writes). Defaults to ``5``. Live endpoints (orders, products, cohorts,
-  bought-together) always reflect every committed write.
+- ``ANALYTICS_MAX_STALENESS``: seconds an answer of a *bounded* endpoint (sales, customers,
+  returning-rate: too costly to recompute on every write) may lag the latest writes; a stale
+  answer is served with its age while it is recomputed in the background (see
+  ``cache/serving.py``). A number, optionally followed by ``,operation=seconds`` overrides for
+  any bounded or ranked operation (``5,rfm=30``). ``0`` makes them live (read-your-writes).
+  Defaults to ``5``. Live endpoints (orders, products, cohorts, bought-together) always
+  reflect every committed write.
+- ``ANALYTICS_RANKING_MAX_STALENESS``: the same for the *ranked* endpoints, which rank every
+  customer (ltv-distribution, rfm, churn-risk: seconds per computation at millions of
+  customers, so a short bound would keep requests waiting for it). Defaults to ``60``.
 - ``LOG_LEVEL``: defaults to ``INFO``.
 - ``MAX_CONTENT_LENGTH``: request body limit in bytes. Defaults to 5 MiB.
 """
@@ -61,6 +64,7 @@ DEFAULT_DB_CONNECT_TIMEOUT_S = 5.0
 # Above the ~13 s an uncached analytics read on 10M orders takes today.
 DEFAULT_DB_STATEMENT_TIMEOUT_S = 15.0
 DEFAULT_MAX_STALENESS_S = 5.0
+DEFAULT_RANKING_MAX_STALENESS_S = 60.0
 SQLITE_FILENAME = "ecommerce_analytics.sqlite3"
 STORE_EXTENSION_KEY = "ecommerce_analytics.store"
 
@@ -146,6 +150,8 @@ def config_from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         ),
         "ANALYTICS_MAX_STALENESS": env.get("ANALYTICS_MAX_STALENESS", "").strip()
         or DEFAULT_MAX_STALENESS_S,
+        "ANALYTICS_RANKING_MAX_STALENESS": env.get("ANALYTICS_RANKING_MAX_STALENESS", "").strip()
+        or DEFAULT_RANKING_MAX_STALENESS_S,
     }
     url = database_url_from_env(env)
     if url:
@@ -190,25 +196,40 @@ def env_seconds(env: Mapping[str, str], name: str, *, default: float, allow_zero
 
 @dataclass(frozen=True)
 class StalenessBounds:
-    """Seconds each bounded endpoint's answer may lag the latest writes: ``default``, or the
-    override for its operation id."""
+    """Seconds each bounded endpoint's answer may lag the latest writes: the override for its
+    operation id, else ``ranking`` for the ``ranked`` operations, else ``default``."""
 
     default: float
     overrides: Mapping[str, float]
+    ranking: float = 0.0
+    ranked: frozenset[str] = frozenset()
 
     def for_operation(self, operation_id: str) -> float:
-        return self.overrides.get(operation_id, self.default)
+        if operation_id in self.overrides:
+            return self.overrides[operation_id]
+        return self.ranking if operation_id in self.ranked else self.default
 
     @classmethod
-    def parse(cls, raw: object, known: Iterable[str]) -> StalenessBounds:
+    def parse(
+        cls,
+        raw: object,
+        known: Iterable[str],
+        *,
+        ranking: object = 0,
+        ranked: Iterable[str] = (),
+    ) -> StalenessBounds:
         """``raw`` is a number or ``"<seconds>[,<operation>=<seconds>...]"``; ``known`` the
-        operation ids that take a bound. ``ValueError`` naming ``ANALYTICS_MAX_STALENESS`` and
-        the bad part otherwise."""
+        operation ids that take a bound; ``ranking`` a number, the bound of the ``ranked``
+        ones. ``ValueError`` naming the setting (``ANALYTICS_MAX_STALENESS``,
+        ``ANALYTICS_RANKING_MAX_STALENESS``) and the bad part otherwise."""
         name = "ANALYTICS_MAX_STALENESS"
-        if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
-            raise ValueError(f"{name} must be a number of seconds; got {raw!r}")
+        ranking_name = "ANALYTICS_RANKING_MAX_STALENESS"
+        for setting, value in ((name, raw), (ranking_name, ranking)):
+            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                raise ValueError(f"{setting} must be a number of seconds; got {value!r}")
+        rank_bound, rank_ops = _seconds(ranking_name, str(ranking).strip()), frozenset(ranked)
         if not isinstance(raw, str):
-            return cls(_seconds(name, str(raw)), {})
+            return cls(_seconds(name, str(raw)), {}, rank_bound, rank_ops)
         first, *rest = raw.split(",")
         overrides: dict[str, float] = {}
         choices = sorted(known)
@@ -221,7 +242,7 @@ class StalenessBounds:
                     f"among {', '.join(choices)}"
                 )
             overrides[operation] = _seconds(f"{name} ({operation})", value)
-        return cls(_seconds(name, first), overrides)
+        return cls(_seconds(name, first), overrides, rank_bound, rank_ops)
 
 
 def _seconds(name: str, raw: str) -> float:

@@ -90,6 +90,8 @@ def make_app(database_url: str) -> Iterator[Any]:
             "ANALYTICS_MAX_STALENESS": 0,
         }
         config.update(overrides)
+        # A test's bound applies to every stale-able endpoint unless it sets the rankings'.
+        config.setdefault("ANALYTICS_RANKING_MAX_STALENESS", config["ANALYTICS_MAX_STALENESS"])
         app = create_app(config)
         apps.append(app)
         return app

@@ -1,4 +1,5 @@
-"""Bounded staleness (``ANALYTICS_MAX_STALENESS``): a bounded endpoint's answer may lag the
+"""Bounded staleness (``ANALYTICS_MAX_STALENESS``, ``ANALYTICS_RANKING_MAX_STALENESS`` for the
+customer rankings): a bounded endpoint's answer may lag the
 writes by up to its bound, says by how much (``X-Data-Age``), is refreshed off the request,
 is never older than the bound, and is exact again once writes pause. Live endpoints reflect
 every committed write whatever the bound."""
@@ -152,6 +153,40 @@ def test_a_bad_bound_stops_the_app_naming_the_setting(value, named):
     with pytest.raises(ValueError, match="ANALYTICS_MAX_STALENESS") as caught:
         create_app({"DATABASE_URL": "sqlite://", "ANALYTICS_MAX_STALENESS": value})
     assert named in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "5,rfm=10"])
+def test_a_bad_ranking_bound_stops_the_app_naming_the_setting(value):
+    with pytest.raises(ValueError, match="ANALYTICS_RANKING_MAX_STALENESS") as caught:
+        create_app({"DATABASE_URL": "sqlite://", "ANALYTICS_RANKING_MAX_STALENESS": value})
+    assert repr(value) in str(caught.value)
+
+
+def test_rankings_take_their_own_bound_and_an_override_beats_both(make_app):
+    """``ANALYTICS_RANKING_MAX_STALENESS`` bounds the endpoints that rank every customer
+    (here RFM), ``ANALYTICS_MAX_STALENESS`` the others (sales); a per-operation override in
+    the latter (churn risk) beats both."""
+    app = make_app(ANALYTICS_MAX_STALENESS="1,get_churn_risk=2", ANALYTICS_RANKING_MAX_STALENESS=60)
+    clock = Clock()
+    cache = snapshots(app)
+    cache.clock = clock
+    assert cache.shared is not None
+    cache.shared.clock = clock
+    cache.refresher.submit = lambda *_: False  # type: ignore[method-assign]
+    api = client_for(app)
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    churn: tuple[str, dict[str, Any]] = ("/api/v1/insights/churn-risk", {"min_days": 1})
+    rfm: tuple[str, dict[str, Any]] = ("/api/v1/customers/rfm", {})
+    for url, query in ((SALES, RANGE), rfm, churn):
+        assert api.get(url, **query).headers["X-Data-Age"] == "0.000"
+    api.post("/api/v1/orders", {"orders": [order("A2", "C2")]})
+    clock.now += 1.5
+    assert api.get(SALES, **RANGE).headers["X-Data-Age"] == "0.000"  # past 1 s: recomputed
+    assert api.get(rfm[0], **rfm[1]).headers["X-Data-Age"] == "1.500"
+    assert api.get(churn[0], **churn[1]).headers["X-Data-Age"] == "1.500"
+    clock.now += 1
+    assert api.get(churn[0], **churn[1]).headers["X-Data-Age"] == "0.000"  # past 2 s
+    assert api.get(rfm[0], **rfm[1]).headers["X-Data-Age"] == "2.500"
 
 
 def test_a_request_takes_the_answer_another_worker_is_computing(make_app):

@@ -117,6 +117,7 @@ def test_the_service_container_gets_the_database_settings(prod: PreviewResult) -
     environment = {e["name"]: e["value"] for e in container["environment"]}
     assert environment["DB_ENGINE"] == "mysql" and environment["DB_NAME"]
     assert environment["ANALYTICS_MAX_STALENESS"] == "5"
+    assert environment["ANALYTICS_RANKING_MAX_STALENESS"] == "60"
     secrets = {s["name"] for s in container["secrets"]}
     assert {"DB_USERNAME", "DB_PASSWORD"} <= secrets
 
@@ -169,6 +170,10 @@ def project(tmp_path: Path) -> Callable[[str], Path]:
         (
             "config:\n  ecommerce-analytics:analyticsMaxStaleness: -1\n",
             "ecommerce-analytics:analyticsMaxStaleness must be",
+        ),
+        (
+            "config:\n  ecommerce-analytics:analyticsRankingMaxStaleness: 7200\n",
+            "ecommerce-analytics:analyticsRankingMaxStaleness must be from 0 to 3600, got 7200",
         ),
         (
             "config:\n  ecommerce-analytics:ingressCidrs: [0.0.0.0/0, 'nope']\n",

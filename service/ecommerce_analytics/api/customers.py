@@ -45,7 +45,7 @@ def list_customers(query: CustomerListQuery) -> CustomerList:
     "/ltv-distribution",
     summary="Distribution of customer lifetime value",
     scope="read",
-    freshness="bounded",
+    freshness="ranked",
     query=DistributionQuery,
     response=LtvDistribution,
 )
@@ -89,7 +89,7 @@ def cohorts(query: CohortQuery) -> CohortReport:
     "/rfm",
     summary="RFM scores and segments",
     scope="read",
-    freshness="bounded",
+    freshness="ranked",
     query=RfmQuery,
     response=RfmReport,
 )

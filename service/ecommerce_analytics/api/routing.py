@@ -27,19 +27,27 @@ from ..errors import Problem, validation_problem
 
 # ``live``: the answer reflects every write committed before the request began.
 # ``bounded``: it may lag them by up to ``ANALYTICS_MAX_STALENESS`` seconds (its age is stated).
-Freshness = Literal["live", "bounded"]
+# ``ranked``: bounded too, by ``ANALYTICS_RANKING_MAX_STALENESS``: the figures that rank every
+# customer, whose computation grows with the customers (seconds at millions of them).
+Freshness = Literal["live", "bounded", "ranked"]
 BOUNDS_KEY = "ecommerce_analytics.staleness_bounds"
 
 
-def bounded_operations() -> list[str]:
-    """Operation ids whose answers may be served stale (``freshness="bounded"``)."""
-    return [op.operation_id for op in OPERATIONS if op.freshness == "bounded"]
+def bounded_operations(*kinds: Freshness) -> list[str]:
+    """Operation ids whose answers may be served stale (``freshness`` ``bounded`` or
+    ``ranked``; only those of ``kinds`` when given)."""
+    wanted = kinds or ("bounded", "ranked")
+    return [op.operation_id for op in OPERATIONS if op.freshness in wanted]
 
 
 def register_staleness_bounds(app: Flask) -> None:
-    """Parse ``ANALYTICS_MAX_STALENESS`` against the registered bounded operations."""
+    """Parse ``ANALYTICS_MAX_STALENESS`` and ``ANALYTICS_RANKING_MAX_STALENESS`` against the
+    registered bounded operations."""
     app.extensions[BOUNDS_KEY] = StalenessBounds.parse(
-        app.config.get("ANALYTICS_MAX_STALENESS", 0), bounded_operations()
+        app.config.get("ANALYTICS_MAX_STALENESS", 0),
+        bounded_operations(),
+        ranking=app.config.get("ANALYTICS_RANKING_MAX_STALENESS", 0),
+        ranked=bounded_operations("ranked"),
     )
 
 
@@ -176,11 +184,12 @@ def endpoint(
 
     ``freshness`` (read-only GETs whose answer depends only on the URL and the stored data):
     after authentication, the answer is served from the answers kept between requests
-    (``cache``): ``live`` ones only while no write has committed since, ``bounded`` ones while
-    no older than the endpoint's ``ANALYTICS_MAX_STALENESS``. Headers: ``X-Cache: hit`` (this
-    worker), ``shared`` (another worker or task, or before a restart) or ``miss`` (computed
-    now); ``X-Data-Version``, the data version the answer reflects; ``X-Data-Age``, seconds
-    by which it may lag the writes committed before the request (``0``: it lags none)."""
+    (``cache``): ``live`` ones only while no write has committed since, ``bounded`` and
+    ``ranked`` ones while no older than the endpoint's bound (``StalenessBounds``). Headers:
+    ``X-Cache: hit`` (this worker), ``shared`` (another worker or task, or before a restart)
+    or ``miss`` (computed now); ``X-Data-Version``, the data version the answer reflects;
+    ``X-Data-Age``, seconds by which it may lag the writes committed before the request
+    (``0``: it lags none)."""
 
     names = set(_FLASK_PARAM.findall(rule))
     if names != set(path.model_fields if path is not None else ()):
@@ -254,7 +263,7 @@ def endpoint(
         def serve(snapshots: Snapshots, version: int, kwargs: dict[str, Any]) -> Served:
             key = request.path + "?" + urlencode(sorted(request.args.items(multi=True)))
             bound = 0.0
-            if freshness == "bounded":
+            if freshness != "live":
                 bounds: StalenessBounds = current_app.extensions[BOUNDS_KEY]
                 bound = bounds.for_operation(fn.__name__)
             app = current_app._get_current_object()  # type: ignore[attr-defined]
