@@ -189,6 +189,40 @@ def test_rankings_take_their_own_bound_and_an_override_beats_both(make_app):
     assert api.get(rfm[0], **rfm[1]).headers["X-Data-Age"] == "2.500"
 
 
+def test_an_answer_asked_for_recently_is_kept_fresh_without_readers(make_app):
+    """A ranked figure polled less often than its bound (a dashboard opened every minute)
+    is refreshed in the background once stale and half its bound old, so the next visit is
+    answered at once; one no one asked for in ten bounds is left alone."""
+    app = make_app(ANALYTICS_RANKING_MAX_STALENESS=60)
+    clock = Clock()
+    cache = snapshots(app)
+    cache.clock = clock
+    assert cache.shared is not None
+    cache.shared.clock = clock
+    api = client_for(app)
+    rfm = "/api/v1/customers/rfm"
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    assert api.get(rfm).json["segments"][0]["customers"] == 1
+    api.post("/api/v1/orders", {"orders": [order("A2", "C2")]})
+    clock.now += 20
+    cache.keep_warm()  # stale but young: nothing to do
+    cache.refresher.drain()
+    assert cache.local.stats.refreshes == 0
+    clock.now += 11
+    cache.keep_warm()
+    cache.refresher.drain()
+    assert cache.local.stats.refreshes == 1
+    fresh = api.get(rfm)
+    assert fresh.headers["X-Data-Age"] == "0.000" and fresh.headers["X-Cache"] == "hit"
+    assert sum(s["customers"] for s in fresh.json["segments"]) == 2
+    # Asked for at clock 31; after ten bounds without a request it is no longer refreshed.
+    api.post("/api/v1/orders", {"orders": [order("A3", "C3")]})
+    clock.now += 601
+    cache.keep_warm()
+    cache.refresher.drain()
+    assert cache.local.stats.refreshes == 1
+
+
 def test_a_request_takes_the_answer_another_worker_is_computing(make_app):
     """Two apps on one database stand for two workers; the lease makes the second wait for
     the first's answer instead of computing it again."""
