@@ -223,6 +223,29 @@ def test_an_answer_asked_for_recently_is_kept_fresh_without_readers(make_app):
     assert cache.local.stats.refreshes == 1
 
 
+def test_an_answer_still_current_is_revalidated_so_quiet_time_does_not_age_it(make_app):
+    """After a quiet spell longer than the bound, the first write must not find the answer
+    expired (and make readers wait for a computation): while no write commits, the refresh
+    thread revalidates it, so its age counts from the last revalidation."""
+    app = make_app(ANALYTICS_RANKING_MAX_STALENESS=60)
+    clock = Clock()
+    cache = snapshots(app)
+    cache.clock = clock
+    assert cache.shared is not None
+    cache.shared.clock = clock
+    api = client_for(app)
+    rfm = "/api/v1/customers/rfm"
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    assert api.get(rfm).status_code == 200
+    clock.now += 100  # quiet
+    cache.keep_warm()
+    api.post("/api/v1/orders", {"orders": [order("A2", "C2")]})
+    clock.now += 10
+    served = api.get(rfm)
+    assert (served.headers["X-Cache"], served.headers["X-Data-Age"]) == ("hit", "10.000")
+    assert sum(s["customers"] for s in served.json["segments"]) == 1  # stale, as stated
+
+
 def test_a_request_takes_the_answer_another_worker_is_computing(make_app):
     """Two apps on one database stand for two workers; the lease makes the second wait for
     the first's answer instead of computing it again."""

@@ -218,24 +218,30 @@ class Snapshots:
             # Another thread of this worker computed it meanwhile: look again.
 
     def keep_warm(self) -> None:
-        """Queue the refresh of every bounded answer asked for within ``KEEP_WARM_BOUNDS`` of
-        its bounds that is now stale and half its bound old, as a request would (on the
-        refresh thread, every ``KEEP_WARM_TICK_S``), so an answer polled less often than its
-        bound does not expire between polls. Answers no one asked for that long are dropped
-        from the watch list (at most one entry per answer this worker keeps)."""
+        """Keep this worker's bounded answers asked for within ``KEEP_WARM_BOUNDS`` of their
+        bounds fresh without waiting for a reader (on the refresh thread, every
+        ``KEEP_WARM_TICK_S``): one that still reflects every committed write is revalidated
+        (exact as of now: with no writes, its age would otherwise grow with the quiet time and
+        the first write would find it expired at once); one that is stale and half its bound
+        old is refreshed, as a request would, so an answer polled less often than its bound
+        does not expire between polls. Answers no one asked for that long are dropped from the
+        watch list (at most one entry per answer this worker keeps)."""
         now = self.clock()
-        due = []
+        candidates = []
         for key, (bound, refresh, asked) in list(self._watched.items()):
             mine = self.local.get(key)
             if mine is None or now - asked > KEEP_WARM_BOUNDS * bound:
                 self._watched.pop(key, None)
-            elif now - mine.computed_at >= bound * REFRESH_AT:
-                due.append((key, mine.version, refresh))
-        if not due or self.read_version is None:
+            elif now - mine.computed_at >= KEEP_WARM_TICK_S:
+                candidates.append((key, mine, bound, refresh))
+        if not candidates or self.read_version is None:
             return
+        stamp = self.clock()  # before the read: a write committed by then shows in it
         current = self.read_version()
-        for key, version, refresh in due:
-            if version < current:
+        for key, mine, bound, refresh in candidates:
+            if mine.version >= current:
+                self.local.put(key, Snapshot(mine.body, mine.version, stamp))
+            elif stamp - mine.computed_at >= bound * REFRESH_AT:
                 self.refresher.submit(key, refresh)
 
     def refresh_now(self, key: str, version: int, compute: Callable[[], CachedResponse]) -> None:
