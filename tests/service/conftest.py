@@ -91,7 +91,8 @@ def make_app(database_url: str) -> Iterator[Any]:
         }
         config.update(overrides)
         # A test's bound applies to every stale-able endpoint unless it sets the rankings'.
-        config.setdefault("ANALYTICS_RANKING_MAX_STALENESS", config["ANALYTICS_MAX_STALENESS"])
+        bound = str(config["ANALYTICS_MAX_STALENESS"]).split(",")[0]
+        config.setdefault("ANALYTICS_RANKING_MAX_STALENESS", bound)
         app = create_app(config)
         apps.append(app)
         return app

@@ -246,6 +246,31 @@ def test_an_answer_still_current_is_revalidated_so_quiet_time_does_not_age_it(ma
     assert sum(s["customers"] for s in served.json["segments"]) == 1  # stale, as stated
 
 
+def test_a_slow_ranked_refresh_does_not_hold_up_a_cheap_one(app):
+    """The ranked figures refresh on their own thread: a cheap figure's refresh queued while
+    one of them computes (seconds at millions of customers) runs at once."""
+    with app.app_context():
+        refresher = snapshots(app).refresher
+    slow_running, release = threading.Event(), threading.Event()
+    done: list[str] = []
+
+    def slow() -> None:
+        slow_running.set()
+        release.wait(10)
+        done.append("slow")
+
+    assert refresher.submit("/rfm", slow, slow=True)
+    assert slow_running.wait(5)
+    assert refresher.submit("/sales", lambda: done.append("fast"))
+    deadline = time.monotonic() + 5
+    while "fast" not in done and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert done == ["fast"]
+    release.set()
+    refresher.drain()
+    assert done == ["fast", "slow"]
+
+
 def test_a_request_takes_the_answer_another_worker_is_computing(make_app):
     """Two apps on one database stand for two workers; the lease makes the second wait for
     the first's answer instead of computing it again."""

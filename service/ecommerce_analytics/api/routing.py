@@ -281,7 +281,9 @@ def endpoint(
             def compute() -> CachedResponse:
                 return call(kwargs)
 
-            return snapshots.serve(key, version, bound, compute, refresh)
+            return snapshots.serve(
+                key, version, bound, compute, refresh, slow=freshness == "ranked"
+            )
 
         bp.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=[method])
         return fn

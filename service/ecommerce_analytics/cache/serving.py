@@ -152,6 +152,33 @@ class Refresher:
             self._jobs.join()
 
 
+class Refreshers:
+    """The refresh threads of a worker, one per lane: ``slow`` ones (the ranked figures,
+    seconds each at millions of customers) on their own, so a slow refresh never holds up
+    the refresh of a cheap figure queued behind it (and that figure's answer expiring
+    meanwhile). The ``fast`` lane's thread also keeps answers warm (``tick``)."""
+
+    def __init__(self, tick: Callable[[], None] | None = None) -> None:
+        self.fast = Refresher(tick)
+        self.slow = Refresher()
+
+    def submit(self, key: str, job: Callable[[], None], slow: bool = False) -> bool:
+        return (self.slow if slow else self.fast).submit(key, job)
+
+    def start(self) -> None:
+        self.fast.start()
+
+    def drain(self) -> None:
+        """Wait until every queued refresh of both lanes has finished (tests)."""
+        self.fast.drain()
+        self.slow.drain()
+
+    def stop(self) -> None:
+        """End both threads once their queues are done (tests)."""
+        self.fast.stop()
+        self.slow.stop()
+
+
 class Snapshots:
     """Answers within their freshness bound, from ``local`` (this worker) and ``shared`` (every
     worker; ``None`` when ``RESPONSE_CACHE_SHARED`` is off). A request waits for another
@@ -174,9 +201,9 @@ class Snapshots:
         self.wait_s = wait_s
         self.read_version = read_version
         self.clock = clock
-        self.refresher = Refresher(self.keep_warm)
-        # key -> (bound, the refresh of its last request, when that request arrived)
-        self._watched: dict[str, tuple[float, Callable[[], None], float]] = {}
+        self.refresher = Refreshers(self.keep_warm)
+        # key -> (bound, the refresh of its last request, its lane, when that request arrived)
+        self._watched: dict[str, tuple[float, Callable[[], None], bool, float]] = {}
 
     def serve(
         self,
@@ -185,18 +212,20 @@ class Snapshots:
         bound: float,
         compute: Callable[[], CachedResponse],
         refresh: Callable[[], None],
+        *,
+        slow: bool = False,
     ) -> Served:
         """The answer for ``key`` to a request that read data version ``version``: the newest
         known one if within ``bound`` seconds (a stale one at least ``REFRESH_AT`` of the bound
         old queues ``refresh``, which must call ``refresh_now`` in a context of its own), else
         ``compute()``d now, once at a time across all workers (the shared lease) while the
-        others wait for it.
+        others wait for it. ``slow`` (the ranked figures) refreshes on the slow lane.
 
         Ages count from the request's arrival: an answer whose computation began after it
         lags no write the request could know of, however long the request waited for it."""
         arrived = self.clock()
         if bound > 0:
-            self._watched[key] = (bound, refresh, arrived)
+            self._watched[key] = (bound, refresh, slow, arrived)
             self.refresher.start()
         while True:
             served = self._within(key, version, bound, arrived)
@@ -204,7 +233,7 @@ class Snapshots:
                 if served.age > 0:
                     self.local.stats.stale += 1
                     if served.age >= bound * REFRESH_AT:
-                        self.refresher.submit(key, refresh)
+                        self.refresher.submit(key, refresh, slow)
                 else:
                     self.local.stats.hits += 1
                 return served
@@ -228,21 +257,21 @@ class Snapshots:
         watch list (at most one entry per answer this worker keeps)."""
         now = self.clock()
         candidates = []
-        for key, (bound, refresh, asked) in list(self._watched.items()):
+        for key, (bound, refresh, slow, asked) in list(self._watched.items()):
             mine = self.local.get(key)
             if mine is None or now - asked > KEEP_WARM_BOUNDS * bound:
                 self._watched.pop(key, None)
             elif now - mine.computed_at >= KEEP_WARM_TICK_S:
-                candidates.append((key, mine, bound, refresh))
+                candidates.append((key, mine, bound, refresh, slow))
         if not candidates or self.read_version is None:
             return
         stamp = self.clock()  # before the read: a write committed by then shows in it
         current = self.read_version()
-        for key, mine, bound, refresh in candidates:
+        for key, mine, bound, refresh, slow in candidates:
             if mine.version >= current:
                 self.local.put(key, Snapshot(mine.body, mine.version, stamp))
             elif stamp - mine.computed_at >= bound * REFRESH_AT:
-                self.refresher.submit(key, refresh)
+                self.refresher.submit(key, refresh, slow)
 
     def refresh_now(self, key: str, version: int, compute: Callable[[], CachedResponse]) -> None:
         """Recompute ``key`` unless this worker or another is already on it (background). When
