@@ -105,7 +105,7 @@ def make_app(database_url: str) -> Iterator[Any]:
     for app in apps:
         snapshots = app.extensions.get(SNAPSHOTS_KEY)
         if snapshots is not None:
-            snapshots.refresher.stop()  # a refresh still running holds a connection
+            snapshots.refresher.drain()  # a refresh still running holds a connection
         app.extensions["ecommerce_analytics.db"].dispose()
 
 

@@ -281,9 +281,7 @@ def endpoint(
             def compute() -> CachedResponse:
                 return call(kwargs)
 
-            return snapshots.serve(
-                key, version, bound, compute, refresh, slow=freshness == "ranked"
-            )
+            return snapshots.serve(key, version, bound, compute, refresh)
 
         bp.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=[method])
         return fn

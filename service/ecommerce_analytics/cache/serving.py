@@ -34,12 +34,6 @@ POLL_S = 0.01
 # at once would recompute every bounded figure back to back (a core per expensive figure).
 # Half the bound leaves the other half for the refresh to finish before the answer expires.
 REFRESH_AT = 0.5
-# An answer asked for within this many of its bounds is kept fresh without waiting for a
-# reader (``Snapshots.keep_warm``): a dashboard polled every minute would otherwise find its
-# ranked figure expired at each visit and wait for a computation of seconds.
-KEEP_WARM_BOUNDS = 10
-# How often the refresh thread looks for such answers when it has nothing queued.
-KEEP_WARM_TICK_S = 1.0
 _log = logging.getLogger(__name__)
 
 
@@ -78,105 +72,45 @@ class Served:
 
 class Refresher:
     """One background thread per worker that recomputes answers served stale; a request
-    already queued or running is not queued twice. Between jobs, at most every
-    ``KEEP_WARM_TICK_S``, it calls ``tick`` (``Snapshots.keep_warm``). The thread is a
-    daemon: a worker that exits (gunicorn's ``max_requests``, a deploy) drops its queue rather
-    than waiting for it; a lease it held expires on its own."""
+    already queued or running is not queued twice. The thread is a daemon: a worker that
+    exits (gunicorn's ``max_requests``, a deploy) drops its queue rather than waiting for it;
+    a lease it held expires on its own."""
 
-    def __init__(self, tick: Callable[[], None] | None = None) -> None:
-        self._jobs: queue.Queue[tuple[str, Callable[[], None]] | None] = queue.Queue()
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[tuple[str, Callable[[], None]]] = queue.Queue()
         self._queued: set[str] = set()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._tick = tick
-        self._stopped = False
-
-    def start(self) -> None:
-        """Start the thread unless running (on first use: in the worker process, after
-        gunicorn forked it)."""
-        with self._lock:
-            self._start()
-
-    def _start(self) -> None:
-        if self._thread is None and not self._stopped:
-            self._thread = threading.Thread(target=self._work, name="answer-refresh", daemon=True)
-            self._thread.start()
 
     def submit(self, key: str, job: Callable[[], None]) -> bool:
         with self._lock:
-            if key in self._queued or self._stopped:
+            if key in self._queued:
                 return False
             self._queued.add(key)
-            self._start()
+            if self._thread is None:
+                # Started on first use: in the worker process, after gunicorn forked it.
+                self._thread = threading.Thread(
+                    target=self._work, name="answer-refresh", daemon=True
+                )
+                self._thread.start()
         self._jobs.put((key, job))
         return True
 
     def _work(self) -> None:
-        next_tick = time.monotonic() + KEEP_WARM_TICK_S
         while True:
+            key, job = self._jobs.get()
             try:
-                item = self._jobs.get(timeout=max(0.0, next_tick - time.monotonic()))
-            except queue.Empty:
-                item = None
-            else:
-                if item is None:  # stop()
-                    self._jobs.task_done()
-                    return
-                key, job = item
-                try:
-                    job()
-                except Exception:  # a refresh must never kill the thread; a read retries it
-                    _log.exception("refreshing %s failed", key)
-                finally:
-                    with self._lock:
-                        self._queued.discard(key)
-                    self._jobs.task_done()
-            if self._tick is not None and time.monotonic() >= next_tick:
-                next_tick = time.monotonic() + KEEP_WARM_TICK_S
-                try:
-                    self._tick()
-                except Exception:  # e.g. the database away: the next tick tries again
-                    _log.exception("keeping answers warm failed")
+                job()
+            except Exception:  # a refresh must never kill the thread; the next read retries it
+                _log.exception("refreshing %s failed", key)
+            finally:
+                with self._lock:
+                    self._queued.discard(key)
+                self._jobs.task_done()
 
     def drain(self) -> None:
         """Wait until every queued refresh has finished (tests)."""
         self._jobs.join()
-
-    def stop(self) -> None:
-        """End the thread once the queue is done; nothing is accepted after (tests)."""
-        with self._lock:
-            self._stopped = True
-            running = self._thread is not None
-        if running:
-            self._jobs.put(None)
-            self._jobs.join()
-
-
-class Refreshers:
-    """The refresh threads of a worker, one per lane: ``slow`` ones (the ranked figures,
-    seconds each at millions of customers) on their own, so a slow refresh never holds up
-    the refresh of a cheap figure queued behind it (and that figure's answer expiring
-    meanwhile). The ``fast`` lane's thread also keeps answers warm (``tick``)."""
-
-    def __init__(self, tick: Callable[[], None] | None = None) -> None:
-        self.fast = Refresher(tick)
-        self.slow = Refresher()
-
-    def submit(self, key: str, job: Callable[[], None], slow: bool = False) -> bool:
-        return (self.slow if slow else self.fast).submit(key, job)
-
-    def start(self) -> None:
-        self.fast.start()
-
-    def drain(self) -> None:
-        """Wait until every queued refresh of both lanes has finished (tests)."""
-        self.fast.drain()
-        self.slow.drain()
-
-    def stop(self) -> None:
-        """End both threads once their queues are done (tests)."""
-        self.fast.stop()
-        self.slow.stop()
 
 
 class Snapshots:
@@ -201,9 +135,7 @@ class Snapshots:
         self.wait_s = wait_s
         self.read_version = read_version
         self.clock = clock
-        self.refresher = Refreshers(self.keep_warm)
-        # key -> (bound, the refresh of its last request, its lane, when that request arrived)
-        self._watched: dict[str, tuple[float, Callable[[], None], bool, float]] = {}
+        self.refresher = Refresher()
 
     def serve(
         self,
@@ -212,28 +144,23 @@ class Snapshots:
         bound: float,
         compute: Callable[[], CachedResponse],
         refresh: Callable[[], None],
-        *,
-        slow: bool = False,
     ) -> Served:
         """The answer for ``key`` to a request that read data version ``version``: the newest
         known one if within ``bound`` seconds (a stale one at least ``REFRESH_AT`` of the bound
         old queues ``refresh``, which must call ``refresh_now`` in a context of its own), else
         ``compute()``d now, once at a time across all workers (the shared lease) while the
-        others wait for it. ``slow`` (the ranked figures) refreshes on the slow lane.
+        others wait for it.
 
         Ages count from the request's arrival: an answer whose computation began after it
         lags no write the request could know of, however long the request waited for it."""
         arrived = self.clock()
-        if bound > 0:
-            self._watched[key] = (bound, refresh, slow, arrived)
-            self.refresher.start()
         while True:
             served = self._within(key, version, bound, arrived)
             if served is not None:
                 if served.age > 0:
                     self.local.stats.stale += 1
                     if served.age >= bound * REFRESH_AT:
-                        self.refresher.submit(key, refresh, slow)
+                        self.refresher.submit(key, refresh)
                 else:
                     self.local.stats.hits += 1
                 return served
@@ -245,33 +172,6 @@ class Snapshots:
                 finally:
                     self.local.land(key)
             # Another thread of this worker computed it meanwhile: look again.
-
-    def keep_warm(self) -> None:
-        """Keep this worker's bounded answers asked for within ``KEEP_WARM_BOUNDS`` of their
-        bounds fresh without waiting for a reader (on the refresh thread, every
-        ``KEEP_WARM_TICK_S``): one that still reflects every committed write is revalidated
-        (exact as of now: with no writes, its age would otherwise grow with the quiet time and
-        the first write would find it expired at once); one that is stale and half its bound
-        old is refreshed, as a request would, so an answer polled less often than its bound
-        does not expire between polls. Answers no one asked for that long are dropped from the
-        watch list (at most one entry per answer this worker keeps)."""
-        now = self.clock()
-        candidates = []
-        for key, (bound, refresh, slow, asked) in list(self._watched.items()):
-            mine = self.local.get(key)
-            if mine is None or now - asked > KEEP_WARM_BOUNDS * bound:
-                self._watched.pop(key, None)
-            elif now - mine.computed_at >= KEEP_WARM_TICK_S:
-                candidates.append((key, mine, bound, refresh, slow))
-        if not candidates or self.read_version is None:
-            return
-        stamp = self.clock()  # before the read: a write committed by then shows in it
-        current = self.read_version()
-        for key, mine, bound, refresh, slow in candidates:
-            if mine.version >= current:
-                self.local.put(key, Snapshot(mine.body, mine.version, stamp))
-            elif stamp - mine.computed_at >= bound * REFRESH_AT:
-                self.refresher.submit(key, refresh, slow)
 
     def refresh_now(self, key: str, version: int, compute: Callable[[], CachedResponse]) -> None:
         """Recompute ``key`` unless this worker or another is already on it (background). When
