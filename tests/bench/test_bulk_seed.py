@@ -22,9 +22,7 @@ from typing import Any
 
 import pytest
 from flask_migrate import upgrade  # type: ignore[import-untyped]
-from sqlalchemy import Engine, Integer, Table, create_engine, delete, insert, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, Integer, Table, create_engine, delete, insert, select
 from sqlalchemy.orm import Session
 
 from bench.bulk_seed import (
@@ -56,36 +54,13 @@ from ecommerce_analytics.money import Money
 from ecommerce_analytics.seed import iter_plan, seed
 from ecommerce_analytics.upsert import dialect_encoders
 
+from ..databases import server_databases
+
 ORDERS = 1_500
 STORE = StoreSettings.from_config({"STORE_TIMEZONE": "America/New_York"})
-SERVER_ENV = {"postgresql": "TEST_POSTGRES_URL", "mysql": "TEST_MYSQL_URL"}
 RAW_TABLES = (Order, OrderLine, Refund, RefundLine)
 # Not compared: when ingest stored the order (the time of the run).
 IGNORED = {("orders", "ingested_at")}
-
-
-def _server_databases(kind: str, names: list[str]) -> Iterator[list[str]]:
-    env = SERVER_ENV[kind]
-    base = os.environ.get(env)
-    if not base:
-        pytest.skip(f"{env} is not set; {kind} tests skipped")
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            for name in names:
-                conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-                conn.execute(text(f"CREATE DATABASE {name}"))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"{kind} server at {env} is unreachable: {exc.orig}")
-    try:
-        yield [make_url(base).set(database=n).render_as_string(hide_password=False) for n in names]
-    finally:
-        force = " WITH (FORCE)" if kind == "postgresql" else ""
-        with admin.connect() as conn:
-            for name in names:
-                conn.execute(text(f"DROP DATABASE IF EXISTS {name}{force}"))
-        admin.dispose()
 
 
 def _migrate(url: str) -> None:
@@ -115,7 +90,7 @@ def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         )
     else:
         pid = os.getpid()
-        databases = _server_databases(kind, [f"test_bulk_{pid}_api", f"test_bulk_{pid}_bulk"])
+        databases = server_databases(kind, [f"test_bulk_{pid}_api", f"test_bulk_{pid}_bulk"])
     api_url, bulk_url = next(databases)
     for url in (api_url, bulk_url):
         _migrate(url)

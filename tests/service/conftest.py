@@ -16,9 +16,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import downgrade, upgrade  # type: ignore[import-untyped]
-from sqlalchemy import create_engine, delete, text
+from sqlalchemy import delete
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 
 from ecommerce_analytics import create_app
 from ecommerce_analytics.auth import create_key
@@ -26,30 +25,12 @@ from ecommerce_analytics.cache import EXTENSION_KEY as SNAPSHOTS_KEY
 from ecommerce_analytics.db import get_db
 from ecommerce_analytics.models import Base
 
-SERVER_ENV = {"postgresql": "TEST_POSTGRES_URL", "mysql": "TEST_MYSQL_URL"}
+from ..databases import server_databases
 
 
 def _server_database(kind: str) -> Iterator[str]:
-    env = SERVER_ENV[kind]
-    base = os.environ.get(env)
-    if not base:
-        pytest.skip(f"{env} is not set; {kind} tests skipped")
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    name = f"test_analytics_{os.getpid()}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-            conn.execute(text(f"CREATE DATABASE {name}"))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"{kind} server at {env} is unreachable: {exc.orig}")
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            force = " WITH (FORCE)" if kind == "postgresql" else ""
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name}{force}"))
-        admin.dispose()
+    for urls in server_databases(kind, [f"test_analytics_{os.getpid()}"]):
+        yield urls[0]
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql", "mysql"])

@@ -65,6 +65,15 @@ def random_orders(n: int, seed: int = 7, start: date = date(2024, 1, 1), days: i
     return orders
 
 
+def period_of(day: date, granularity: str) -> date:
+    """The start of the day, week (Monday) or month ``day`` falls in."""
+    if granularity == "week":
+        return day - timedelta(days=day.weekday())
+    if granularity == "month":
+        return day.replace(day=1)
+    return day
+
+
 def money(value: Decimal) -> str:
     return f"{value.quantize(Decimal('0.01'))}"
 

@@ -17,6 +17,7 @@ from .factories import (
     money,
     order,
     order_day,
+    period_of,
     random_orders,
 )
 
@@ -44,14 +45,6 @@ def dataset(api):
         assert r.status_code == 201, r.json
         refunds.append((o, body, day))
     return orders, refunds
-
-
-def period_of(day: date, granularity: str) -> date:
-    if granularity == "week":
-        return day - timedelta(days=day.weekday())
-    if granularity == "month":
-        return day.replace(day=1)
-    return day
 
 
 def aov(gross: Decimal, discounts: Decimal, orders: int) -> str | None:

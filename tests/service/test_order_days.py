@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from ecommerce_analytics.models import CustomerDay, CustomerGap, LoneFirstOrder
 
 from .conftest import Api, get_engine, new_key
-from .factories import ingest_concurrently, order, order_day, random_orders
+from .factories import ingest_concurrently, order, order_day, period_of, random_orders
 
 # Ranges with partial first and last periods, whole months, one day, and one before any order.
 RANGES = [
@@ -25,14 +25,6 @@ RANGES = [
     (date(2024, 2, 26), date(2024, 4, 14)),
     (date(2023, 1, 1), date(2023, 1, 31)),
 ]
-
-
-def period_of(day: date, granularity: str) -> date:
-    if granularity == "week":
-        return day - timedelta(days=day.weekday())
-    if granularity == "month":
-        return day.replace(day=1)
-    return day
 
 
 def expected_counts(orders: list[dict[str, Any]], start: date, end: date, granularity: str):
