@@ -9,6 +9,7 @@ import threading
 import time
 from typing import Any
 
+import pymysql  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
@@ -385,3 +386,54 @@ def test_an_answer_is_labelled_with_the_version_read_as_its_computation_starts()
     first = snapshots.serve("a", 2, 0.0, lambda: CachedResponse(b"v3", 200), _never)
     again = snapshots.serve("a", 3, 0.0, lambda: CachedResponse(b"other", 200), _never)
     assert (first.version, again.body, again.source) == (3, b"v3", "hit")
+
+
+class _FrozenShared:
+    """A shared cache on a database that froze mid-computation: the lease was taken, and
+    giving it up hangs until ``thaw`` (as every statement on a frozen server does)."""
+
+    def __init__(self) -> None:
+        self.thaw = threading.Event()
+        self.released = threading.Event()
+
+    def load(self, key: str) -> None:
+        return None
+
+    def claim(self, key: str) -> bool:
+        return True
+
+    def release(self, key: str, **_: Any) -> None:
+        self.thaw.wait(10)
+        self.released.set()
+
+
+def test_a_computation_cut_off_by_the_database_answers_at_once_and_releases_later():
+    """The computation's statement gave up (the server is away): the request must answer 503
+    now, not after a second give-up on releasing the lease, and the lease is still given up
+    (off the request) so other workers do not wait for it to expire once the server is back."""
+    shared = _FrozenShared()
+    snapshots = Snapshots(ResponseCache(8), shared, wait_s=5)  # type: ignore[arg-type]
+
+    def compute() -> CachedResponse:
+        raise OperationalError("SELECT ...", {}, pymysql.err.OperationalError(2013, "Lost"))
+
+    started = time.monotonic()
+    with pytest.raises(OperationalError):
+        snapshots.serve("/rfm", 1, 0.0, compute, _never)
+    assert time.monotonic() - started < 1.0
+    assert not shared.released.is_set()
+    shared.thaw.set()
+    assert shared.released.wait(5)
+
+
+def test_a_computation_that_failed_as_a_bug_gives_the_lease_up_before_answering():
+    shared = _FrozenShared()
+    shared.thaw.set()
+    snapshots = Snapshots(ResponseCache(8), shared, wait_s=5)  # type: ignore[arg-type]
+
+    def compute() -> CachedResponse:
+        raise KeyError("a bug")
+
+    with pytest.raises(KeyError):
+        snapshots.serve("/rfm", 1, 0.0, compute, _never)
+    assert shared.released.is_set()

@@ -27,8 +27,8 @@ from .factories import order
 # Small timeouts keep the test short: a hung statement is given up after 1 + 1 s (the client
 # grace), a connect after 2 s (libpq's minimum).
 TIMEOUTS = {"DB_CONNECT_TIMEOUT": 1, "DB_STATEMENT_TIMEOUT": 1}
-# The longest a request may wait on a frozen database: two give-ups in a row (a cached read
-# tries the shared cache, then computes), with room for a loaded test machine.
+# The longest a request may wait on a frozen database: one give-up (2 s; a computation that
+# gave up releases its cache lease off the request), with ample room for a loaded CI machine.
 ANSWER_BOUND_S = 5.5
 # /readyz answers within 2 s whatever the timeouts (docs/api.md), plus room.
 READY_BOUND_S = 3.0

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..db import is_unavailable
 from ..errors import RETRY_AFTER_S, Problem
 from .shared import SharedResponses
 from .snapshots import MAX_BODY_BYTES, ResponseCache, Snapshot
@@ -269,9 +270,15 @@ class Snapshots:
             if self.read_version is not None:
                 version = max(version, self.read_version())
             out = compute()
-        except BaseException:
+        except BaseException as exc:
             if holder is not None:
-                holder.release(key)
+                if isinstance(exc, Exception) and is_unavailable(exc):
+                    # The database is away or frozen: giving the lease up may hang as long
+                    # as the computation did. The request answers 503 now; the release runs
+                    # off it (others may claim the key as soon as the database is back).
+                    self.refresher.submit(f"release {key}", lambda: holder.release(key))
+                else:
+                    holder.release(key)
             raise
         if out.status != 200 or len(out.body) > MAX_BODY_BYTES:
             if holder is not None:
