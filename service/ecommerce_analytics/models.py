@@ -223,10 +223,12 @@ class ProductDailySales(Base):
 
 
 class CustomerDay(Base):
-    """One row per customer per day they ordered: distinct customers per period and cohorts."""
+    """One row per customer per day they ordered: distinct customers per period and cohorts.
+    Indexed by customer and day too: ingest probes a customer's order days around a batch's
+    (``ingest.day_probes``)."""
 
     __tablename__ = "customer_days"
-    __table_args__ = (Index(None, "customer_id"),)
+    __table_args__ = (Index(None, "customer_id", "day"),)
 
     day: Mapped[date] = mapped_column(primary_key=True)
     customer_id: Mapped[str] = mapped_column(primary_key=True)

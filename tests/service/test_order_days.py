@@ -176,3 +176,45 @@ def test_migration_backfills_the_order_day_rollups(app, api):
     assert api.post("/api/v1/orders", {"orders": [late]}).status_code == 201
     assert_rollups_match_customer_days(app)
     assert_counts_match(api, [*orders, late])
+
+
+def _probed(days: dict[date, int], batch_days: set[date]) -> dict[date, int]:
+    """What ``day_probes`` reads of one customer's order days (after the batch): around each
+    batch day the day before, the day and the two after; and the first day."""
+    ordered = sorted(days)
+    keep = {ordered[0]}
+    for day in batch_days:
+        i = ordered.index(day)
+        keep.update(ordered[max(i - 1, 0) : i + 3])
+    return {day: days[day] for day in keep}
+
+
+def test_the_days_around_a_batch_give_the_same_deltas_as_the_whole_history():
+    """The order-day deltas from the few days ``day_probes`` reads equal those from every
+    order day of the customer, for random histories and batches anywhere in them (at the
+    start, inside gaps, on existing days, several at once)."""
+    from ecommerce_analytics.ingest.order_days import order_day_rows
+    from ecommerce_analytics.upsert import dialect_encoders
+
+    enc = dialect_encoders("postgresql")
+    rng = random.Random(11)
+    for _ in range(3000):
+        span = rng.randint(1, 28)
+        history = {
+            date(2024, 1, 1 + rng.randrange(span)): rng.randint(1, 3)
+            for _ in range(rng.randint(0, 8))
+        }
+        batch = {
+            date(2024, 1, 1 + rng.randrange(span)): rng.randint(1, 2)
+            for _ in range(rng.randint(1, 4))
+        }
+        after = dict(history)
+        for day, n in batch.items():
+            after[day] = after.get(day, 0) + n
+        keyed = {("C", day): n for day, n in batch.items()}
+        whole = [("C", day, n) for day, n in after.items()]
+        probed = [("C", day, n) for day, n in _probed(after, set(batch)).items()]
+        expected = order_day_rows(keyed, whole, enc)
+        got = order_day_rows(keyed, probed, enc)
+        assert sorted(got[0]) == sorted(expected[0]), (history, batch)
+        assert sorted(got[1]) == sorted(expected[1]), (history, batch)

@@ -5,7 +5,8 @@ Only orders this transaction actually inserted touch the rollups, so a retried o
 
 Modules: ``validation`` (the checks beyond the schema and their limits), ``stored_form`` (an
 order's input as stored: integer money, UTC, store-local day), ``rollups`` (a batch's rows and
-the rollup writes), ``cohorts`` (the cohort reads and reconciliation), ``orders``
+the rollup writes), ``cohorts`` (the cohort reads and reconciliation), ``order_days`` (the
+order-day rollups' deltas) and ``day_probes`` (the order days read for them), ``orders``
 (``ingest_orders``: the write of a batch) and ``refunds`` (``record_refund``).
 """
 

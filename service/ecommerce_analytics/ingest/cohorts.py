@@ -1,7 +1,8 @@
 """The cohort rollup of a batch: the locking reads of what ``customer_months`` and
 ``customer_days`` hold for the batch's customers, and the ``customer_months`` rows and
 ``cohort_months`` deltas computed from them, including customers whose first order moved to an
-earlier month. (The order days read here also feed ``order_days``.)"""
+earlier month. The order days around the batch's (``day_probes``) are read with them, for
+``order_days``."""
 
 from __future__ import annotations
 
@@ -28,13 +29,13 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from ..db import DriverStatement
-from ..models import Customer, CustomerDay, CustomerMonth
+from ..models import Customer, CustomerMonth
 from ..upsert import Encoders, Row, pg_array_literal
+from .day_probes import pg_probe, read_neighbour_days
 
 _IN_CHUNK = 500
 _CUSTOMERS = Customer.__table__
 _MONTHS = CustomerMonth.__table__
-_DAYS = CustomerDay.__table__
 
 
 def _member(column: ColumnElement[Any], name: str, pg: bool) -> ColumnElement[bool]:
@@ -70,8 +71,8 @@ def key_lookups_only(session: Session, on: bool) -> None:
 
 
 @functools.lru_cache(maxsize=4)
-def _cohort_reads(pg: bool) -> tuple[Select[Any], Select[Any], Select[Any]]:
-    """The three locking reads of ``send_cohort_reads``, built once (parameters ``ids``,
+def _cohort_reads(pg: bool) -> tuple[Select[Any], Select[Any]]:
+    """The two locking reads of ``send_cohort_reads``, built once (parameters ``ids``,
     ``months``)."""
     first = (
         select(_CUSTOMERS.c.customer_id, _CUSTOMERS.c.first_order_month)
@@ -101,20 +102,7 @@ def _cohort_reads(pg: bool) -> tuple[Select[Any], Select[Any], Select[Any]]:
         .order_by(_MONTHS.c.customer_id, _MONTHS.c.month_start)
         .with_for_update()
     )
-    # Every order day of the batch's customers, after this batch's upsert (``order_days``).
-    # Locking only where a plain read could miss a commit: under MySQL's REPEATABLE READ it
-    # reads the transaction's snapshot. PostgreSQL's READ COMMITTED reads what committed
-    # before the statement, and every writer of these rows committed before this transaction
-    # got the customers' row locks; there a lock would write every row it reads (a loyal
-    # customer has hundreds of order days).
-    days = (
-        select(_DAYS.c.customer_id, _DAYS.c.day, _DAYS.c.orders)
-        .where(_member(_DAYS.c.customer_id, "ids", pg))
-        .order_by(_DAYS.c.customer_id, _DAYS.c.day)
-    )
-    if not pg:
-        days = days.with_for_update()
-    return first, existing, days
+    return first, existing
 
 
 @dataclass
@@ -126,16 +114,19 @@ class _CohortState:
     # (customer_id, month_start, cohort_month, order_value) of the stored rows this batch adds
     # to, and of those tagged with another cohort than the customer's first order month
     existing: list[Any]
-    # (customer_id, day, orders) of every order day of the batch's customers, this batch's
-    # orders included
+    # (customer_id, day, orders) of the batch's customers' order days around this batch's
+    # (``day_probes``), this batch's orders included
     days: list[Any]
 
 
 def send_cohort_reads(
-    session: Session, activity: dict[tuple[str, date], list[int]]
+    session: Session,
+    activity: dict[tuple[str, date], list[int]],
+    days: list[tuple[str, date]],
 ) -> Callable[[], _CohortState]:
     """Send the locking reads behind the cohort and order-day rollups for this batch's
-    customers; the returned function gives their rows. On PostgreSQL they go on driver cursors
+    customers (``activity`` per customer and month, ``days`` the batch's ``(customer_id,
+    day)``); the returned function gives their rows. On PostgreSQL they go on driver cursors
     (compiled once, ``DriverStatement``), so they can travel in the same pipeline as the writes
     before them (``pipelined``): call the function after the block. Elsewhere they run at once.
 
@@ -152,28 +143,42 @@ def send_cohort_reads(
         return lambda: state
     connection = session.connection()
     pg = connection.dialect.name == "postgresql"
-    reads = _cohort_reads(pg)
     ids = sorted({customer_id for customer_id, _ in activity})
     months = _member_values(sorted({month for _, month in activity}), pg)
     chunks = [
         {"ids": _member_values(ids[i : i + _IN_CHUNK], pg), "months": months}
         for i in range(0, len(ids), _IN_CHUNK)
     ]
+    pairs = sorted(days)
     if not pg:
         for params in chunks:
-            first, existing, days = (connection.execute(read, params) for read in reads)
+            first, existing = (connection.execute(read, params) for read in _cohort_reads(pg))
             state.first.update((cid, month) for cid, month in first)
             state.existing.extend(existing)
-            state.days.extend(days)
+        state.days = read_neighbour_days(connection, pairs)
         return lambda: state
-    read_first, read_existing, read_days = _driver_reads(connection.engine)
+    read_first, read_existing = _driver_reads(connection.engine)
+    probe = pg_probe(connection.engine)
     driver = connection.connection.driver_connection
     sent = []
+
+    def send(statement: DriverStatement, params: dict[str, Any]) -> None:
+        cursor = driver.cursor()  # type: ignore[union-attr]
+        cursor.execute(statement.sql, statement.parameters(params))
+        sent.append((statement, cursor))
+
     for params in chunks:
-        for statement in (read_first, read_existing, read_days):
-            cursor = driver.cursor()  # type: ignore[union-attr]
-            cursor.execute(statement.sql, statement.parameters(params))
-            sent.append((statement, cursor))
+        send(read_first, params)
+        send(read_existing, params)
+    for i in range(0, len(pairs), _IN_CHUNK):
+        chunk = pairs[i : i + _IN_CHUNK]
+        send(
+            probe,
+            {
+                "pair_ids": pg_array_literal([cid for cid, _ in chunk]),
+                "pair_days": pg_array_literal([day.isoformat() for _, day in chunk]),
+            },
+        )
 
     def rows() -> _CohortState:
         for statement, cursor in sent:
@@ -191,14 +196,10 @@ def send_cohort_reads(
 
 
 @functools.lru_cache(maxsize=8)
-def _driver_reads(engine: Engine) -> tuple[DriverStatement, DriverStatement, DriverStatement]:
+def _driver_reads(engine: Engine) -> tuple[DriverStatement, DriverStatement]:
     """The PostgreSQL cohort reads compiled for ``engine``'s driver."""
-    first, existing, days = _cohort_reads(True)
-    return (
-        DriverStatement(engine, first),
-        DriverStatement(engine, existing),
-        DriverStatement(engine, days),
-    )
+    first, existing = _cohort_reads(True)
+    return DriverStatement(engine, first), DriverStatement(engine, existing)
 
 
 def cohort_rows(

@@ -5,8 +5,9 @@ A customer's order days ``d1 < d2 < ... < dn`` contribute one ``customer_gaps`` 
 ``(d1, d1)`` then ``(dk, dk-1)``, and, when ``d1`` held one order, one ``lone_first_orders`` row
 ``(d1, d2)`` (``(d1, d1)`` while there is no ``d2``). A batch can add days anywhere in the
 sequence (an older order arrives late) or orders to an existing day, so the rollups change by
-the difference between the sequence before and after it: a few rows per customer, read under
-the customer's row lock (``cohorts.send_cohort_reads``) and never by scanning other customers.
+the difference between the sequence before and after it, computed over the few days around
+the batch's (``day_probes``, which says why that is exact), read under the customer's row lock
+(``cohorts.send_cohort_reads``): never the customer's whole history, nor other customers'.
 """
 
 from __future__ import annotations
@@ -48,8 +49,9 @@ def order_day_rows(
     customers``) and ``lone_first_orders`` (``first_day, next_day, customers``).
 
     ``batch`` is this batch's orders per ``(customer_id, day)``; ``stored`` the rows
-    ``(customer_id, day, orders)`` of every order day of the batch's customers, this batch
-    included, so the days before it are those minus the batch."""
+    ``(customer_id, day, orders)`` of the batch's customers' order days around the batch's
+    (``day_probes``; all of them would do too), this batch included, so the days before it
+    are those minus the batch. Rows may repeat."""
     after: dict[str, Days] = defaultdict(dict)
     for customer_id, day, orders in stored:
         after[customer_id][day] = orders

@@ -58,7 +58,7 @@ def ingest_orders(
         )
         write_customer_rollups(session, rows)
         key_lookups_only(session, True)
-        cohort_state = send_cohort_reads(session, rows.customer_months)
+        cohort_state = send_cohort_reads(session, rows.customer_months, list(rows.day_orders))
     stored = cohort_state()
     customer_months, cohort_deltas = cohort_rows(rows.customer_months, stored, enc)
     order_days = order_day_rows(rows.day_orders, stored.days, enc)
