@@ -107,23 +107,29 @@ def pg_probe(engine: Engine) -> DriverStatement:
 
 class _Branch:
     """One probe as a ``UNION ALL`` branch: its SQL with positional placeholders (the
-    driver's: ``?`` or ``%s``) and its parameters in that order."""
+    driver's: ``?`` or ``%s``), the order of its parameters, and the values of its constant
+    ones (the ``LIMIT``), worked out once: a batch sends hundreds of branches."""
 
     def __init__(self, engine: Engine, probe: Select[Any]) -> None:
-        self.statement = DriverStatement(engine, probe)
-        sql = self.statement.sql
-        self.names: list[str] = re.findall(_NAMED, sql)
-        if self.names:  # PyMySQL's pyformat: named in the text, sent positionally here
+        self.statement = DriverStatement(engine, probe)  # decodes its rows
+        compiled = probe.compile(dialect=engine.dialect)
+        sql = compiled.string
+        names: list[str] = re.findall(_NAMED, sql)
+        if names:  # PyMySQL's pyformat: named in the text, sent positionally here
             sql = re.sub(_NAMED, "%s", sql)
+        else:
+            names = list(compiled.positiontup or ())
+        self._names = names
+        self._constants = {
+            name: value for name, value in compiled.construct_params().items() if value is not None
+        }
         # SQLite takes ORDER BY/LIMIT only in a subquery of a compound select; MySQL in
         # parentheses.
         self.sql = f"SELECT * FROM ({sql})" if engine.dialect.name == "sqlite" else f"({sql})"
 
     def parameters(self, values: dict[str, Any]) -> list[Any]:
-        bound = self.statement.parameters(values)
-        if isinstance(bound, dict):
-            return [bound[name] for name in self.names]
-        return list(bound)
+        constants = self._constants
+        return [values[name] if name in values else constants[name] for name in self._names]
 
 
 _NAMED = re.compile(r"%\((\w+)\)s")
@@ -134,7 +140,9 @@ def _branches(engine: Engine) -> tuple[_Branch, _Branch, _Branch]:
     """The three probes (before a day, from a day on, a customer's first day) as locking reads
     for ``engine``'s driver: under MySQL's REPEATABLE READ a plain read would read the
     transaction's snapshot, which may predate the commits of the customer's last writer."""
-    customer, day = bindparam("customer_id", type_=String), bindparam("day", type_=Date)
+    # Given per branch (``None`` here only marks them apart from the constant LIMITs).
+    customer = bindparam("customer_id", None, type_=String)
+    day = bindparam("day", None, type_=Date)
     before, from_day = _probes(customer, day)
     (start,) = _probes(customer, None)
     locking = engine.dialect.name == "mysql"
