@@ -392,6 +392,8 @@ class _FrozenShared:
     """A shared cache on a database that froze mid-computation: the lease was taken, and
     giving it up hangs until ``thaw`` (as every statement on a frozen server does)."""
 
+    lease_s = 60.0
+
     def __init__(self) -> None:
         self.thaw = threading.Event()
         self.released = threading.Event()
@@ -437,3 +439,37 @@ def test_a_computation_that_failed_as_a_bug_gives_the_lease_up_before_answering(
     with pytest.raises(KeyError):
         snapshots.serve("/rfm", 1, 0.0, compute, _never)
     assert shared.released.is_set()
+
+
+def test_a_computation_longer_than_its_lease_keeps_it(app):
+    """A ranked figure can take longer than a lease (the statement timeout): its worker
+    renews the lease while computing, so another worker asking for the same answer waits for
+    it instead of taking the lease over and computing it a second time."""
+    with app.app_context():
+        first = Snapshots(
+            ResponseCache(8), SharedResponses(get_db(), "build-1", lease_s=0.3), wait_s=5
+        )
+        second = Snapshots(
+            ResponseCache(8), SharedResponses(get_db(), "build-1", lease_s=0.3), wait_s=5
+        )
+        computed: list[str] = []
+        started = threading.Event()
+
+        def slow() -> CachedResponse:
+            computed.append("first")
+            started.set()
+            time.sleep(1.2)  # four leases long
+            return CachedResponse(b"ranked", 200)
+
+        def again() -> CachedResponse:
+            computed.append("second")
+            return CachedResponse(b"again", 200)
+
+        worker = threading.Thread(target=first.serve, args=("/rfm", 1, 0.0, slow, _never))
+        worker.start()
+        assert started.wait(5)
+        time.sleep(0.6)  # past two leases: without renewal the lease would be free now
+        served = second.serve("/rfm", 1, 0.0, again, _never)
+        worker.join(5)
+    assert computed == ["first"]
+    assert (served.body, served.source) == (b"ranked", "shared")

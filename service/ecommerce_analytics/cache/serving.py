@@ -114,6 +114,49 @@ class Refresher:
         self._jobs.join()
 
 
+class LeaseKeeper:
+    """Renews the shared leases this worker holds while it computes their answers, every
+    third of a lease, from one daemon thread: a computation slower than a lease (a ranked
+    figure over millions of customers under a writer) keeps it, instead of letting other
+    workers take the lease over and start the same computation again. Computations that end
+    within a third of a lease cost no renewal. A worker that dies stops renewing, and its
+    leases expire as before."""
+
+    def __init__(self, shared: SharedResponses) -> None:
+        self._shared = shared
+        self._held: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def every_s(self) -> float:
+        return self._shared.lease_s / 3
+
+    def hold(self, key: str) -> None:
+        with self._lock:
+            self._held[key] = time.monotonic()
+            if self._thread is None:
+                # Started on first use: in the worker process, after gunicorn forked it.
+                self._thread = threading.Thread(target=self._work, name="lease-keeper", daemon=True)
+                self._thread.start()
+
+    def drop(self, key: str) -> None:
+        with self._lock:
+            self._held.pop(key, None)
+
+    def _work(self) -> None:
+        while True:
+            time.sleep(self.every_s)
+            now = time.monotonic()
+            with self._lock:
+                due = [key for key, since in self._held.items() if now - since >= self.every_s]
+            for key in due:
+                self._shared.renew(key)
+                with self._lock:
+                    if key in self._held:
+                        self._held[key] = time.monotonic()
+
+
 class Snapshots:
     """Answers within their freshness bound, from ``local`` (this worker) and ``shared`` (every
     worker; ``None`` when ``RESPONSE_CACHE_SHARED`` is off). A request waits for another
@@ -137,6 +180,7 @@ class Snapshots:
         self.read_version = read_version
         self.clock = clock
         self.refresher = Refresher()
+        self.keeper = LeaseKeeper(shared) if shared is not None else None
 
     def serve(
         self,
@@ -227,9 +271,10 @@ class Snapshots:
         compute: Callable[[], CachedResponse],
     ) -> Served:
         assert self.shared is not None
-        # A lease lasts ``wait_s``: one left by a dead worker is free again within it. Past
-        # twice that, the computations in flight are slower than the database allows a
-        # statement to run: this request answers 503 instead of starting one more.
+        # A lease lasts ``wait_s`` unless its holder renews it (``LeaseKeeper``): one left by
+        # a dead worker is free again within it. Past twice that, the computation in flight
+        # is slower than a request should wait: this request answers 503 (retry shortly)
+        # rather than hold a request thread longer or start the same computation again.
         deadline = time.monotonic() + 2 * self.wait_s
         waited = False
         while True:
@@ -266,6 +311,8 @@ class Snapshots:
         (given up here when there is no answer to save)."""
         holder = self.shared if leased else None
         started = self.clock()
+        if holder is not None and self.keeper is not None:
+            self.keeper.hold(key)
         try:
             if self.read_version is not None:
                 version = max(version, self.read_version())
@@ -280,6 +327,9 @@ class Snapshots:
                 else:
                     holder.release(key)
             raise
+        finally:
+            if holder is not None and self.keeper is not None:
+                self.keeper.drop(key)
         if out.status != 200 or len(out.body) > MAX_BODY_BYTES:
             if holder is not None:
                 holder.release(key)

@@ -38,9 +38,10 @@ _SQLITE_BUSY_MS = 50
 # Giving a lease up after a failed save may wait longer: a lease left behind makes every
 # other worker wait for it to expire.
 _SQLITE_RELEASE_BUSY_MS = 1000
-# How long a lease lasts (the app sets it to the statement timeout, the longest a computation's
-# statements may run); one left by a worker that died or could not save is taken over when it
-# expires.
+# How long a lease lasts (the app sets it to the statement timeout, the longest one of a
+# computation's statements may run); its holder renews it while computing
+# (``serving.LeaseKeeper``), so one left by a worker that died or could not save is taken over
+# within this long.
 DEFAULT_LEASE_S = 15.0
 # Rows not recomputed for this long (a URL no one asks for any more) are deleted, at most
 # once a minute per process, so the table holds the answers in use.
@@ -152,6 +153,21 @@ class SharedResponses:
                 raise
             _log.info("shared response cache: lease on %s not taken (%s)", key, _reason(exc))
         return True
+
+    def renew(self, key: str) -> None:
+        """Extend a held lease on ``key`` by ``lease_s`` from now: its holder is still
+        computing (a ranked figure under load can take longer than a lease). Best effort: a
+        renewal that fails is logged, and the lease then expires as it would have."""
+        until = _moment(self.clock() + self.lease_s)
+        try:
+            with self._writing() as connection:
+                connection.execute(
+                    update(SharedResponse)
+                    .where(_TABLE.c.key_hash == self._hash(key), _TABLE.c.lease_until.is_not(None))
+                    .values(lease_until=until)
+                )
+        except SQLAlchemyError as exc:
+            _log.info("shared response cache: lease on %s not renewed (%s)", key, _reason(exc))
 
     def release(self, key: str, *, sqlite_busy_ms: int = _SQLITE_BUSY_MS) -> None:
         """Give the lease up without an answer (the computation failed)."""
