@@ -32,10 +32,12 @@ from platformkit.preview.analyzer import (
     PolicyInfo,
     PolicyPackProcess,
 )
+from platformkit.preview.answers import Answers
 from platformkit.preview.errors import EXIT_OK, EXIT_VIOLATIONS, PreviewError
 from platformkit.preview.fake_cloud import Mode
 from platformkit.preview.recording import Computed, ResourceRecord, SourcePosition
 from platformkit.preview.result import STACK_TYPE, PreviewResult
+from platformkit.preview.watchdog import DEFAULT_TIMEOUT
 
 EXTRA_KEY = "policy"
 """Key of the ``GateReport`` in ``PreviewResult.extra``."""
@@ -500,6 +502,9 @@ def run_policy_preview(
     mode: Mode,
     packs: Sequence[Path],
     configs: Sequence[Path],
+    *,
+    answers: Answers | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> PreviewResult:
     """``run_preview`` plus the gate: packs boot while the program runs.
 
@@ -512,9 +517,9 @@ def run_policy_preview(
 
     setup = prepare_gate(packs, configs)
     project = load_project(directory)
-    config = load_stack_config(project, stack)
+    config = load_stack_config(project, stack, answers)
     with started_packs(setup, project.name, stack, mode == "preview", config.values) as procs:
-        result = run_preview(directory, stack, mode)
+        result = run_preview(directory, stack, mode, answers=answers, timeout=timeout)
         run_gate(result, setup, procs)
     return result
 

@@ -18,11 +18,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
-from platformkit.preview.errors import ProgramError
+from platformkit.preview.answers import Answers
+from platformkit.preview.errors import PreviewError, ProgramError
 from platformkit.preview.fake_cloud import Mode
 from platformkit.preview.project import Project
 from platformkit.preview.recording import Recording, run_under_mocks
 from platformkit.preview.stack_config import StackConfig
+from platformkit.preview.watchdog import DEFAULT_TIMEOUT
 
 # Frames from these places are machinery, not the user's code: dropped from tracebacks.
 _ENGINE_DIR = Path(__file__).resolve().parent
@@ -32,11 +34,22 @@ _STDLIB_PACKAGES = ("asyncio", "concurrent")
 _THIRD_PARTY_MACHINERY = ("pulumi", "grpc", "google")
 
 
-def run_program(project: Project, stack: str, config: StackConfig, mode: Mode) -> Recording:
+def run_program(
+    project: Project,
+    stack: str,
+    config: StackConfig,
+    mode: Mode,
+    *,
+    answers: Answers | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> Recording:
     """Run ``project``'s program for ``stack`` under the mock runtime and record it.
 
-    ``mode`` is ``"up"`` (computed outputs known) or ``"preview"`` (left unknown). Raises
-    ``ProgramError`` with a traceback trimmed to the user's frames when the program raises.
+    ``mode`` is ``"up"`` (computed outputs known) or ``"preview"`` (left unknown); ``answers``
+    supplies invoke results and other stacks' outputs; ``timeout`` bounds the run. Raises
+    ``ProgramError`` with a traceback trimmed to the user's frames when the program raises,
+    ``ProgramTimeout`` when it does not finish in time, ``UnsupportedFeature`` when it needs
+    something the engine cannot emulate.
     """
 
     def program() -> None:
@@ -51,7 +64,11 @@ def run_program(project: Project, stack: str, config: StackConfig, mode: Mode) -
                 config=config.values,
                 secret_keys=config.secret_keys,
                 mode=mode,
+                answers=answers,
+                timeout=timeout,
             )
+        except PreviewError:
+            raise
         except SystemExit as exc:
             if exc.code in (None, 0):
                 raise ProgramError(

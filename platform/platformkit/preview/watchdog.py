@@ -94,21 +94,10 @@ def _described(local_vars: dict[str, Any]) -> list[str]:
         value = local_vars.get(key)
         if isinstance(value, pulumi.Resource):
             items.append(describe_resource(value))
-        elif isinstance(value, pulumi.Output):
-            items += [f"an output of {describe_resource(r)}" for r in _output_resources(value)]
     token = local_vars.get("tok")
     if isinstance(token, str) and ":" in token:
         items.append(f"invoke {token}")
     return items
-
-
-def _output_resources(output: pulumi.Output[Any]) -> list[pulumi.Resource]:
-    future = getattr(output, "_resources", None)
-    if not isinstance(future, asyncio.Future) or not future.done() or future.cancelled():
-        return []
-    if future.exception() is not None:
-        return []
-    return sorted(future.result(), key=lambda r: str(getattr(r, "_name", "")))
 
 
 def describe_resource(resource: pulumi.Resource) -> str:
