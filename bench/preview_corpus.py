@@ -84,8 +84,23 @@ CONFIGS: dict[str, dict[str, object]] = {
         "privateKey": _SECRET,
         "publicKey": "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC corpus@example",
     },
+    "aws-py-ecs-instances-autoapi/py-ecs-instance": {
+        # What its automation program (automation/index.ts) sets.
+        "aws:region": "us-east-1",
+        "cfg:autoscalingGroupSize": "3",
+    },
     "aws-py-hub-and-spoke-network": {"aws:region": "us-east-2", "create-firewall": "true"},
     "aws-py-langserve": {"aws:region": "us-east-1", "open-api-key": _SECRET},
+    "aws-py-redshift-glue-etl": {
+        # The defaults of Pulumi.yaml's template (what `pulumi new` writes to the stack file).
+        "aws:region": "us-west-2",
+        "clusterIdentifier": "my-redshift-cluster",
+        "clusterNodeType": "ra3.xlplus",
+        "clusterDBName": "dev",
+        "clusterDBUsername": "admin",
+        "clusterDBPassword": _SECRET,
+        "glueDBName": "my-glue-db",
+    },
     "aws-py-serverless-raw": {"aws:region": "us-east-2", "provisionedConcurrency": "1"},
     "aws-py-slackbot": {
         "aws:region": "us-east-2",
@@ -102,7 +117,8 @@ CONFIGS: dict[str, dict[str, object]] = {
     },
     "aws-py-static-website": {
         "aws:region": "us-west-2",
-        "aws-py-static-website:targetDomain": "www.example.com",
+        "targetDomain": "www.example.com",
+        "pathToWebsiteContents": "./www",  # the template's default
     },
     "aws-py-voting-app": {"aws:region": "us-west-2", "redis-password": _SECRET},
     "aws-py-wordpress-fargate-rds": {
@@ -111,9 +127,17 @@ CONFIGS: dict[str, dict[str, object]] = {
         "service_name": "my-wp-demo",
     },
 }
+# Files a README has the user create first (`ssh-keygen -f wordpress-keypair`).
+_PUBLIC_KEY = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC corpus@example\n"
+_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nY29ycHVz\n-----END OPENSSH PRIVATE KEY-----\n"
+FILES: dict[str, dict[str, str]] = {
+    "aws-py-ansible-wordpress": {
+        "wordpress-keypair": _PRIVATE_KEY,
+        "wordpress-keypair.pub": _PUBLIC_KEY,
+    },
+}
 DEFAULT_REGIONS = {
     "aws-py-apigatewayv2-eventbridge": "us-west-2",
-    "aws-py-redshift-glue-etl": "us-west-2",
     "aws-py-s3-folder": "us-west-2",
     "aws-py-webserver": "us-west-2",
     "aws-py-stepfunctions": "us-east-2",
@@ -192,12 +216,14 @@ def export(examples: Path, program: str, target: Path) -> None:
 
 
 def write_stack(program: str, directory: Path) -> None:
-    """Write ``Pulumi.dev.yaml`` (and the answers file) as the README asks."""
+    """Write ``Pulumi.dev.yaml``, the files and the answers file the README asks for."""
     project = _project_name(directory)
     config = dict(CONFIGS.get(program, {}))
     config.setdefault("aws:region", DEFAULT_REGIONS.get(program, "us-east-1"))
     qualified = {key if ":" in key else f"{project}:{key}": v for key, v in config.items()}
     (directory / "Pulumi.dev.yaml").write_text(json.dumps({"config": qualified}, indent=2))
+    for name, content in FILES.get(program, {}).items():
+        (directory / name).write_text(content)
     if program in ANSWERS:
         (directory / "answers.json").write_text(json.dumps(ANSWERS[program], indent=2))
 

@@ -12,7 +12,8 @@ What exists already is known in both modes, as it is for the CLI: ``Resource.get
 ``StackReference`` outputs (which the user supplies in the answers file).
 
 Remote components (awsx) never get their inputs echoed back: their outputs are shaped by the
-component's declared output types (scalars in ``up`` mode; resource-typed outputs left unset).
+component's declared output types (scalars and id lists in ``up`` mode, unknown in
+``preview``; resource-typed outputs are left unset: the children are not emulated).
 Dynamic providers are not run: the outputs the program declared (props passed as ``None``)
 get values in ``up`` mode. Invokes are answered by ``lookups``.
 """
@@ -129,7 +130,9 @@ class FakeCloud(pulumi.runtime.Mocks):
             return {}
         seed = digest(typ, name)
         subject = Subject(self.identity, typ, name, physical_name(name, inputs, seed), seed)
-        return fill(cls, subject, {}, lists=False)
+        # Unlike a plain resource's, a component's id lists (``public_subnet_ids``) name the
+        # children it created, so they are not empty: three, as awsx spreads over three AZs.
+        return fill(cls, subject, {}, id_count=3)
 
     def _dynamic(self, name: str, inputs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         # The provider's ``create`` is not run (it would talk to real systems); the outputs the

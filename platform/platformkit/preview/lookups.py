@@ -1,21 +1,24 @@
 """Answers to invokes (``aws.get_region()``, ``aws.ec2.get_ami(...)``, ...).
 
-Six look-ups programs use everywhere are emulated (availability zones, region, caller identity,
-partition, ELB service account, IAM policy documents). Any other invoke is answered with data
-shaped by its result class in the SDK (``synthesize``): ``get_ami`` an ``ami-`` id,
-``get_subnets`` two ``subnet-`` ids, ``route53.get_zone`` a ``Z...`` zone id, arguments echoed
-where the result has a field of the same name. The user's answers file overrides any field.
+The look-ups programs use everywhere are emulated: availability zones, region, caller
+identity, partition, ELB service account, IAM policy documents, and the ECR authorization
+token (decodable to ``AWS:<password>``, as programs logging in to the registry expect). Any
+other invoke is answered with data shaped by its result class in the SDK (``synthesize``):
+``get_ami`` an ``ami-`` id, ``get_subnets`` two ``subnet-`` ids, ``route53.get_zone`` a
+``Z...`` zone id, arguments echoed where the result has a field of the same name. The user's
+answers file overrides any field.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from platformkit.preview import sdk_schema
 from platformkit.preview.answers import Answers
-from platformkit.preview.identity import Identity, digest
+from platformkit.preview.identity import Identity, alnum, digest
 from platformkit.preview.synthesize import Subject, fill
 
 # ELB log-delivery accounts for a few regions; other regions fall back to the
@@ -70,7 +73,7 @@ def _wire_names(token: str, values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def emulated(identity: Identity, token: str, arguments: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The answer of one of the six emulated look-ups, or ``None`` for any other token."""
+    """The answer of an emulated look-up, or ``None`` for any other token."""
     ident = identity
     if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
         letters = "abcdef"
@@ -108,6 +111,23 @@ def emulated(identity: Identity, token: str, arguments: Mapping[str, Any]) -> di
         return {
             "id": account,
             "arn": f"arn:{ident.partition}:iam::{account}:root",
+        }
+    if token in (
+        "aws:ecr/getAuthorizationToken:getAuthorizationToken",
+        "aws:ecr/getCredentials:getCredentials",
+    ):
+        # Programs decode the token to log in to the registry: base64 of ``AWS:<password>``.
+        password = alnum(digest(token, ident.account_id), 64)
+        registry = str(arguments.get("registryId") or ident.account_id)
+        return {
+            "id": ident.region,
+            "authorizationToken": base64.b64encode(f"AWS:{password}".encode()).decode(),
+            "password": password,
+            "userName": "AWS",
+            "proxyEndpoint": f"https://{registry}.dkr.ecr.{ident.region}.{ident.dns_suffix}",
+            "expiresAt": "2030-01-01T00:00:00Z",
+            "registryId": registry,
+            "region": ident.region,
         }
     if token == "aws:iam/getPolicyDocument:getPolicyDocument":
         document = render_policy_document(arguments)

@@ -127,6 +127,7 @@ def fill(
     *,
     optional: bool = False,
     lists: bool = True,
+    id_count: int = 2,
     depth: int = 0,
 ) -> dict[str, Any]:
     """Values (wire names) for the properties of ``cls`` that ``state`` lacks.
@@ -134,19 +135,29 @@ def fill(
     ``optional`` also fills properties the schema marks optional (nested output types are
     filled whole). ``lists=False`` leaves lists empty: a new resource's computed collections
     (attached policies, rules) start empty, while a look-up finds things (``ids``).
+    ``id_count`` (default 2, enough for anything spread over two AZs) is the length of id
+    lists (``ids``, ``*_ids``).
     """
     values: dict[str, Any] = {}
     for prop in sdk_schema.properties(cls):
         if prop.wire_name in state or (prop.optional and not optional):
             continue
-        value = value_for(prop.python_name, prop.type, subject, depth, lists=lists)
+        value = value_for(
+            prop.python_name, prop.type, subject, depth, lists=lists, id_count=id_count
+        )
         if value is not None:
             values[prop.wire_name] = value
     return values
 
 
 def value_for(
-    field: str, hint: Any, subject: Subject, depth: int = 0, *, lists: bool = True
+    field: str,
+    hint: Any,
+    subject: Subject,
+    depth: int = 0,
+    *,
+    lists: bool = True,
+    id_count: int = 2,
 ) -> Any:
     """A value of type ``hint`` for the property ``field`` (snake case) of ``subject``.
 
@@ -166,7 +177,7 @@ def value_for(
         element, _ = sdk_schema.unwrap(element)
         if sdk_schema.is_resource_type(element) or not lists:
             return []
-        count = 2 if field == "ids" or field.endswith("_ids") else 1
+        count = id_count if field == "ids" or field.endswith("_ids") else 1
         singular = field[:-1] if field.endswith("s") else field
         items = [value_for(singular, element, _nth(subject, i), depth + 1) for i in range(count)]
         return [item for item in items if item is not None]
