@@ -1,6 +1,6 @@
 """The user's answers file (``--answers FILE``): what the offline engine cannot derive.
 
-A YAML or JSON mapping with three optional sections::
+A YAML or JSON mapping with four optional sections::
 
     invokes:                      # invoke token -> the fields of its result
       aws:ec2/getAmi:getAmi: {id: ami-0abcdef1234567890, imageId: ami-0abcdef1234567890}
@@ -8,6 +8,8 @@ A YAML or JSON mapping with three optional sections::
       acme/network/prod: {vpcId: vpc-0123456789abcdef0, subnetIds: [subnet-1, subnet-2]}
     secrets:                      # config key -> the value the program sees
       myproj:dbPassword: correct-horse-battery-staple
+    resources:                    # logical name -> outputs (``up`` mode), e.g. what a
+      app-user: {connectionString: "mysql://app@db:3306/app"}   # dynamic provider computes
 
 Invoke results may use the result's wire names (``imageId``) or Python names (``image_id``)
 and override the generated answer field by field. A secret key without a namespace belongs to
@@ -25,7 +27,7 @@ import yaml
 
 from platformkit.preview.errors import PreviewError
 
-_SECTIONS = ("invokes", "stackReferences", "secrets")
+_SECTIONS = ("invokes", "stackReferences", "secrets", "resources")
 
 
 class AnswersError(PreviewError):
@@ -42,6 +44,8 @@ class Answers:
     """Stack name → its outputs."""
     secrets: dict[str, Any] = field(default_factory=dict)
     """Config key (qualified or not) → the plain value a ``secure:`` key stands for."""
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Logical resource name → outputs it gets in ``up`` mode (over the derived ones)."""
     source: Path | None = None
 
     def secret_for(self, key: str) -> Any:
@@ -87,14 +91,16 @@ def load_answers(path: Path | None) -> Answers:
                 f"error: answers file {path}: invokes: {token!r} must be an invoke token "
                 "(e.g. aws:ec2/getAmi:getAmi) mapped to the fields of its result"
             )
-    for stack, outputs in sections["stackReferences"].items():
-        if not isinstance(outputs, dict):
-            raise AnswersError(
-                f"error: answers file {path}: stackReferences: {stack!r} must map to its outputs"
-            )
+    for section in ("stackReferences", "resources"):
+        for name, outputs in sections[section].items():
+            if not isinstance(outputs, dict):
+                raise AnswersError(
+                    f"error: answers file {path}: {section}: {name!r} must map to its outputs"
+                )
     return Answers(
         invokes={str(k): dict(v) for k, v in sections["invokes"].items()},
         stack_references={str(k): dict(v) for k, v in sections["stackReferences"].items()},
         secrets={str(k): v for k, v in sections["secrets"].items()},
+        resources={str(k): dict(v) for k, v in sections["resources"].items()},
         source=path,
     )

@@ -14,8 +14,9 @@ What exists already is known in both modes, as it is for the CLI: ``Resource.get
 Remote components (awsx) never get their inputs echoed back: their outputs are shaped by the
 component's declared output types (scalars and id lists in ``up`` mode, unknown in
 ``preview``; resource-typed outputs are left unset: the children are not emulated).
-Dynamic providers are not run: the outputs the program declared (props passed as ``None``)
-get values in ``up`` mode. Invokes are answered by ``lookups``.
+Dynamic providers are not run (``create`` would talk to real systems): a dynamic resource gets
+its inputs back, plus in ``up`` mode the outputs the answers file supplies under its name (any
+resource's outputs can be supplied so). Invokes are answered by ``lookups``.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from platformkit.preview.identity import (
     digest,
 )
 from platformkit.preview.lookups import look_up, render_policy_document
-from platformkit.preview.synthesize import Subject, fill, physical_name, value_for
+from platformkit.preview.synthesize import Subject, fill, physical_name
 
 Mode = Literal["up", "preview"]
 
@@ -71,8 +72,10 @@ class FakeCloud(pulumi.runtime.Mocks):
         if self.mode == "preview" and not read:
             # Leave the id and every computed output unknown, as a real preview does.
             return None, inputs
+        supplied = self.answers.resources.get(args.name, {})
         if args.typ == DYNAMIC_RESOURCE:
-            return self._dynamic(args.name, inputs)
+            resource_id, outputs = self._dynamic(args.name, inputs)
+            return resource_id, {**outputs, **supplied}
         seed = digest(args.typ, args.name)
         physical = physical_name(args.name, inputs, seed)
         built = (
@@ -90,7 +93,7 @@ class FakeCloud(pulumi.runtime.Mocks):
         derived = fill(cls, subject, known, lists=False) if cls is not None else {}
         if cls is None and args.typ.startswith("aws:") and "arn" not in known:
             derived["arn"] = subject.arn()
-        outputs = {**derived, **known, "id": resource_id}
+        outputs = {**derived, **known, **supplied, "id": resource_id}
         if args.typ.startswith("aws:") and "tags" in inputs:
             outputs["tagsAll"] = dict(inputs.get("tags") or {})
         return resource_id, outputs
@@ -135,15 +138,10 @@ class FakeCloud(pulumi.runtime.Mocks):
         return fill(cls, subject, {}, id_count=3)
 
     def _dynamic(self, name: str, inputs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-        # The provider's ``create`` is not run (it would talk to real systems); the outputs the
-        # program declared by passing them as ``None`` get plausible strings instead.
+        # The provider's ``create`` is not run. The outputs only it computes (props the program
+        # passed as ``None``) never reach the engine, so they cannot be derived here.
         seed = digest(DYNAMIC_RESOURCE, name)
-        subject = Subject(self.identity, DYNAMIC_RESOURCE, name, f"{name}-{seed[:7]}", seed)
-        outputs = dict(inputs)
-        for key, value in inputs.items():
-            if value is None:
-                outputs[key] = value_for(key, str, subject)
-        return f"{name}-{seed[:7]}", outputs
+        return f"{name}-{seed[:7]}", dict(inputs)
 
     # --- look-ups ---------------------------------------------------------------------
 

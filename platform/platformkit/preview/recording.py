@@ -9,8 +9,10 @@ inputs, dependencies, provider, options and the source position of the construct
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -425,21 +427,26 @@ def run_under_mocks(
         program()
 
     loop: asyncio.AbstractEventLoop = _ensure_event_loop()  # type: ignore[no-untyped-call]
+    loop.set_exception_handler(_ignore_unretrieved)
     executor = _LoopClosingExecutor(thread_name_prefix="platformkit-preview")
     loop.set_default_executor(executor)
 
     def pending() -> list[str]:
         return list(dict.fromkeys(monitor.in_flight() + pending_tasks(loop)))
 
+    timed_out: ProgramTimeout | None = None
     try:
         with deadline(timeout, pending):
             _sync_await(run_pulumi_func(body))
-    except ProgramTimeout:
+    except ProgramTimeout as exc:
+        # Kept without its traceback: its frames would keep the abandoned run alive.
+        timed_out = ProgramTimeout(exc.seconds, exc.pending)
+    if timed_out is not None:
         # Whatever was waiting will never finish: drop it, so the next run in this process
         # starts from a clean event loop and no thread is waited for.
         executor.shutdown(wait=False, cancel_futures=True)
         _abandon(loop)
-        raise
+        raise timed_out
     executor.shutdown(wait=True)
     root = pulumi.runtime.get_root_resource()
     outputs: dict[str, Any] = dict(getattr(root, "outputs", {}) or {}) if root is not None else {}
@@ -454,12 +461,35 @@ def run_under_mocks(
     )
 
 
+def _ignore_unretrieved(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    # When a program fails, every output derived from the failing one holds the same error;
+    # it was reported once, as the program's failure, so the copies the garbage collector
+    # finds later ("exception was never retrieved") are not reported again.
+    if "exception was never retrieved" in str(context.get("message", "")):
+        return
+    loop.default_exception_handler(context)
+
+
 def _abandon(loop: asyncio.AbstractEventLoop) -> None:
-    for task in asyncio.all_tasks(loop):
-        task.cancel()
-    if not loop.is_running():
-        loop.close()
-    asyncio.set_event_loop(asyncio.new_event_loop())
+    # Unwinding the abandoned run finalizes coroutines it created and never started; their
+    # "never awaited" warnings say nothing the timeout error does not.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks and not loop.is_running():
+            # Let the cancellations unwind (briefly: a task may swallow them) before closing.
+            loop.run_until_complete(asyncio.wait(tasks, timeout=2))
+        if not loop.is_running():
+            loop.close()
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        settings = pulumi.runtime.settings.SETTINGS
+        settings.rpc_manager.clear()
+        settings.outputs.clear()
+        pulumi.runtime.settings.ROOT.set(None)
+        del tasks
+        gc.collect()
 
 
 class _LoopClosingExecutor(ThreadPoolExecutor):
