@@ -12,7 +12,9 @@ answers file overrides any field.
 from __future__ import annotations
 
 import base64
+import collections.abc
 import json
+import typing
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,8 +54,13 @@ def derived(identity: Identity, token: str, arguments: Mapping[str, Any]) -> dic
     cls = sdk_schema.invoke_result_class(token)
     if cls is None:
         return {}
-    fields = {p.wire_name for p in sdk_schema.properties(cls)}
-    echoed = {k: v for k, v in arguments.items() if k in fields and v is not None}
+    types = {p.wire_name: p.type for p in sdk_schema.properties(cls)}
+    echoed = {}
+    for key, value in arguments.items():
+        if key in types and value is not None:
+            converted = _as_type(value, types[key])
+            if converted is not None:
+                echoed[key] = converted
     physical = arguments.get("name")
     seed = digest(token, json.dumps(arguments, sort_keys=True, default=str))
     subject = Subject(
@@ -64,6 +71,36 @@ def derived(identity: Identity, token: str, arguments: Mapping[str, Any]) -> dic
         seed,
     )
     return {**fill(cls, subject, echoed), **echoed}
+
+
+def _as_type(value: Any, hint: Any) -> Any:
+    """``value`` as the result field's type, as the provider would return it; else ``None``.
+
+    Programs pass ``most_recent="true"``; the provider answers ``True``, and the SDK rejects
+    a result field of the wrong type.
+    """
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).lower()
+        return True if text == "true" else False if text == "false" else None
+    if hint is int or hint is float:
+        if isinstance(value, bool):
+            return None
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return None
+        return int(number) if hint is int and number.is_integer() else number
+    if hint is str:
+        return value if isinstance(value, str) else None
+    if isinstance(value, (str, bool, int, float)) and sdk_schema.is_output_type(hint):
+        return None
+    if typing.get_origin(hint) in (list, collections.abc.Sequence):
+        return value if isinstance(value, list) else None
+    if typing.get_origin(hint) in (dict, collections.abc.Mapping):
+        return value if isinstance(value, dict) else None
+    return value
 
 
 def _wire_names(token: str, values: Mapping[str, Any]) -> dict[str, Any]:
