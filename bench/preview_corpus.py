@@ -117,7 +117,7 @@ CONFIGS: dict[str, dict[str, object]] = {
     },
     "aws-py-static-website": {
         "aws:region": "us-west-2",
-        "targetDomain": "www.example.com",
+        "targetDomain": "www.acme-widgets.net",  # it refuses example.com outside a preview
         "pathToWebsiteContents": "./www",  # the template's default
     },
     "aws-py-voting-app": {"aws:region": "us-west-2", "redis-password": _SECRET},
