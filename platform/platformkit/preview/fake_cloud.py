@@ -128,14 +128,19 @@ class FakeCloud(pulumi.runtime.Mocks):
     def _component_outputs(self, typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
         # A remote component's outputs are what its provider computes, never its inputs
         # echoed back (an input ``natGateways`` strategy is no ``Sequence[NatGateway]``).
-        cls = sdk_schema.resource_class(typ)
-        if cls is None or self.mode == "preview":
+        if self.mode == "preview":
             return {}
         seed = digest(typ, name)
-        subject = Subject(self.identity, typ, name, physical_name(name, inputs, seed), seed)
+        physical = physical_name(name, inputs, seed)
+        built = (
+            BUILDERS[typ](self.identity, name, physical, inputs, seed) if typ in BUILDERS else {}
+        )
+        cls = sdk_schema.resource_class(typ)
+        subject = Subject(self.identity, typ, name, physical, seed)
         # Unlike a plain resource's, a component's id lists (``public_subnet_ids``) name the
         # children it created, so they are not empty: three, as awsx spreads over three AZs.
-        return fill(cls, subject, {}, id_count=3)
+        derived = fill(cls, subject, built, id_count=3) if cls is not None else {}
+        return {**derived, **built}
 
     def _dynamic(self, name: str, inputs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         # The provider's ``create`` is not run. The outputs only it computes (props the program
