@@ -73,7 +73,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # argparse exits 2 on usage errors and 0 for --help; return it instead of exiting.
         return exc.code if isinstance(exc.code, int) else EXIT_FAILED
     handler: Handler = args.handler
-    return handler(args)
+    code = handler(args)
+    if argv is None and getattr(args, "abandon_threads", False):
+        # Run as the console script: the interpreter would wait for such a thread at exit.
+        _exit_abandoning_threads(code)
+    return code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -158,11 +162,30 @@ def _add_preview(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="FILE",
         help="write the report to FILE instead of standard output",
     )
+    preview.add_argument(
+        "--answers",
+        type=Path,
+        metavar="FILE",
+        help=(
+            "YAML/JSON answers for what cannot be derived offline: invoke results, other "
+            "stacks' outputs (StackReference), secret values (see docs/preview.md)"
+        ),
+    )
+    preview.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="fail a program still running after SECONDS, naming what it waits on (default: 120)",
+    )
     preview.set_defaults(handler=_preview)
 
 
 def _preview(args: argparse.Namespace) -> int:
     try:
+        from platformkit.preview.answers import load_answers
+
+        answers = load_answers(args.answers)
         if args.policy_packs or args.policy_pack_configs:
             from platformkit.preview.policy_gate import gate_report, run_policy_preview
 
@@ -172,19 +195,25 @@ def _preview(args: argparse.Namespace) -> int:
                 args.mode,
                 args.policy_packs,
                 args.policy_pack_configs,
+                answers=answers,
+                timeout=args.timeout,
             )
             report = gate_report(result)
             exit_code = report.exit_code if report is not None else EXIT_OK
         else:
             from platformkit.preview.result import run_preview
 
-            result = run_preview(args.program_dir, args.stack, args.mode)
+            result = run_preview(
+                args.program_dir, args.stack, args.mode, answers=answers, timeout=args.timeout
+            )
             exit_code = EXIT_OK
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return EXIT_FAILED
     except PreviewError as exc:
         print(exc.message, file=sys.stderr)
+        # A program that timed out may have left a thread blocked for good (see ``main``).
+        args.abandon_threads = type(exc).__name__ == "ProgramTimeout"
         return exc.exit_code
     except Exception:  # noqa: BLE001 - a bug of the engine itself: show everything
         traceback.print_exc()
@@ -192,6 +221,17 @@ def _preview(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     written = _write(REPORTERS[args.format](result), args.output)
     return written if written != EXIT_OK else exit_code
+
+
+def _exit_abandoning_threads(code: int) -> None:
+    # End the process once output is flushed if a non-daemon thread is still alive.
+    import os
+    import threading
+
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate()[1:]):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def _write(report: str, output: Path | None) -> int:

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from platformkit.preview.errors import ConfigError, ProjectError
+from platformkit.preview.answers import Answers
+from platformkit.preview.errors import ConfigError
 from platformkit.preview.project import load_project
-from platformkit.preview.stack_config import SECRET_PLACEHOLDER, load_stack_config
-from tests.preview.conftest import PROGRAMS
+from platformkit.preview.stack_config import load_stack_config
+from tests.preview.conftest import CIPHERTEXT, PROGRAMS
 
 
 def _project(tmp_path: Path, project_yaml: str, stack_yaml: str, stack: str = "dev") -> Path:
@@ -71,13 +72,21 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     assert 'p:flag: expected boolean, got "maybe"' in str(caught.value)
 
 
-def test_missing_stack_file_lists_available_stacks() -> None:
+def test_missing_stack_file_lists_available_stacks_when_config_is_required() -> None:
     project = load_project(PROGRAMS / "basic")
-    with pytest.raises(ProjectError) as caught:
+    with pytest.raises(ConfigError) as caught:
         load_stack_config(project, "staging")
     message = str(caught.value)
-    assert "Pulumi.staging.yaml" in message
+    assert "Pulumi.staging.yaml does not exist" in message
     assert "available stacks: dev, missing-value, plain-secret, unknown-key, wrong-type" in message
+
+
+def test_a_stack_without_a_stack_file_gets_the_project_defaults(tmp_path: Path) -> None:
+    # The CLI runs a stack that has no Pulumi.<stack>.yaml with the project's config only.
+    (tmp_path / "Pulumi.yaml").write_text("name: p\nruntime: python\nconfig:\n  size: 3\n")
+    (tmp_path / "__main__.py").write_text("")
+    config = load_stack_config(load_project(tmp_path), "fresh")
+    assert config.values == {"p:size": "3"}
 
 
 def test_values_are_passed_like_the_cli_passes_them() -> None:
@@ -88,7 +97,7 @@ def test_values_are_passed_like_the_cli_passes_them() -> None:
     assert json.loads(config.values["basic:zones"]) == ["a", "b"]
     assert json.loads(config.values["basic:tags"]) == {"team": "analytics", "cost-center": "42"}
     assert config.values["aws:region"] == "eu-west-1"  # the stack overrides Pulumi.yaml's value
-    assert config.values["basic:dbPassword"] == SECRET_PLACEHOLDER
+    assert config.values["basic:dbPassword"] != CIPHERTEXT  # never the ciphertext
     assert config.secret_keys == ["basic:dbPassword"]
 
 
@@ -186,3 +195,30 @@ def test_keys_must_be_namespaced(tmp_path: Path) -> None:
     _project(tmp_path, "name: p\nruntime: python\n", "config:\n  region: x\n")
     with pytest.raises(ConfigError, match="Pulumi.dev.yaml: region: configuration keys must be"):
         load_stack_config(load_project(tmp_path), "dev")
+
+
+@pytest.mark.parametrize(
+    ("key", "starts"),
+    [
+        ("privateKey", "-----BEGIN RSA PRIVATE KEY-----\n"),
+        ("tlsCertificate", "-----BEGIN CERTIFICATE-----\n"),
+        ("dbPassword", "Preview-"),
+        ("apiToken", "preview-"),
+    ],
+)
+def test_secrets_get_a_usable_stand_in_shaped_by_their_name(
+    tmp_path: Path, key: str, starts: str
+) -> None:
+    # A program parses its secrets (a PEM key, a password rule); "[secret]" broke those.
+    _project(tmp_path, "name: p\nruntime: python\n", f"config:\n  p:{key}: {{secure: v1:x}}\n")
+    config = load_stack_config(load_project(tmp_path), "dev")
+    assert config.values[f"p:{key}"].startswith(starts)
+    assert config.secret_keys == [f"p:{key}"]
+
+
+def test_secrets_supplied_by_the_user_are_used(tmp_path: Path) -> None:
+    _project(tmp_path, "name: p\nruntime: python\n", "config:\n  p:dbPassword: {secure: v1:x}\n")
+    answers = Answers(secrets={"dbPassword": "hunter2-Long"})
+    config = load_stack_config(load_project(tmp_path), "dev", answers)
+    assert config.values["p:dbPassword"] == "hunter2-Long"
+    assert config.secret_keys == ["p:dbPassword"]

@@ -22,6 +22,7 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 
 from platformkit.policy import WaiverRecord, parse_waiver_message
+from platformkit.preview import wire
 from platformkit.preview.analyzer import (
     AnalyzeDiagnostic,
     AnalyzerInfo,
@@ -31,10 +32,12 @@ from platformkit.preview.analyzer import (
     PolicyInfo,
     PolicyPackProcess,
 )
+from platformkit.preview.answers import Answers
 from platformkit.preview.errors import EXIT_OK, EXIT_VIOLATIONS, PreviewError
 from platformkit.preview.fake_cloud import Mode
 from platformkit.preview.recording import Computed, ResourceRecord, SourcePosition
 from platformkit.preview.result import STACK_TYPE, PreviewResult
+from platformkit.preview.watchdog import DEFAULT_TIMEOUT
 
 EXTRA_KEY = "policy"
 """Key of the ``GateReport`` in ``PreviewResult.extra``."""
@@ -42,8 +45,8 @@ LEVEL_KEY = "enforcementLevel"
 ALL_KEY = "all"
 VALID_LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "unspecified")
-_SIG_KEY = "4dabf18193072939515e22adb298388d"
-_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+_SIG_KEY = wire.SIG_KEY
+_SECRET_SIG = wire.SECRET_SIG
 
 
 class PolicyConfigError(PreviewError):
@@ -259,9 +262,11 @@ def reconcile_config(
 def analyzer_resources(result: PreviewResult) -> tuple[list[AnalyzerResource], list[Any]]:
     """The resources as ``Analyze`` sees them (inputs) and as ``AnalyzeStack`` does (outputs).
 
-    The root stack comes first, as in the engine. ``Analyze`` gets the inputs exactly as they
-    were registered (``raw_inputs``: secrets and unknowns as on the wire); ``AnalyzeStack`` gets
-    the final outputs, as the engine sends them (re-encoded, secret keys marked secret).
+    The root stack comes first, as in the engine. ``Analyze`` gets the inputs as the CLI sends
+    them: as registered (``raw_inputs``: secrets and unknowns as on the wire) with resource
+    references flattened to the resource's id, or its URN when it has none (``wire.flatten``,
+    what the CLI does for every analyzer); ``AnalyzeStack`` gets the final outputs, as the
+    engine sends them (re-encoded, secret keys marked secret).
     """
     stack = AnalyzerResource(
         urn=result.stack_urn, type=STACK_TYPE, name=result.stack_name, properties=_struct({})
@@ -283,7 +288,7 @@ def analyzer_resources(result: PreviewResult) -> tuple[list[AnalyzerResource], l
             "options": record.options,
             "provider": provider,
         }
-        inputs.append(AnalyzerResource(properties=record.raw_inputs, **common))
+        inputs.append(AnalyzerResource(properties=_as_sent(record.raw_inputs), **common))
         state = record.outputs or record.inputs
         secrets = set(record.secret_outputs if record.outputs else record.secret_inputs)
         outputs.append(AnalyzerResource(properties=_struct(state, secrets), **common))
@@ -300,8 +305,18 @@ def _provider_for(
     if provider is None:
         return None
     return AnalyzerResource(
-        urn=provider.urn, type=provider.type, name=provider.name, properties=provider.raw_inputs
+        urn=provider.urn,
+        type=provider.type,
+        name=provider.name,
+        properties=_as_sent(provider.raw_inputs),
     )
+
+
+def _as_sent(raw: struct_pb2.Struct) -> struct_pb2.Struct:
+    """Registered properties as the CLI sends them to a pack (references flattened)."""
+    struct = struct_pb2.Struct()
+    struct.update(wire.flatten(wire.struct_to_dict(raw)))
+    return struct
 
 
 def _struct(values: Mapping[str, Any], secrets: set[str] | None = None) -> struct_pb2.Struct:
@@ -487,6 +502,9 @@ def run_policy_preview(
     mode: Mode,
     packs: Sequence[Path],
     configs: Sequence[Path],
+    *,
+    answers: Answers | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> PreviewResult:
     """``run_preview`` plus the gate: packs boot while the program runs.
 
@@ -499,9 +517,9 @@ def run_policy_preview(
 
     setup = prepare_gate(packs, configs)
     project = load_project(directory)
-    config = load_stack_config(project, stack)
+    config = load_stack_config(project, stack, answers)
     with started_packs(setup, project.name, stack, mode == "preview", config.values) as procs:
-        result = run_preview(directory, stack, mode)
+        result = run_preview(directory, stack, mode, answers=answers, timeout=timeout)
         run_gate(result, setup, procs)
     return result
 

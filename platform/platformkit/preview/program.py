@@ -18,11 +18,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
-from platformkit.preview.errors import ProgramError
+import pulumi
+
+from platformkit.preview.answers import Answers
+from platformkit.preview.errors import PreviewError, ProgramError
 from platformkit.preview.fake_cloud import Mode
 from platformkit.preview.project import Project
 from platformkit.preview.recording import Recording, run_under_mocks
 from platformkit.preview.stack_config import StackConfig
+from platformkit.preview.watchdog import DEFAULT_TIMEOUT, describe_resource
 
 # Frames from these places are machinery, not the user's code: dropped from tracebacks.
 _ENGINE_DIR = Path(__file__).resolve().parent
@@ -32,11 +36,22 @@ _STDLIB_PACKAGES = ("asyncio", "concurrent")
 _THIRD_PARTY_MACHINERY = ("pulumi", "grpc", "google")
 
 
-def run_program(project: Project, stack: str, config: StackConfig, mode: Mode) -> Recording:
+def run_program(
+    project: Project,
+    stack: str,
+    config: StackConfig,
+    mode: Mode,
+    *,
+    answers: Answers | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> Recording:
     """Run ``project``'s program for ``stack`` under the mock runtime and record it.
 
-    ``mode`` is ``"up"`` (computed outputs known) or ``"preview"`` (left unknown). Raises
-    ``ProgramError`` with a traceback trimmed to the user's frames when the program raises.
+    ``mode`` is ``"up"`` (computed outputs known) or ``"preview"`` (left unknown); ``answers``
+    supplies invoke results and other stacks' outputs; ``timeout`` bounds the run. Raises
+    ``ProgramError`` with a traceback trimmed to the user's frames when the program raises,
+    ``ProgramTimeout`` when it does not finish in time, ``UnsupportedFeature`` when it needs
+    something the engine cannot emulate.
     """
 
     def program() -> None:
@@ -51,7 +66,11 @@ def run_program(project: Project, stack: str, config: StackConfig, mode: Mode) -
                 config=config.values,
                 secret_keys=config.secret_keys,
                 mode=mode,
+                answers=answers,
+                timeout=timeout,
             )
+        except PreviewError:
+            raise
         except SystemExit as exc:
             if exc.code in (None, 0):
                 raise ProgramError(
@@ -65,20 +84,80 @@ def run_program(project: Project, stack: str, config: StackConfig, mode: Mode) -
 
 
 def program_error(project: Project, exc: BaseException) -> ProgramError:
-    """A ``ProgramError`` for ``exc``: the user's frames, then a one-line summary."""
+    """A ``ProgramError`` for ``exc``: the user's frames, then a one-line summary.
+
+    When no frame of the user's is involved (the error surfaced inside Pulumi's machinery,
+    resolving a resource's outputs or an invoke's result), the summary says which resource,
+    output or invoke Pulumi was handling.
+    """
     message = str(exc).strip().splitlines()
     detail = f": {message[0]}" if message else ""
     summary = f"error: program {_shown(project)} raised {type(exc).__name__}{detail}"
-    return ProgramError(summary, format_user_traceback(exc), exc)
+    traceback_text = format_user_traceback(exc)
+    context = "" if traceback_text.startswith("Traceback") else pulumi_context(exc)
+    if context:
+        summary += f" ({context})"
+    return ProgramError(summary, traceback_text, exc)
 
 
 def format_user_traceback(exc: BaseException) -> str:
-    """Format ``exc`` like Python does, minus frames of Pulumi, the engine, runpy, asyncio."""
-    frames = [f for f in traceback.extract_tb(_traceback(exc)) if _is_user_frame(f.filename)]
+    """Format ``exc`` like Python does, minus frames of Pulumi, the engine, runpy, asyncio.
+
+    The SDK re-raises a failure of an ``apply`` callback as a copy chained to the original
+    (``raise exn from cause``); the frames of every exception in that chain are shown, the
+    original's first, so the user's callback is never lost.
+    """
+    frames: list[traceback.FrameSummary] = []
+    seen: set[tuple[str, int | None, str]] = set()
+    for link in reversed(_chain(exc)):
+        for frame in traceback.extract_tb(_traceback(link)):
+            key = (frame.filename, frame.lineno, frame.name)
+            if _is_user_frame(frame.filename) and key not in seen:
+                seen.add(key)
+                frames.append(frame)
     lines = ["Traceback (most recent call last):\n"] if frames else []
     lines += traceback.format_list(frames)
     lines += traceback.format_exception_only(type(exc), exc)
     return "".join(lines)
+
+
+def pulumi_context(exc: BaseException) -> str:
+    """Which resource, output or invoke Pulumi's code was handling when ``exc`` was raised."""
+    found = ""
+    for link in _chain(exc):
+        for frame, _ in traceback.walk_tb(_traceback(link)):
+            if _is_user_frame(frame.f_code.co_filename):
+                continue
+            described = _frame_context(frame.f_locals)
+            if described:
+                found = described  # the innermost frame that knows says it best
+        if found:
+            return found
+    return ""
+
+
+def _frame_context(local_vars: dict[str, object]) -> str:
+    resource = next(
+        (v for k in ("res", "resource") if isinstance(v := local_vars.get(k), pulumi.Resource)),
+        None,
+    )
+    token = local_vars.get("tok")
+    key = local_vars.get("key")
+    output = f"output {key!r} of " if isinstance(key, str) and resource is not None else ""
+    if resource is not None:
+        return f"while resolving the {output}{describe_resource(resource)}"
+    if isinstance(token, str) and token.count(":") == 2:
+        return f"while handling the result of invoke {token}"
+    return ""
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and link not in chain:
+        chain.append(link)
+        link = link.__cause__ or link.__context__
+    return chain
 
 
 def _traceback(exc: BaseException) -> TracebackType | None:

@@ -102,18 +102,15 @@ def load_project(directory: str | Path = ".") -> Project:
 
 
 def load_stack_file(project: Project, stack: str) -> tuple[Path, dict[str, Any]]:
-    """Return the stack file's path and its ``config:`` mapping (empty when absent).
+    """Return the stack file's path and its ``config:`` mapping.
 
-    Raises ``ProjectError`` naming the available stacks when the file does not exist.
+    As with the Pulumi CLI, a stack needs no file: when ``Pulumi.<stack>.yaml`` does not exist
+    its config is empty (the project's defaults apply). Raises ``ProjectError`` when the file
+    exists but is malformed.
     """
     path = project.stack_file(stack)
     if not path.is_file():
-        available = project.available_stacks()
-        listing = ", ".join(available) if available else "none"
-        raise ProjectError(
-            f"error: no stack file {path.name} for stack {stack!r} in {project.directory}"
-            f" (available stacks: {listing})"
-        )
+        return path, {}
     raw = _read_yaml(path, project.directory) or {}
     if not isinstance(raw, dict):
         raise ProjectError(f"error: {path.name}: expected a mapping at the top level")
@@ -121,6 +118,16 @@ def load_stack_file(project: Project, stack: str) -> tuple[Path, dict[str, Any]]
     if not isinstance(config, dict):
         raise ProjectError(f"error: {path.name}: 'config' must be a mapping of keys")
     return path, config
+
+
+def missing_stack_note(project: Project, stack: str) -> str:
+    """Says the stack has no file, and which stacks have one (for config errors)."""
+    available = project.available_stacks()
+    listing = ", ".join(available) if available else "none"
+    return (
+        f"{project.stack_file(stack).name} does not exist, so stack {stack!r} has only the "
+        f"project's defaults (available stacks: {listing})"
+    )
 
 
 def _read_yaml(path: Path, root: Path) -> Any:

@@ -9,9 +9,13 @@ inputs, dependencies, provider, options and the source position of the construct
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+import threading
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,10 +23,14 @@ import pulumi
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
+from pulumi.runtime.proto import provider_pb2, resource_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
+from platformkit.preview import wire
+from platformkit.preview.answers import Answers
 from platformkit.preview.fake_cloud import FakeCloud, Identity, Mode
+from platformkit.preview.watchdog import DEFAULT_TIMEOUT, ProgramTimeout, deadline, pending_tasks
 
 # Signatures of Pulumi's wire encoding (pulumi/sdk/go/common/resource/sig).
 _SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -94,12 +102,33 @@ class Diagnostic:
     message: str
 
 
+class ResourceArgs(pulumi_mocks.MockResourceArgs):
+    """``MockResourceArgs`` plus what the fake cloud needs to answer like a provider would."""
+
+    remote: bool = False
+    """A multi-language component (awsx): its outputs come from its schema, not its inputs."""
+    read: bool = False
+    """``Resource.get`` / a ``StackReference``: an existing resource, known even in preview."""
+    secret_inputs: frozenset[str] = frozenset()
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """A ``MockMonitor`` that keeps a ``ResourceRecord`` per registration, in order."""
+    """A ``MockMonitor`` that keeps a ``ResourceRecord`` per registration, in order.
+
+    It decodes what the SDK sends itself (``wire``) instead of through the SDK's
+    ``deserialize_properties``, which rebuilds a ``Resource`` for every reference it meets and,
+    on the monitor's thread, waits forever for the id of one created during a preview. The
+    fake cloud receives inputs as a provider does (references flattened to ids or URNs,
+    secrets unwrapped) and its outputs go back with secret inputs and
+    ``additionalSecretOutputs`` marked secret, as the engine marks them.
+    """
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.records: list[ResourceRecord] = []
+        self._lock = threading.Lock()
+        self._in_flight: dict[int, str] = {}
+        self._next_call = 0
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The real engine leaves the root stack out of a child's qualified type; the base
@@ -108,44 +137,137 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             parent = ""
         return str(super().make_urn(parent, type_, name))
 
+    def in_flight(self) -> list[str]:
+        """Engine calls started and not finished (what a hung program waits on)."""
+        with self._lock:
+            return list(self._in_flight.values())
+
+    @contextmanager
+    def _call(self, description: str) -> Iterator[None]:
+        with self._lock:
+            self._next_call += 1
+            key = self._next_call
+            self._in_flight[key] = description
+        try:
+            yield
+        finally:
+            with self._lock:
+                del self._in_flight[key]
+
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
-        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == "pulumi:pulumi:Stack":
-            return response
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        with self._call(f"resource {request.type} {request.name!r} (registration)"):
+            inputs, secrets = wire.provider_inputs(request.object)
+            args = ResourceArgs(
+                typ=request.type,
+                name=request.name,
+                inputs=inputs,
+                provider=request.provider,
+                resource_id=request.importId,
+                custom=request.custom or False,
+                transforms=_transforms(request),
+            )
+            args.remote = bool(request.remote)
+            args.secret_inputs = frozenset(secrets)
+            resource_id, state = self.mocks.new_resource(args)
+            secret_outputs = (secrets | set(request.additionalSecretOutputs)) & set(state)
+            self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(
+                urn, resource_id or "", state
+            )
+            response = resource_pb2.RegisterResourceResponse(
+                urn=urn, id=resource_id or "", object=wire.to_struct(state, secret_outputs)
+            )
+        self._record(request, response, secrets)
+        return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        urn = self.make_urn(request.parent, request.type, request.name)
+        with self._call(f"resource {request.type} {request.name!r} (read of {request.id!r})"):
+            inputs, _ = wire.provider_inputs(request.properties)
+            args = ResourceArgs(
+                typ=request.type,
+                name=request.name,
+                inputs=inputs,
+                provider=request.provider,
+                resource_id=request.id,
+            )
+            args.read = True
+            resource_id, state = self.mocks.new_resource(args)
+            self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(
+                urn, resource_id or request.id, state
+            )
+            return resource_pb2.ReadResourceResponse(urn=urn, properties=wire.to_struct(state))
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        with self._call(f"invoke {request.tok}"):
+            args, _ = wire.provider_inputs(request.args)
+            if request.tok == "pulumi:pulumi:getResource":
+                result = self._get_resource(str(args.get("urn", "")))
+                return resource_pb2.ResourceInvokeResponse(**{"return": wire.to_struct(result)})
+            answer = self.mocks.call(
+                pulumi_mocks.MockCallArgs(token=request.tok, args=args, provider=request.provider)
+            )
+            result, failures = answer if isinstance(answer, tuple) else (answer, [])
+            return resource_pb2.ResourceInvokeResponse(
+                **{
+                    "return": wire.to_struct(result),
+                    "failures": [
+                        provider_pb2.CheckFailure(property=prop, reason=reason)
+                        for prop, reason in failures or []
+                    ],
+                }
+            )
+
+    def _get_resource(self, urn: str) -> dict[str, Any]:
+        registration = self.resources.get(urn)
+        if registration is None:
+            raise LookupError(
+                f"get_resource: no resource with URN {urn} was registered by this program"
+            )
+        return {"urn": urn, "id": registration.id, "state": registration.state}
+
+    def _record(self, request: Any, response: Any, secrets: set[str]) -> None:
         raw = struct_pb2.Struct()
         raw.CopyFrom(request.object)
-        inputs, secrets = _plain(json_format.MessageToDict(raw))
+        inputs, _ = _plain(json_format.MessageToDict(raw))
         position = request.sourcePosition if request.HasField("sourcePosition") else None
         outputs, secret_outputs = _plain(json_format.MessageToDict(response.object))
         secret_outputs |= secrets | set(request.additionalSecretOutputs)
-        self.records.append(
-            ResourceRecord(
-                type=request.type,
-                name=request.name,
-                urn=response.urn,
-                parent=request.parent or None,
-                custom=bool(request.custom),
-                remote=bool(request.remote),
-                inputs=inputs,
-                secret_inputs=sorted(secrets),
-                dependencies=list(request.dependencies),
-                property_dependencies={
-                    key: list(deps.urns) for key, deps in request.propertyDependencies.items()
-                },
-                provider=request.provider or None,
-                options=_options(request),
-                source=(
-                    SourcePosition(position.uri, position.line, position.column)
-                    if position is not None and position.uri
-                    else None
-                ),
-                raw_inputs=raw,
-                id=response.id or None,
-                outputs=outputs,
-                secret_outputs=sorted(k for k in secret_outputs if k in outputs),
-            )
+        record = ResourceRecord(
+            type=request.type,
+            name=request.name,
+            urn=response.urn,
+            parent=request.parent or None,
+            custom=bool(request.custom),
+            remote=bool(request.remote),
+            inputs=inputs,
+            secret_inputs=sorted(secrets),
+            dependencies=list(request.dependencies),
+            property_dependencies={
+                key: list(deps.urns) for key, deps in request.propertyDependencies.items()
+            },
+            provider=request.provider or None,
+            options=_options(request),
+            source=(
+                SourcePosition(position.uri, position.line, position.column)
+                if position is not None and position.uri
+                else None
+            ),
+            raw_inputs=raw,
+            id=response.id or None,
+            outputs=outputs,
+            secret_outputs=sorted(k for k in secret_outputs if k in outputs),
         )
-        return response
+        with self._lock:
+            self.records.append(record)
+
+
+def _transforms(request: Any) -> list[Any]:
+    # The transforms registered for this resource, as the base monitor resolves them.
+    resolve: Callable[[Any], list[Any]] = getattr(pulumi_mocks, "_resolve_callbacks")  # noqa: B009
+    return resolve(request.transforms)
 
 
 def _options(request: Any) -> dict[str, Any]:
@@ -265,17 +387,22 @@ def run_under_mocks(
     secret_keys: list[str] | None = None,
     mode: Mode = "up",
     identity: Identity | None = None,
+    answers: Answers | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> Recording:
     """Run ``program`` under the mock runtime and return what it registered.
 
     ``config`` maps fully qualified keys (``"aws:region"``, ``"myproj:azCount"``) to their
     string values, as the Pulumi CLI passes them. ``mode="preview"`` runs as a dry run, with
     computed outputs left unknown. The region of the fake cloud is ``aws:region`` from the
-    config unless ``identity`` is given. Exceptions raised by the program propagate.
+    config unless ``identity`` is given; ``answers`` supplies what cannot be derived (invoke
+    results, other stacks' outputs). Exceptions raised by the program propagate; a run longer
+    than ``timeout`` seconds (default ``DEFAULT_TIMEOUT``; ``None``: unbounded) raises
+    ``ProgramTimeout`` naming what it was waiting on.
     """
     config = dict(config or {})
     identity = identity or Identity(region=config.get("aws:region") or Identity().region)
-    cloud = FakeCloud(identity, mode)
+    cloud = FakeCloud(identity, mode, answers)
     monitor = RecordingMonitor(cloud)
     # Always pass a list: ``None`` would keep the previous run's secret keys.
     pulumi.runtime.set_all_config(config, list(secret_keys or []))
@@ -300,12 +427,27 @@ def run_under_mocks(
         program()
 
     loop: asyncio.AbstractEventLoop = _ensure_event_loop()  # type: ignore[no-untyped-call]
+    loop.set_exception_handler(_ignore_unretrieved)
     executor = _LoopClosingExecutor(thread_name_prefix="platformkit-preview")
     loop.set_default_executor(executor)
+
+    def pending() -> list[str]:
+        return list(dict.fromkeys(monitor.in_flight() + pending_tasks(loop)))
+
+    timed_out: ProgramTimeout | None = None
     try:
-        _sync_await(run_pulumi_func(body))
-    finally:
-        executor.shutdown(wait=True)
+        with deadline(timeout, pending):
+            _sync_await(run_pulumi_func(body))
+    except ProgramTimeout as exc:
+        # Kept without its traceback: its frames would keep the abandoned run alive.
+        timed_out = ProgramTimeout(exc.seconds, exc.pending)
+    if timed_out is not None:
+        # Whatever was waiting will never finish: drop it, so the next run in this process
+        # starts from a clean event loop and no thread is waited for.
+        executor.shutdown(wait=False, cancel_futures=True)
+        _abandon(loop)
+        raise timed_out
+    executor.shutdown(wait=True)
     root = pulumi.runtime.get_root_resource()
     outputs: dict[str, Any] = dict(getattr(root, "outputs", {}) or {}) if root is not None else {}
     return Recording(
@@ -317,6 +459,37 @@ def run_under_mocks(
         diagnostics=list(collector.diagnostics),
         stack_urn=f"urn:pulumi:{stack}::{project}::pulumi:pulumi:Stack::{project}-{stack}",
     )
+
+
+def _ignore_unretrieved(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    # When a program fails, every output derived from the failing one holds the same error;
+    # it was reported once, as the program's failure, so the copies the garbage collector
+    # finds later ("exception was never retrieved") are not reported again.
+    if "exception was never retrieved" in str(context.get("message", "")):
+        return
+    loop.default_exception_handler(context)
+
+
+def _abandon(loop: asyncio.AbstractEventLoop) -> None:
+    # Unwinding the abandoned run finalizes coroutines it created and never started; their
+    # "never awaited" warnings say nothing the timeout error does not.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks and not loop.is_running():
+            # Let the cancellations unwind (briefly: a task may swallow them) before closing.
+            loop.run_until_complete(asyncio.wait(tasks, timeout=2))
+        if not loop.is_running():
+            loop.close()
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        settings = pulumi.runtime.settings.SETTINGS
+        settings.rpc_manager.clear()
+        settings.outputs.clear()
+        pulumi.runtime.settings.ROOT.set(None)
+        del tasks
+        gc.collect()
 
 
 class _LoopClosingExecutor(ThreadPoolExecutor):

@@ -19,11 +19,13 @@ import pulumi
 from pulumi.output import Unknown
 from pulumi.runtime.sync_await import _sync_await
 
+from platformkit.preview.answers import Answers
 from platformkit.preview.fake_cloud import Mode
 from platformkit.preview.program import program_error, run_program
 from platformkit.preview.project import Project, load_project
 from platformkit.preview.recording import COMPUTED, Computed, Diagnostic, Recording, ResourceRecord
 from platformkit.preview.stack_config import StackConfig, load_stack_config
+from platformkit.preview.watchdog import DEFAULT_TIMEOUT
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -123,16 +125,25 @@ def _sibling_order(record: ResourceRecord) -> tuple[str, int, int, str, str]:
     return (source.uri, source.line, source.column, record.type, record.name)
 
 
-def run_preview(directory: str | Path, stack: str, mode: Mode = "up") -> PreviewResult:
+def run_preview(
+    directory: str | Path,
+    stack: str,
+    mode: Mode = "up",
+    *,
+    answers: Answers | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> PreviewResult:
     """Preview ``stack`` of the Pulumi project in ``directory`` offline.
 
-    ``mode`` defaults to ``"up"`` (computed outputs known). Raises ``ProjectError``,
-    ``ConfigError`` or ``ProgramError`` (all ``PreviewError``) on failure; nothing runs when
-    the project or its config is invalid.
+    ``mode`` defaults to ``"up"`` (computed outputs known); ``answers`` (default: none) supplies
+    what cannot be derived offline (see ``answers``); ``timeout`` (default
+    ``DEFAULT_TIMEOUT`` seconds) bounds the program's run. Raises ``ProjectError``,
+    ``ConfigError``, ``ProgramError``, ``ProgramTimeout`` or ``UnsupportedFeature`` (all
+    ``PreviewError``) on failure; nothing runs when the project or its config is invalid.
     """
     project = load_project(directory)
-    config = load_stack_config(project, stack)
-    recording = run_program(project, stack, config, mode)
+    config = load_stack_config(project, stack, answers)
+    recording = run_program(project, stack, config, mode, answers=answers, timeout=timeout)
     try:
         outputs = resolve_outputs(recording.outputs)
     except Exception as exc:  # noqa: BLE001 - an output's apply() failing is the program's fault

@@ -13,9 +13,10 @@ This emulates what the Pulumi CLI does before it starts a program:
   own namespace, a stack key of that namespace it does not declare is an error.
 - Values reach the program the way the CLI passes them: fully qualified keys
   (``project:key``), strings as-is, booleans as ``true``/``false``, numbers as digits, lists
-  and objects as compact JSON. A ``secure:`` value cannot be decrypted offline: it becomes a
-  placeholder of the declared type (``"[secret]"``, ``0``, ``false``, ``[]``, ``{}``) and the
-  key is marked secret, so ``pulumi.Config().require_secret(...)`` returns a secret Output.
+  and objects as compact JSON. A ``secure:`` value cannot be decrypted offline: it becomes the
+  value the user's answers file supplies, else a placeholder of the declared type (a string
+  shaped by the key's name, ``0``, ``false``, ``[]``, ``{}``) and the key is marked secret, so
+  ``pulumi.Config().require_secret(...)`` returns a secret Output.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from platformkit.preview.answers import Answers
 from platformkit.preview.errors import ConfigError
-from platformkit.preview.project import Project, load_stack_file
+from platformkit.preview.project import Project, load_stack_file, missing_stack_note
+from platformkit.preview.secret_values import placeholder
 
 SECRET_PLACEHOLDER = "[secret]"
-"""What a ``secure:`` string value becomes under the mock runtime."""
+"""What a ``secure:`` string nested in an object becomes (a top-level one gets a stand-in)."""
 
 CONFIG_TYPES = ("string", "integer", "boolean", "array", "object")
 """The types ``Pulumi.yaml`` may declare."""
@@ -81,11 +84,15 @@ class StackConfig:
         return self.values.get("aws:region")
 
 
-def load_stack_config(project: Project, stack: str) -> StackConfig:
+def load_stack_config(project: Project, stack: str, answers: Answers | None = None) -> StackConfig:
     """Read and check ``Pulumi.<stack>.yaml`` against ``project``'s declarations.
 
-    Raises ``ProjectError`` when the stack file is missing and ``ConfigError`` listing every
-    problem (each naming the file and the key) when the config is invalid.
+    A stack without a stack file has only the project's defaults (as with the CLI). Raises
+    ``ConfigError`` listing every problem (each naming the file and the key) when the config
+    is invalid; a missing stack file is then named too, with the stacks that have one.
+
+    A ``secure:`` string becomes the value ``answers`` supplies for its key, else a plausible
+    stand-in shaped by its name (``secret_values``); either way the key is marked secret.
     """
     path, raw_stack = load_stack_file(project, stack)
     stack_name = project.display_path(path)
@@ -152,8 +159,16 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
                 secrets.add(key)
 
     if problems:
+        if not path.is_file():
+            problems.append(missing_stack_note(project, stack))
         raise ConfigError(problems)
     config.secret_keys = sorted(secrets)
+    for key in config.secret_keys:
+        supplied = answers.secret_for(key) if answers is not None else None
+        if supplied is not None:
+            config.values[key] = _encode(supplied, None)[0]
+        elif config.values.get(key) == SECRET_PLACEHOLDER:
+            config.values[key] = placeholder(key)
     return config
 
 
