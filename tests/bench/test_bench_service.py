@@ -127,3 +127,31 @@ def test_smoke_run_reports_every_endpoint_without_errors(tmp_path):
     assert {e["endpoint"] for e in run["endpoints"]} == ENDPOINTS
     assert all(s["p50_ms"] is not None for s in run["staleness"])
     assert all("age_p99_s" in s and "age_max_s" in s for s in run["staleness"])
+
+
+def test_a_first_answer_that_fails_is_reported_not_fatal():
+    """An uncached computation past the statement timeout answers 503: the benchmark records
+    the status (the report shows "-") and goes on measuring, instead of stopping the run."""
+    import http.server
+    import threading
+
+    from bench.reads import first_answer
+
+    class Busy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(503 if self.path == "/slow" else 200)
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Busy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        assert first_answer(base + "/slow", "key")[0] == 503
+        assert first_answer(base + "/fast", "key")[0] == 200
+    finally:
+        server.shutdown()
+        server.server_close()
