@@ -151,7 +151,10 @@ class LeaseKeeper:
             with self._lock:
                 due = [key for key, since in self._held.items() if now - since >= self.every_s]
             for key in due:
-                self._shared.renew(key)
+                try:
+                    self._shared.renew(key)
+                except Exception:  # e.g. a failure outside the database: keep renewing
+                    _log.exception("renewing the lease on %s failed", key)
                 with self._lock:
                     if key in self._held:
                         self._held[key] = time.monotonic()
