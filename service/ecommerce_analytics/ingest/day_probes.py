@@ -156,9 +156,9 @@ def read_neighbour_days(connection: Connection, pairs: list[tuple[str, date]]) -
     """Rows ``(customer_id, day, orders)`` of every probe of ``pairs`` (``(customer_id,
     day)`` of a batch, this batch's orders already written), on MySQL/MariaDB and SQLite;
     a row may come more than once."""
+    assert connection.dialect.name != "postgresql", "PostgreSQL reads them with pg_probe"
     before, from_day, start = _branches(connection.engine)
-    pg = connection.dialect.name == "postgresql"
-    assert not pg, "PostgreSQL reads them with pg_probe"
+    decode = before.statement.row  # every branch has the same columns and types
     sqlite = connection.dialect.name == "sqlite"
     encode = date.isoformat if sqlite else (lambda day: day)
 
@@ -176,6 +176,5 @@ def read_neighbour_days(connection: Connection, pairs: list[tuple[str, date]]) -
         chunk = todo[i : i + _BRANCHES_PER_STATEMENT]
         sql = " UNION ALL ".join(branch.sql for branch, _ in chunk)
         flat = [value for branch, params in chunk for value in branch.parameters(params)]
-        decode = before.statement.row  # every branch has the same columns and types
         rows.extend(decode(raw) for raw in connection.exec_driver_sql(sql, tuple(flat)))
     return rows
