@@ -110,11 +110,14 @@ def authorize(scope: str) -> ActiveKey:
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("The Authorization header must use the Bearer scheme.")
     presented = token.strip()
+    # Taken before the read: the version read then was current at least until this moment.
+    read_at = time.time()
     row = find_key(get_db(), presented)
     if row is None:
         raise _unauthorized("The API key is unknown or revoked.")
     g.api_key_prefix = row.prefix
     g.data_version = row.data_version
+    g.data_version_read_at = read_at
     if scope not in row.scope_set:
         raise Problem(
             403,

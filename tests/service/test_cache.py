@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from ecommerce_analytics.cache import (
     CachedResponse,
     ResponseCache,
+    SeenVersions,
     SharedResponses,
     Snapshot,
     Snapshots,
@@ -408,6 +409,25 @@ class _FrozenShared:
         self.thaw.wait(10)
         self.released.set()
 
+    def save(self, key: str, snapshot: Any) -> bool:
+        # The real save gives up on a frozen server with the driver's timeout, then raises.
+        raise OperationalError("UPDATE ...", {}, pymysql.err.OperationalError(2013, "Lost"))
+
+
+def test_an_answer_the_frozen_database_could_not_keep_is_still_served_at_once():
+    """The database froze after the answer was computed: keeping it for other workers failed.
+    The request still gets its answer without waiting for the lease to be given up, which
+    happens off the request once the server answers again."""
+    shared = _FrozenShared()
+    snapshots = Snapshots(ResponseCache(8), shared, wait_s=5)  # type: ignore[arg-type]
+    started = time.monotonic()
+    served = snapshots.serve("/rfm", 1, 0.0, lambda: CachedResponse(b"ranked", 200), _never)
+    assert time.monotonic() - started < 1.0
+    assert (served.status, served.body, served.source) == (200, b"ranked", "miss")
+    assert not shared.released.is_set()
+    shared.thaw.set()
+    assert shared.released.wait(5)
+
 
 def test_a_computation_cut_off_by_the_database_answers_at_once_and_releases_later():
     """The computation's statement gave up (the server is away): the request must answer 503
@@ -473,3 +493,23 @@ def test_a_computation_longer_than_its_lease_keeps_it(app):
         worker.join(5)
     assert computed == ["first"]
     assert (served.body, served.source) == (b"ranked", "shared")
+
+
+def test_seen_versions_vouch_for_each_version_until_the_last_sighting_at_or_below_it():
+    seen = SeenVersions(limit=3)
+    assert seen.current_until(5) is None
+    seen.saw(5, 100.0)
+    seen.saw(5, 130.0)
+    seen.saw(7, 140.0)
+    assert seen.current_until(4) is None  # never seen: nothing vouches for it
+    assert seen.current_until(5) == 130.0
+    assert seen.current_until(6) == 130.0  # version 6 was never read: still only 5's sighting
+    assert seen.current_until(7) == 140.0
+    # A reader of version 6 that finished late also vouches for 7 and above at its time.
+    seen.saw(6, 150.0)
+    assert seen.current_until(5) == 130.0
+    assert seen.current_until(6) == 150.0
+    assert seen.current_until(7) == 150.0
+    seen.saw(9, 160.0)  # the oldest (5) is forgotten past the limit
+    assert seen.current_until(5) is None
+    assert seen.current_until(8) == 150.0

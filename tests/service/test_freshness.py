@@ -108,6 +108,53 @@ def test_an_answer_older_than_the_bound_is_never_served(make_app, monkeypatch):
     assert beyond.headers["X-Cache"] == "miss"
 
 
+def _frozen_clock_app(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Api, Clock]:
+    app = make_app(ANALYTICS_MAX_STALENESS=5)
+    clock = Clock()
+    cache = snapshots(app)
+    cache.clock = clock
+    assert cache.shared is not None
+    cache.shared.clock = clock
+    monkeypatch.setattr(cache.refresher, "submit", lambda *_: False)
+    return client_for(app), clock
+
+
+def test_after_a_quiet_spell_an_old_answer_is_only_as_stale_as_the_first_write(
+    make_app, monkeypatch
+):
+    """An answer computed ten minutes ago that readers kept finding current (no write since)
+    is, once a write lands, stale only since the last reader saw the data unchanged: served
+    with that age, not recomputed by the first dashboard after the write."""
+    api, clock = _frozen_clock_app(make_app, monkeypatch)
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    assert orders_in(api.get(SALES, **RANGE)) == 1
+    clock.now += 600
+    unchanged = api.get(SALES, **RANGE)
+    assert (orders_in(unchanged), unchanged.headers["X-Data-Age"]) == (1, "0.000")
+    api.post("/api/v1/orders", {"orders": [order("A2")]})
+    clock.now += 2
+    after = api.get(SALES, **RANGE)
+    assert orders_in(after) == 1
+    assert 2.0 <= float(after.headers["X-Data-Age"]) < 2.5
+    assert after.headers["X-Cache"] == "hit"
+
+
+def test_without_a_reader_to_vouch_for_it_an_old_answer_counts_from_its_computation(
+    make_app, monkeypatch
+):
+    """No read between the computation and the write: nothing proves when the answer stopped
+    being current, so it is as old as its computation and too old to serve."""
+    api, clock = _frozen_clock_app(make_app, monkeypatch)
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    assert orders_in(api.get(SALES, **RANGE)) == 1
+    clock.now += 600
+    api.post("/api/v1/orders", {"orders": [order("A2")]})
+    clock.now += 2
+    after = api.get(SALES, **RANGE)
+    assert (orders_in(after), after.headers["X-Data-Age"]) == (2, "0.000")
+    assert after.headers["X-Cache"] == "miss"
+
+
 def test_live_endpoints_reflect_every_write_whatever_the_bound(make_app):
     app = make_app(ANALYTICS_MAX_STALENESS=60)
     api = client_for(app)

@@ -10,6 +10,7 @@ import functools
 import inspect
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -246,21 +247,25 @@ def endpoint(
             # The version is read before any data (with the key, in ``authorize``), so the
             # answer is at least that new.
             version: int | None = g.get("data_version")
+            read_at: float = g.get("data_version_read_at", 0.0)
             if version is None:
+                read_at = time.time()
                 version = current_version(get_db())
             snapshots = get_snapshots()
             if snapshots is None:
                 out = call(kwargs)
                 served = Served(out.body, out.status, "miss", version, 0.0)
             else:
-                served = serve(snapshots, version, kwargs)
+                served = serve(snapshots, version, read_at, kwargs)
             response = Response(served.body, status=served.status, mimetype="application/json")
             response.headers["X-Cache"] = served.source
             response.headers["X-Data-Version"] = str(served.version)
             response.headers["X-Data-Age"] = f"{served.age:.3f}"
             return response
 
-        def serve(snapshots: Snapshots, version: int, kwargs: dict[str, Any]) -> Served:
+        def serve(
+            snapshots: Snapshots, version: int, read_at: float, kwargs: dict[str, Any]
+        ) -> Served:
             key = request.path + "?" + urlencode(sorted(request.args.items(multi=True)))
             bound = 0.0
             if freshness != "live":
@@ -281,7 +286,8 @@ def endpoint(
             def compute() -> CachedResponse:
                 return call(kwargs)
 
-            return snapshots.serve(key, version, bound, compute, refresh)
+            read_s_ago = time.time() - read_at
+            return snapshots.serve(key, version, bound, compute, refresh, read_s_ago)
 
         bp.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=[method])
         return fn

@@ -25,6 +25,7 @@ from .shared import code_fingerprint as code_fingerprint
 from .snapshots import MAX_BODY_BYTES as MAX_BODY_BYTES
 from .snapshots import ResponseCache as ResponseCache
 from .snapshots import Snapshot as Snapshot
+from .versions import SeenVersions as SeenVersions
 from .versions import bump_version as bump_version
 from .versions import current_version as current_version
 from .versions import version_subquery as version_subquery

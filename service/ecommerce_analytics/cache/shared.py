@@ -183,7 +183,9 @@ class SharedResponses:
 
     def save(self, key: str, snapshot: Snapshot) -> bool:
         """Store ``snapshot`` as the answer for ``key`` and end the lease; ``False`` when it
-        was not stored (a newer answer is already there, or the write failed)."""
+        was not stored (a newer answer is already there, or the write failed and the lease
+        was given up). Raises when the database is unavailable: the lease is then the
+        caller's to give up, off the request."""
         key_hash = self._hash(key)
         computed_at = _moment(snapshot.computed_at)
         values = {
@@ -210,6 +212,10 @@ class SharedResponses:
                 connection.execute(insert(SharedResponse).values(key_hash=key_hash, **values))
         except SQLAlchemyError as exc:
             _log.info("shared response cache: %s not saved (%s)", key, _reason(exc))
+            if is_unavailable(exc) and not (isinstance(exc, DBAPIError) and is_retryable(exc)):
+                # The database is away or frozen: giving the lease up now may hang as long
+                # again. The caller has its answer and releases off the request.
+                raise
             self.release(key, sqlite_busy_ms=_SQLITE_RELEASE_BUSY_MS)
             return False
         return True

@@ -23,15 +23,20 @@ class Snapshot:
     version: int
     computed_at: float
 
-    def staleness(self, version: int, now: float) -> float:
+    def staleness(self, version: int, now: float, current_until: float | None = None) -> float:
         """How old this answer may be for a reader that saw data version ``version`` at
         ``now``: ``0`` when it reflects that version (no write the reader could know of is
-        missing), else the seconds since its computation began, and never less than
-        ``MIN_AGE``: only the version, not a wall clock (another host's may run ahead), can
-        show that an answer misses no write, which live endpoints rely on."""
+        missing), else the seconds since it was last known current (its computation began,
+        or ``current_until``: a reader then proved no newer write had committed,
+        ``SeenVersions``), and never less than ``MIN_AGE``: only the version, not a wall clock
+        (another host's may run ahead), can show that an answer misses no write, which live
+        endpoints rely on."""
         if self.version >= version:
             return 0.0
-        return max(MIN_AGE, now - self.computed_at)
+        known_current = self.computed_at
+        if current_until is not None and current_until > known_current:
+            known_current = current_until
+        return max(MIN_AGE, now - known_current)
 
 
 @dataclass

@@ -8,6 +8,9 @@ transaction. A read authenticates and reads the version in one statement (``auth
 
 from __future__ import annotations
 
+import threading
+from bisect import bisect_right
+
 from sqlalchemy import ScalarSelect, select
 from sqlalchemy.orm import Session
 
@@ -15,6 +18,9 @@ from ..db import Database, fetch_one
 from ..models import DataVersion
 from ..upsert import upsert_add
 
+# Versions remembered per worker: at 20 write batches/s, minutes of history (an answer older
+# than the history falls back to the time its computation began).
+SEEN_VERSIONS = 4096
 _VERSION_ROW = 1
 _VERSIONS = DataVersion.__table__
 # Core, not ORM: this runs on every cached read.
@@ -42,3 +48,53 @@ def bump_version(session: Session) -> None:
         key=("id",),
         add=("version",),
     )
+
+
+class SeenVersions:
+    """When this worker's readers last saw each recent data version (thread-safe).
+
+    A reader that read version ``v`` at time ``t`` (taken *before* the read) proves that no
+    write past ``v`` had committed by ``t``. So an answer reflecting version ``v`` misses only
+    writes committed after the latest such ``t`` seen for any version ``<= v``: its age is at
+    most the time since then, however long ago it was computed. After a quiet hour, the first
+    write makes an hour-old answer seconds stale, not an hour stale.
+
+    Kept as two lists sorted by version whose times never decrease with the version (a
+    sighting of ``v`` at ``t`` also proves ``<= v'`` at ``t`` for every ``v' >= v``), so a
+    lookup is one binary search; the oldest entries past ``limit`` are dropped."""
+
+    def __init__(self, limit: int = SEEN_VERSIONS) -> None:
+        self.limit = limit
+        self._versions: list[int] = []
+        self._times: list[float] = []
+        self._lock = threading.Lock()
+
+    def saw(self, version: int, at: float) -> None:
+        """A reader read ``version`` at ``at`` (epoch seconds taken before the read)."""
+        with self._lock:
+            versions, times = self._versions, self._times
+            if not versions or version > versions[-1]:
+                versions.append(version)
+                times.append(max(at, times[-1]) if times else at)
+            else:
+                # The newest version again, or a reader of an older one that finished late
+                # (rare): a linear fix-up keeps the times non-decreasing.
+                i = bisect_right(versions, version)
+                if i == 0 or versions[i - 1] != version:
+                    versions.insert(i, version)
+                    times.insert(i, times[i - 1] if i > 0 else at)
+                else:
+                    i -= 1
+                for j in range(i, len(times)):
+                    if times[j] >= at:
+                        break
+                    times[j] = at
+            if len(versions) > self.limit:
+                del versions[0], times[0]
+
+    def current_until(self, version: int) -> float | None:
+        """The latest time a reader proved no write past ``version`` had committed, if this
+        worker still remembers one."""
+        with self._lock:
+            i = bisect_right(self._versions, version)
+            return self._times[i - 1] if i > 0 else None

@@ -16,7 +16,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, and_, case, func, literal, select, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Float,
+    and_,
+    case,
+    func,
+    literal,
+    select,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ..config import StoreSettings
@@ -43,7 +54,7 @@ from ..schemas import (
     RfmReport,
     RfmSegmentSummary,
 )
-from .customer_counts import distinct_customers
+from .customer_counts import all_customers, distinct_customers, latest_order_day
 
 MAX_COHORTS = 36
 PERCENTILES = (10, 25, 50, 75, 90, 99)
@@ -104,18 +115,30 @@ def ranked(
     session: Session,
     expr: ColumnElement[Any] | InstrumentedAttribute[Any],
     ranks: Iterable[int],
-    *where: Any,
-) -> Any:
-    """``{rank: value}``: the values of ``expr`` at these 1-based ranks in ascending order, over
-    the customers matching ``where``, from one window-function pass in the database."""
+    n: int,
+) -> dict[int, Any]:
+    """``{rank: value}``: the values of ``expr`` at these 1-based ranks in ascending order
+    among all ``n`` customers.
+
+    PostgreSQL: one ``percentile_disc`` over the values alone (a sort of bare numbers, several
+    ranks from one sort), about half the time of numbering whole rows with a window function at
+    10M orders. Fraction ``(rank - 0.5) / n`` selects exactly ``rank``: PostgreSQL takes row
+    ``ceil(fraction x n)``, and half a rank of margin absorbs floating-point error. Other
+    engines (MySQL has no ordered-set aggregates): one window-function pass."""
     wanted = sorted(set(ranks))
     if not wanted:
         return {}
-    numbered = (
-        select(expr.label("value"), func.row_number().over(order_by=expr).label("rn"))
-        .where(*where)
-        .subquery()
-    )
+    if session.get_bind().dialect.name == "postgresql":
+        fractions = array([(rank - 0.5) / n for rank in wanted], type_=Float())
+        values = session.scalar(
+            select(
+                type_coerce(func.percentile_disc(fractions).within_group(expr), ARRAY(expr.type))
+            )
+        )
+        return dict(zip(wanted, values or [], strict=True))
+    numbered = select(
+        expr.label("value"), func.row_number().over(order_by=expr).label("rn")
+    ).subquery()
     rows = session.execute(select(numbered.c.rn, numbered.c.value).where(numbered.c.rn.in_(wanted)))
     return {int(rank): value for rank, value in rows}
 
@@ -193,7 +216,7 @@ def ltv_distribution(
         for i in range(q.buckets)
     ]
     at = {p: nearest_rank_index(n, p) for p in PERCENTILES}
-    values = ranked(session, net, at.values())
+    values = ranked(session, net, at.values(), n)
     return LtvDistribution(
         currency=store.currency,
         customers=n,
@@ -316,7 +339,7 @@ def snapshots(session: Session, *where: Any) -> list[CustomerSnapshot]:
 def resolve_as_of(session: Session, as_of: date | None) -> date | None:
     """Default ``as_of`` to the latest order day; an earlier one cannot be answered from
     lifetime rollups, so it is a 400 rather than a silently wrong answer."""
-    latest: date | None = session.scalar(select(func.max(Customer.last_order_date)))
+    latest = latest_order_day(session)
     if as_of is None:
         return latest
     if latest is not None and as_of < latest:
@@ -396,7 +419,7 @@ def _segment_expr(r: Any, f: Any, m: Any) -> ColumnElement[str]:
 
 def rfm(session: Session, q: RfmQuery, store: StoreSettings) -> RfmReport:
     as_of = resolve_as_of(session, q.as_of)
-    n = int(session.scalar(select(func.count()).select_from(Customer)) or 0)
+    n = all_customers(session)
     exp = store.exponent
     if as_of is None or not n:
         return RfmReport(
@@ -413,7 +436,7 @@ def rfm(session: Session, q: RfmQuery, store: StoreSettings) -> RfmReport:
     net = net_sales()
     r_at = ranked_few(session, Customer.last_order_date, ranks)
     f_at = ranked_few(session, Customer.orders, ranks)
-    m_at = ranked(session, net, ranks)
+    m_at = ranked(session, net, ranks, n)
     scored = select(
         Customer.customer_id.label("customer_id"),
         Customer.last_order_date.label("last_order_date"),

@@ -19,6 +19,7 @@ from ..schemas import (
     ChurnRisk,
     ProductPairOut,
 )
+from .customer_counts import all_customers
 from .customers import (
     CustomerSnapshot,
     nearest_rank_index,
@@ -83,7 +84,7 @@ def churn_risk(session: Session, q: ChurnQuery, store: StoreSettings) -> ChurnRi
     last order is more than ``max(min_days, 2 x their average days between orders)`` before
     ``as_of``; highest spend first."""
     as_of = resolve_as_of(session, q.as_of)
-    n = int(session.scalar(select(func.count()).select_from(Customer)) or 0)
+    n = all_customers(session)
     exp = store.exponent
     if as_of is None or not n:
         return ChurnRisk(
@@ -96,7 +97,7 @@ def churn_risk(session: Session, q: ChurnQuery, store: StoreSettings) -> ChurnRi
     # The threshold is found in the database; only customers above it who have not ordered
     # for more than ``min_days`` (necessary for either rule) come back to Python.
     rank = nearest_rank_index(n, q.value_percentile)
-    threshold = Decimal(ranked(session, net_sales(), [rank])[rank])
+    threshold = Decimal(ranked(session, net_sales(), [rank], n)[rank])
     net = net_sales()
     # Highest spend first, streamed: the interval rule is checked in Python row by row and the
     # scan stops once the page and one more match (for ``next_offset``) are found, so neither
