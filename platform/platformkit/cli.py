@@ -1,7 +1,7 @@
 """The ``platformkit`` console script.
 
 ``platformkit preview [PROGRAM_DIR] --stack NAME [--policy-pack DIR ...]
-[--policy-pack-config FILE ...] [--mode up|preview] [--format text|json|sarif|junit]
+[--policy-pack-config FILE ...] [--mode up|preview] [--format text|json|sarif|junit|terraform-plan]
 [--output FILE]`` runs a Pulumi Python program offline under Pulumi's mock runtime, prints
 its resource tree and, with ``--policy-pack``, the verdicts of each policy pack, run through
 the analyzer protocol as the Pulumi CLI runs it (see ``docs/preview.md``). Each subcommand is
@@ -55,11 +55,19 @@ def _render_junit(result: PreviewResult) -> str:
     return render_junit(result)
 
 
+def _render_terraform_plan(result: PreviewResult) -> str:
+    from platformkit.preview.terraform.plan import render_terraform_plan
+
+    return render_terraform_plan(result)
+
+
 REPORTERS: dict[str, Reporter] = {
     "text": _render_text,
     "json": _render_json,
     "sarif": _render_sarif,
     "junit": _render_junit,
+    # The graph as a Terraform plan for Terraform scanners (Checkov): docs/preview.md.
+    "terraform-plan": _render_terraform_plan,
 }
 """``--format`` name → reporter. Importing a reporter is deferred: it pulls in Pulumi."""
 
