@@ -23,11 +23,24 @@ NAMES_RESOURCE = "aws_names.json"
 _WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
+_override: dict[str, Any] | None = None
+
+
 @functools.cache
-def _table() -> dict[str, Any]:
+def _vendored() -> dict[str, Any]:
     text = resources.files(__package__).joinpath(NAMES_RESOURCE).read_text("utf-8")
     table: dict[str, Any] = json.loads(text)
     return table
+
+
+def _table() -> dict[str, Any]:
+    return _override if _override is not None else _vendored()
+
+
+def use_table(table: dict[str, Any] | None) -> None:
+    """Use ``table`` instead of the vendored file (``None``: back to it); for ``vendor``."""
+    global _override
+    _override = table
 
 
 def snake_case(name: str) -> str:

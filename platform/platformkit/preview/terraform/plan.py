@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from platformkit.preview.recording import ResourceRecord
+from platformkit.preview.report_json import relative_uri
 from platformkit.preview.result import PreviewResult
 from platformkit.preview.terraform import names, values
 from platformkit.preview.terraform.references import Target, expressions
@@ -100,6 +101,10 @@ def to_plan(result: PreviewResult) -> dict[str, Any]:
             "stack": result.stack,
             "mode": result.mode,
             "addresses": {addresses[r.urn]: r.urn for r in exported},
+            # Where each resource is declared, so findings can point at the Pulumi code.
+            "sources": {
+                addresses[r.urn]: _source(result, r) for r in exported if r.source is not None
+            },
             "skipped": [
                 {"urn": r.urn, "type": r.type}
                 for r in records
@@ -107,6 +112,11 @@ def to_plan(result: PreviewResult) -> dict[str, Any]:
             ],
         },
     }
+
+
+def _source(result: PreviewResult, record: ResourceRecord) -> dict[str, Any]:
+    assert record.source is not None
+    return {"uri": relative_uri(result, record.source.uri), "line": record.source.line}
 
 
 def _public_inputs(record: ResourceRecord) -> dict[str, Any]:

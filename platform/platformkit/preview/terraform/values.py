@@ -50,7 +50,7 @@ def attributes(token: str, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict
 
 def field_for(owner_token: str, pulumi_name: str, hint: Any) -> Field:
     """The Terraform attribute a property of declared type ``hint`` becomes."""
-    element = _sequence_element(hint)
+    element = sequence_element(hint)
     repeatable = element is not None and sdk_schema.is_output_type(element)
     return Field(names.attribute_name(owner_token, pulumi_name, repeatable_block=repeatable), hint)
 
@@ -70,7 +70,7 @@ def convert(value: Any, hint: Any) -> Any:
             str(k): v for k, v in ((k, convert(v, Any)) for k, v in value.items()) if v is not OMIT
         }
     if isinstance(value, list | tuple):
-        element = _sequence_element(hint)
+        element = sequence_element(hint)
         if element is not None and sdk_schema.is_output_type(element):
             # A repeatable block: the list holds the blocks themselves.
             return [_block(v, element) if isinstance(v, dict) else convert(v, Any) for v in value]
@@ -81,7 +81,7 @@ def convert(value: Any, hint: Any) -> Any:
 
 
 def _block(value: dict[str, Any], cls: type) -> dict[str, Any]:
-    converted, _ = _object(_type_token(cls), value, _hints(cls))
+    converted, _ = _object(type_token(cls), value, _hints(cls))
     return converted
 
 
@@ -103,7 +103,8 @@ def _hints(cls: type) -> dict[str, Any]:
     return {p.wire_name: p.type for p in sdk_schema.properties(cls)}
 
 
-def _sequence_element(hint: Any) -> Any | None:
+def sequence_element(hint: Any) -> Any | None:
+    """The element type of a declared list type (``Sequence[X]`` → ``X``), else ``None``."""
     origin = typing.get_origin(hint)
     if origin in (list, collections.abc.Sequence, tuple):
         args = typing.get_args(hint)
@@ -111,7 +112,8 @@ def _sequence_element(hint: Any) -> Any | None:
     return None
 
 
-def _type_token(cls: type) -> str:
+def type_token(cls: type) -> str:
+    """The token of a nested SDK type, as the provider's metadata writes it."""
     # ``pulumi_aws.wafv2.outputs.WebAclRule`` → ``aws:wafv2/WebAclRule:WebAclRule``, the token
     # the provider's metadata uses for nested types.
     parts = cls.__module__.split(".")
