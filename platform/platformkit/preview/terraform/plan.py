@@ -52,7 +52,7 @@ def to_plan(result: PreviewResult) -> dict[str, Any]:
     for record in exported:
         address = addresses[record.urn]
         tf_type, _, tf_name = address.partition(".")
-        attrs, fields = values.attributes(record.type, _public_inputs(record))
+        attrs, fields = values.attributes(record.type, record.inputs, record.secret_inputs)
         key_targets = {
             fields[key].name: [targets[u] for u in urns if u in targets and u != record.urn]
             for key, urns in _dependencies(record).items()
@@ -117,12 +117,6 @@ def to_plan(result: PreviewResult) -> dict[str, Any]:
 def _source(result: PreviewResult, record: ResourceRecord) -> dict[str, Any]:
     assert record.source is not None
     return {"uri": relative_uri(result, record.source.uri), "line": record.source.line}
-
-
-def _public_inputs(record: ResourceRecord) -> dict[str, Any]:
-    # Secrets are never written; Terraform too leaves them out of what scanners see as values.
-    secret = set(record.secret_inputs)
-    return {k: v for k, v in record.inputs.items() if k not in secret}
 
 
 def _dependencies(record: ResourceRecord) -> dict[str, list[str]]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections.abc
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,14 +39,22 @@ class Field:
     """The Pulumi SDK type of its value (``Any`` when unknown)."""
 
 
-def attributes(token: str, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Field]]:
+def attributes(
+    token: str, inputs: dict[str, Any], secret_keys: Iterable[str] = ()
+) -> tuple[dict[str, Any], dict[str, Field]]:
     """The Terraform ``values`` of a resource of type ``token`` with these Pulumi ``inputs``.
 
-    Also returns, per Pulumi input key, the ``Field`` it became (for the references).
+    Inputs named in ``secret_keys`` are left out of the values (never written). Also returns,
+    per Pulumi input key (secret ones included), the ``Field`` it became.
     """
     cls = sdk_schema.resource_class(token)
     hints = _hints(cls) if cls is not None else {}
-    return _object(token, inputs, hints)
+    secret = set(secret_keys)
+    public = {k: v for k, v in inputs.items() if k not in secret}
+    converted, fields = _object(token, public, hints)
+    for key in secret & set(inputs):
+        fields[key] = field_for(token, key, hints.get(key, Any))
+    return converted, fields
 
 
 def field_for(owner_token: str, pulumi_name: str, hint: Any) -> Field:

@@ -12,7 +12,7 @@ Only exceptions are kept, so the vendored file stays small and a reviewer sees w
   curated by hand (a module whose Terraform types do not start with its name, such as
   ``rds`` → ``aws_db_*``) and carried over from the current file.
 - ``fields``: per resource or nested type token, Pulumi property → Terraform attribute, where
-  the metadata's ``renames.renamedProperties`` (or the unchanged name, when it lists none) is
+  the metadata's ``renames.renamedProperties`` (or the snake_cased name, when it lists none) is
   not what ``names.attribute_name`` derives with the installed SDK's types. Types the installed
   ``pulumi_aws`` does not have are skipped: their names cannot be checked against the rule.
 """
@@ -52,7 +52,8 @@ def build(metadata: dict[str, Any], current: dict[str, Any], commit: str) -> dic
         }
         field_exceptions: dict[str, dict[str, str]] = {}
         for owner, prop, hint in _properties(sorted(resources)):
-            expected = renamed.get(owner, {}).get(prop, prop)
+            # A property the metadata does not list differs from Terraform's only in case.
+            expected = renamed.get(owner, {}).get(prop) or names.snake_case(prop)
             derived = values.field_for(owner, prop, hint).name
             if derived != expected:
                 field_exceptions.setdefault(owner, {})[prop] = expected
