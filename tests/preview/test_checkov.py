@@ -120,10 +120,15 @@ def test_sarif_marks_accepted_findings_and_points_at_the_pulumi_code() -> None:
     plan = {"platformkit": {"sources": {"aws_s3_bucket.logs": {"uri": "app.py", "line": 3}}}}
     checkov.annotate_sarif(sarif, outcome, plan)
     accepted, new = sarif["runs"][0]["results"]
-    assert accepted["suppressions"] == [{"kind": "external", "justification": "logs expire"}]
+    assert accepted["suppressions"] == [
+        {"kind": "external", "status": "accepted", "justification": "logs expire"}
+    ]
     assert "suppressions" not in new
     where = new["locations"][0]["physicalLocation"]
-    assert where == {"artifactLocation": {"uri": "app.py"}, "region": {"startLine": 3}}
+    assert where == {
+        "artifactLocation": {"uri": "app.py", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 3},
+    }
 
 
 def test_a_missing_checkov_is_named_with_how_to_install_it(

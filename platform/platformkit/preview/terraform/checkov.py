@@ -141,7 +141,9 @@ def annotate_sarif(sarif: dict[str, Any], outcome: Outcome, plan: dict[str, Any]
             key = (result.get("ruleId"), region.get("startLine"))
             entry = accepted.get(key)
             if entry is not None:
-                result["suppressions"] = [{"kind": "external", "justification": entry.reason}]
+                result["suppressions"] = [
+                    {"kind": "external", "status": "accepted", "justification": entry.reason}
+                ]
             resource = by_line.get(key)
             source = sources.get(resource) if resource else None
             if source is not None:
@@ -149,7 +151,7 @@ def annotate_sarif(sarif: dict[str, Any], outcome: Outcome, plan: dict[str, Any]
                 result["locations"] = [
                     {
                         "physicalLocation": {
-                            "artifactLocation": {"uri": source["uri"]},
+                            "artifactLocation": {"uri": source["uri"], "uriBaseId": "%SRCROOT%"},
                             "region": {"startLine": source["line"]},
                         }
                     }
