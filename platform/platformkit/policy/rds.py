@@ -105,11 +105,16 @@ def validate_no_literal_password(args: ResourceValidationArgs, report: ReportVio
     password = props.get("password")
     if password and is_secret(password):
         # A secret input (config.require_secret, Output.secret) is encrypted in config and
-        # state and never typed into code: set, not literal.
+        # state: set, not literal. pulumi_aws marks every password input secret, so a literal
+        # typed into the program looks the same here; a source scanner must catch that one.
         return
     if password:
         # Never echo the value: it is a secret even when it is wrong to have it here.
-        report("A literal master password is set; it ends up in code, config or state.", None)
+        report(
+            "A master password arrives in plain text (not a secret): it is stored unencrypted "
+            "in state.",
+            None,
+        )
     elif not is_true(props.get("manageMasterUserPassword")) and not _is_replica_or_restore(props):
         report("manageMasterUserPassword is not true.", None)
 

@@ -101,7 +101,11 @@ def buckets(args: StackValidationArgs) -> Iterator[BucketView]:
             for config in configs:
                 if depends_on(config, bucket, "bucket"):
                     view.attached.setdefault(config.resource_type, []).append(config)
-                if config.resource_type in LOGGING and depends_on(config, bucket, "targetBucket"):
+                if (
+                    config.resource_type in LOGGING
+                    and _wired(config, bucket, "targetBucket")
+                    and not _wired(config, bucket, "bucket")
+                ):
                     view.access_log_destination = True
             view.alb_log_destination = any(
                 _wired(lb, bucket, "accessLogs") for lb in load_balancers
