@@ -36,7 +36,11 @@ DATA_RULES = {
     "cloudwatch-log-retention": "logs-forever",
     "ecr-immutable-tags": "images",
     "required-tags": "untagged",
+    "s3-bucket-not-public": "public-site",
+    "alb-target-group-health-check": "tg-no-check",
 }
+DATA_CLEAN = ("db-secret-password", "tg-default-check", "tg-no-path")
+"""Resources of the insecure data program that only false positives would flag."""
 APP_RULES = {
     "ecs-no-privileged-containers": "task",
     "ecs-no-secrets-in-environment": "task",
@@ -145,6 +149,32 @@ def test_insecure_data_program_fails_with_rule(
     ]
     assert hits, f"{rule} not reported on {name}"
     assert all(r["level"] == "error" and "suppressions" not in r for r in hits)
+
+
+def test_secret_passwords_and_aws_default_health_checks_are_not_findings(
+    data_sarif: tuple[int, dict[str, Any]],
+) -> None:
+    _, sarif = data_sarif
+    names = [r["locations"][0]["logicalLocations"][0]["name"] for r in sarif_results(sarif)]
+    false_positives = {
+        (r["ruleId"], name)
+        for r, name in zip(sarif_results(sarif), names, strict=True)
+        if name in DATA_CLEAN
+        and r["ruleId"] in ("rds-no-literal-master-password", "alb-target-group-health-check")
+    }
+    assert false_positives == set()
+
+
+def test_ssh_open_to_the_world_is_reported_once(data_sarif: tuple[int, dict[str, Any]]) -> None:
+    _, sarif = data_sarif
+    hits = [
+        r["ruleId"]
+        for r in sarif_results(sarif)
+        if r["locations"][0]["logicalLocations"][0]["name"] == "ssh-open"
+        and r["ruleId"].startswith("ec2-")
+        and r["ruleId"] != "ec2-security-group-descriptions"
+    ]
+    assert hits == ["ec2-no-public-database-or-app-ports"]
 
 
 @pytest.mark.parametrize(("rule", "name"), sorted(APP_RULES.items()))

@@ -56,11 +56,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         name="cloudwatch-log-group-kms",
-        description="Recommend customer-managed KMS encryption for log groups.",
+        description="Require customer-managed KMS encryption for log groups.",
         area="logs",
         severity=Severity.LOW,
         remediation=(
-            "Set kms_key_id to a CMK whose key policy allows logs.<region>.amazonaws.com."
+            "Set kms_key_id to a CMK whose key policy allows logs.<region>.amazonaws.com "
+            "(platformkit.create_log_key; advisory by default, mandatory in prod)."
         ),
         validate=validate_kms,
         resource_types=(LOG_GROUP,),
