@@ -68,6 +68,7 @@ WAF_REDACTED_HEADERS = ("authorization",)
 
 WAF_MANAGED_RULE_GROUPS = (
     "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesAnonymousIpList",
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesKnownBadInputsRuleSet",
 )
@@ -78,6 +79,9 @@ _COUNT_ONLY_RULES: dict[str, tuple[str, ...]] = {
     # takes up to 1000 orders) legitimately send more. Counting keeps the signal in metrics;
     # the application enforces its own body limit.
     "AWSManagedRulesCommonRuleSet": ("SizeRestrictions_BODY",),
+    # Anonymizers (Tor, VPNs, proxies) are blocked; requests from cloud hosting ranges are only
+    # counted: the API's clients (ingest jobs, partner integrations) run on such hosts.
+    "AWSManagedRulesAnonymousIpList": ("HostingProviderIPList",),
 }
 """Rules of a managed group switched from block to count, per group."""
 

@@ -587,6 +587,8 @@ def test_waf_is_on_by_default_with_managed_rule_groups(run: Run) -> None:
         "AWSManagedRulesCommonRuleSet",
         "AWSManagedRulesKnownBadInputsRuleSet",
         "AWSManagedRulesAmazonIpReputationList",
+        # With the known-bad-inputs group, what Checkov's CKV2_AWS_76 asks of a web ACL.
+        "AWSManagedRulesAnonymousIpList",
     }
     assert all(g["vendorName"] == "AWS" for g in groups)
     assert all(r["overrideAction"] == {"none": {}} for r in acl.inputs["rules"])
@@ -594,6 +596,11 @@ def test_waf_is_on_by_default_with_managed_rule_groups(run: Run) -> None:
     (common,) = [g for g in groups if g["name"] == "AWSManagedRulesCommonRuleSet"]
     assert common["ruleActionOverrides"] == [
         {"name": "SizeRestrictions_BODY", "actionToUse": {"count": {}}}
+    ]
+    # Clients on cloud hosts are counted, not blocked; anonymizers are blocked.
+    (anonymous,) = [g for g in groups if g["name"] == "AWSManagedRulesAnonymousIpList"]
+    assert anonymous["ruleActionOverrides"] == [
+        {"name": "HostingProviderIPList", "actionToUse": {"count": {}}}
     ]
     priorities = [r["priority"] for r in acl.inputs["rules"]]
     assert len(set(priorities)) == len(priorities)
