@@ -183,3 +183,11 @@ def test_an_insecure_program_fails_checkov(capsys: pytest.CaptureFixture[str]) -
     # A publicly reachable database and an unencrypted one, found through the export.
     assert "FAILED   CKV_AWS_17 aws_db_instance.db-public" in out
     assert "FAILED   CKV_AWS_16 aws_db_instance.db-public" in out
+
+
+def test_every_accepted_check_is_explained_in_the_policy_docs() -> None:
+    text = (REPO / "docs" / "policies.md").read_text("utf-8")
+    section = text.split("## Checkov: the pack and the baseline", 1)[1]
+    for stack in ("dev", "prod"):
+        for entry in load_baseline(REPO / "policies" / "checkov" / f"{stack}.yaml"):
+            assert entry.check in section, f"{entry.check} ({stack}) is not in docs/policies.md"

@@ -42,6 +42,10 @@ class Target:
         for key, value in ordered:
             if isinstance(value, str) and len(value) >= _MIN_MATCH_LENGTH:
                 found.setdefault(value, snake_case(key))
+        # Where the id is the ARN (load balancers, target groups), Terraform code says ``.arn``.
+        arn = outputs.get("arn")
+        if isinstance(arn, str) and arn.startswith("arn:"):
+            found[arn] = "arn"
         return cls(address, found)
 
 
