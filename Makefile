@@ -56,7 +56,7 @@ checkov-install: $(CHECKOV_STAMP)
 
 checkov: $(STAMP) $(CHECKOV_STAMP)
 	for stack in dev prod; do \
-		$(BIN)/python -m platformkit.preview.terraform.checkov --stack $$stack \
+		$(BIN)/platformkit checkov --stack $$stack \
 			--checkov $(CHECKOV_VENV)/bin/checkov --sarif checkov-$$stack.sarif || exit 1; \
 	done
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from platformkit.cli import main as cli_main
 from platformkit.preview.terraform import checkov
 from platformkit.preview.terraform.baseline import Accepted, BaselineError, load_baseline
 from tests.preview.conftest import PROGRAMS, REPO
@@ -134,7 +135,8 @@ def test_sarif_marks_accepted_findings_and_points_at_the_pulumi_code() -> None:
 def test_a_missing_checkov_is_named_with_how_to_install_it(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code = checkov.main([str(REPO), "--stack", "prod", "--checkov", "/nonexistent/checkov"])
+    argv = [str(REPO), "--stack", "prod", "--checkov", "/nonexistent/checkov"]
+    code = cli_main(["checkov", *argv])
     assert code == 2
     err = capsys.readouterr().err
     assert "/nonexistent/checkov" in err and "platformkit[checkov]" in err

@@ -1,14 +1,15 @@
-"""Run Checkov on a stack through the Terraform-plan export and apply the stack's baseline.
+"""``platformkit checkov``: Checkov on a stack through the Terraform-plan export, with a baseline.
 
-Usage::
+Usage (also ``python -m platformkit.preview.terraform.checkov ...``)::
 
-    python -m platformkit.preview.terraform.checkov [PROGRAM_DIR] --stack NAME
+    platformkit checkov [PROGRAM_DIR] --stack NAME
         [--baseline FILE] [--plan FILE] [--sarif FILE] [--checkov PATH]
 
 The stack is previewed offline (mode ``up``, so references resolve to concrete values), written
 as a Terraform plan (``--plan``, default: a temporary file) and scanned with ``checkov -f PLAN
 --framework terraform_plan``. Findings accepted by the baseline (default:
-``policies/checkov/<stack>.yaml`` under PROGRAM_DIR) are reported as accepted with their reason;
+``policies/checkov/<stack>.yaml`` under PROGRAM_DIR; none accepted when it does not exist) are
+reported as accepted with their reason;
 ``--sarif`` writes Checkov's SARIF with accepted findings marked as suppressed (their reason as
 the justification) and every location moved to the Pulumi source line that declared the
 resource. Exit codes: 0 every failure accepted, 1 a failure not in the baseline or a stale
@@ -177,22 +178,61 @@ def render(outcome: Outcome, stack: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def add_checkov(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``platformkit checkov``."""
+    parser = commands.add_parser(
+        "checkov",
+        help="run Checkov on a stack through the Terraform-plan export, with its baseline",
+        description=(
+            "Preview the stack offline, write it as a Terraform plan, run Checkov on it and "
+            "compare the failures with the stack's baseline (accepted findings, each with a "
+            "reason). Exit codes: 0 every failure accepted, 1 a failure not in the baseline "
+            "or a stale baseline entry, 2 the program, the baseline or Checkov failed."
+        ),
+    )
+    _arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "program_dir",
+        nargs="?",
+        default=Path("."),
+        type=Path,
+        metavar="PROGRAM_DIR",
+        help="directory holding Pulumi.yaml (default: the current directory)",
+    )
+    parser.add_argument("-s", "--stack", required=True, metavar="NAME", help="the stack to scan")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help=f"accepted findings (default: PROGRAM_DIR/{BASELINE_DIR}/<stack>.yaml)",
+    )
+    parser.add_argument("--plan", type=Path, metavar="FILE", help="also keep the plan in FILE")
+    parser.add_argument("--sarif", type=Path, metavar="FILE", help="write SARIF to FILE")
+    parser.add_argument(
+        "--checkov", metavar="PATH", help="the checkov executable (default: $CHECKOV, or PATH)"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line (see the module docstring); returns the exit code."""
     parser = argparse.ArgumentParser(
         prog="python -m platformkit.preview.terraform.checkov",
         description="Checkov on a Pulumi stack, through the Terraform-plan export.",
     )
-    parser.add_argument("program_dir", nargs="?", default=".", type=Path, metavar="PROGRAM_DIR")
-    parser.add_argument("-s", "--stack", required=True, metavar="NAME")
-    parser.add_argument("--baseline", type=Path, metavar="FILE", help="default: %(prog)s's")
-    parser.add_argument("--plan", type=Path, metavar="FILE", help="also keep the plan here")
-    parser.add_argument("--sarif", type=Path, metavar="FILE", help="write SARIF here")
-    parser.add_argument("--checkov", metavar="PATH", help="the checkov executable")
+    _arguments(parser)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_FAILED
+    return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Scan the stack ``args`` name and print the verdict; returns the exit code."""
     checkov = args.checkov or os.environ.get("CHECKOV") or shutil.which("checkov")
     if not checkov or not shutil.which(checkov):
         print(
@@ -202,6 +242,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_FAILED
     baseline_path = args.baseline or args.program_dir / BASELINE_DIR / f"{args.stack}.yaml"
+    if not baseline_path.exists() and not args.baseline:
+        # Said, not failed: a program without a baseline is scanned with nothing accepted.
+        print(f"note: no baseline at {baseline_path}: no finding is accepted", file=sys.stderr)
     try:
         baseline = load_baseline(baseline_path) if baseline_path.exists() or args.baseline else []
         with tempfile.TemporaryDirectory(prefix="platformkit-checkov-") as tmp:

@@ -82,7 +82,8 @@ def convert(value: Any, hint: Any) -> Any:
         element = sequence_element(hint)
         if element is not None and sdk_schema.is_output_type(element):
             # A repeatable block: the list holds the blocks themselves.
-            return [_block(v, element) if isinstance(v, dict) else convert(v, Any) for v in value]
+            blocks = [_block(v, element) if isinstance(v, dict) else convert(v, Any) for v in value]
+            return OMIT if any(b is OMIT for b in blocks) else blocks
         items = [convert(v, element if element is not None else Any) for v in value]
         # One unknown element makes the whole list unknown at plan time, as in Terraform.
         return OMIT if any(item is OMIT for item in items) else items
