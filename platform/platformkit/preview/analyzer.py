@@ -11,6 +11,12 @@ and then speaks only the public protocol (``pulumi.runtime.proto.analyzer_pb2``)
 ``Handshake``, ``GetAnalyzerInfo``, ``Configure``, ``ConfigureStack``, ``Analyze``,
 ``AnalyzeStack``. Nothing here imports ``pulumi_policy``, so any Python pack works.
 
+A ``nodejs`` pack (TypeScript or JavaScript, ``@pulumi/policy``) is booted as the CLI's
+``pulumi-analyzer-policy`` shim boots it: in the pack directory, ``node`` resolves
+``@pulumi/pulumi/cmd/run-policy-pack`` from the pack's own ``node_modules`` and runs it with
+``ENGINE_ADDRESS . -key=value...`` (the ``runtime.options``, which that runner reads, e.g.
+``-typescript=false``). The runner prints the port the same way.
+
 No engine is served: the Python analyzer parses the engine address but never dials it, so a
 placeholder is passed. Interrupting the pack (SIGINT) makes ``PolicyPack`` stop its server and
 exit, which is how ``close`` shuts it down; a pack that does not exit in time is killed.
@@ -21,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -38,7 +45,11 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from platformkit.preview.errors import PreviewError
 
 ENGINE_ADDRESS = "127.0.0.1:0"
-"""Placeholder for the engine's gRPC address (the Python analyzer does not connect to it)."""
+"""Placeholder for the engine's gRPC address (neither runtime's analyzer connects to it)."""
+RUNTIMES = ("python", "nodejs")
+"""``PulumiPolicy.yaml`` runtimes the gate can start."""
+RUN_POLICY_PACK = "@pulumi/pulumi/cmd/run-policy-pack"
+"""The module the CLI's ``pulumi-analyzer-policy`` shim runs a Node.js pack with."""
 START_TIMEOUT = 60.0
 """Seconds to wait for a pack to print its port (importing the rules dominates)."""
 CALL_TIMEOUT = 120.0
@@ -156,14 +167,20 @@ def read_pack_project(directory: Path) -> dict[str, Any]:
         raise PackError(f"error: cannot read {project_file}: {exc}") from exc
     if not isinstance(data, dict):
         raise PackError(f"error: {project_file}: expected a mapping")
-    runtime = data.get("runtime")
-    name = runtime.get("name") if isinstance(runtime, dict) else runtime
-    if name != "python":
+    name = pack_runtime(data)
+    if name not in RUNTIMES:
         raise PackError(
             f"error: {project_file}: runtime {name!r} is not supported offline "
-            "(only Python policy packs can be run)"
+            f"(policy packs in {' or '.join(RUNTIMES)} can be run)"
         )
     return data
+
+
+def pack_runtime(project: Mapping[str, Any]) -> str:
+    """``runtime`` (or ``runtime.name``) of a ``PulumiPolicy.yaml``."""
+    runtime = project.get("runtime")
+    name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    return str(name)
 
 
 def _runtime_options(project: Mapping[str, Any]) -> dict[str, Any]:
@@ -173,6 +190,56 @@ def _runtime_options(project: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def pack_command(directory: Path, project: Mapping[str, Any]) -> list[str]:
+    """The argv that starts the pack in ``directory`` (cwd: that directory), per runtime."""
+    if pack_runtime(project) == "nodejs":
+        return node_pack_command(directory, project)
+    return python_pack_command(directory, project)
+
+
+def node_pack_command(directory: Path, project: Mapping[str, Any]) -> list[str]:
+    """What ``pulumi-analyzer-policy`` runs: the pack's own ``run-policy-pack`` under node.
+
+    The module is resolved from the pack directory, so the pack's ``node_modules`` decides
+    the ``@pulumi/pulumi`` (and through it the ``@pulumi/policy``) version, as with the CLI.
+    """
+    node = shutil.which("node")
+    if node is None:
+        raise PackError(
+            f"error: policy pack {directory} needs Node.js (runtime nodejs), and `node` is "
+            "not on PATH"
+        )
+    try:
+        resolved = subprocess.run(
+            [node, "-e", f"console.log(require.resolve({RUN_POLICY_PACK!r}))"],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise PackError(f"error: policy pack {directory}: node failed: {exc}") from exc
+    runner = resolved.stdout.strip()
+    if resolved.returncode != 0 or not runner:
+        # The CLI's own advice for the same failure.
+        raise PackError(
+            f"error: it looks like the policy pack's dependencies are not installed; try "
+            f"running npm install or yarn install in {directory} ({RUN_POLICY_PACK} not found)"
+        )
+    options = [
+        f"-{key}={_go_format(value)}"
+        for key, value in _runtime_options(project).items()
+        if _go_format(value) != ""
+    ]
+    return [node, runner, ENGINE_ADDRESS, ".", *options]
+
+
+def _go_format(value: Any) -> str:
+    """A runtime option as the CLI formats it (Go's ``%v``: ``true``, not ``True``)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def python_pack_command(directory: Path, project: Mapping[str, Any]) -> list[str]:
     """The argv the CLI's Python analyzer shim runs (cwd: the pack directory).
 
     The interpreter is the pack's ``virtualenv`` (``runtime.options``) when it exists, else
@@ -376,12 +443,7 @@ class PolicyPackProcess:
 
     def configure(self, config: Mapping[str, PolicyConfig]) -> None:
         """``Configure``: the level and properties of every policy."""
-        request = analyzer_pb2.ConfigureAnalyzerRequest()
-        for name, value in config.items():
-            entry = request.policyConfig[name]
-            entry.enforcementLevel = LEVEL_VALUES[value.enforcement_level]
-            entry.properties.update(value.properties)
-        self._call("Configure", request)
+        self._call("Configure", configure_request(config))
 
     def configure_stack(
         self, project: str, stack: str, config: Mapping[str, str], dry_run: bool
@@ -434,6 +496,21 @@ class PolicyPackProcess:
         return [_diagnostic(d, "") for d in response.diagnostics]
 
 
+def configure_request(
+    config: Mapping[str, PolicyConfig],
+) -> analyzer_pb2.ConfigureAnalyzerRequest:
+    """The ``Configure`` request: every policy's level and properties, as the CLI sends it."""
+    request = analyzer_pb2.ConfigureAnalyzerRequest()
+    for name, value in config.items():
+        entry = request.policyConfig[name]
+        entry.enforcementLevel = LEVEL_VALUES[value.enforcement_level]
+        # Present even when empty, as the CLI sends it: the Node.js analyzer reads it
+        # unconditionally (undefined.toJavaScript() otherwise).
+        entry.properties.SetInParent()
+        entry.properties.update(value.properties)
+    return request
+
+
 def _policy_info(policy: Any) -> PolicyInfo:
     schema = json_format.MessageToDict(policy.configSchema.properties)
     kind = "stack" if policy.policy_type == analyzer_pb2.POLICY_TYPE_STACK else "resource"
@@ -465,6 +542,9 @@ def _options(resource: AnalyzerResource) -> analyzer_pb2.AnalyzerResourceOptions
     if "deleteBeforeReplace" in options:
         result.deleteBeforeReplace = bool(options["deleteBeforeReplace"])
         result.deleteBeforeReplaceDefined = True
+    # The CLI always sends customTimeouts (zeros when unset); the Node.js analyzer reads it
+    # unconditionally.
+    result.customTimeouts.SetInParent()
     timeouts = options.get("customTimeouts", {})
     result.customTimeouts.create = _seconds(timeouts.get("create"))
     result.customTimeouts.update = _seconds(timeouts.get("update"))
