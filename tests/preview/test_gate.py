@@ -188,6 +188,22 @@ def test_insecure_app_program_fails_with_rule(
     assert all(v["remediation"] for v in hits)
 
 
+@pytest.mark.parametrize(
+    ("rule", "name", "text"),
+    [
+        ("alb-waf-attached", "public-alb", "has no rules"),
+        ("waf-managed-rule-groups", "empty-acl", "AWSManagedRulesCommonRuleSet"),
+        ("waf-logging-enabled", "empty-acl", "no WebAclLoggingConfiguration"),
+    ],
+)
+def test_an_empty_web_acl_does_not_count_as_protection(
+    app_json: tuple[int, dict[str, Any]], rule: str, name: str, text: str
+) -> None:
+    _, doc = app_json
+    hits = [v for v in doc["policies"]["violations"] if v["rule"] == rule and v["name"] == name]
+    assert hits and text in hits[0]["message"]
+
+
 def test_json_report_with_policies_matches_schema(app_json: tuple[int, dict[str, Any]]) -> None:
     _, doc = app_json
     jsonschema.Draft202012Validator(load_schema()).validate(doc)
