@@ -21,10 +21,9 @@ from platformkit.preview.analyzer import (
     PolicyConfig,
     _options,
     configure_request,
-    node_pack_command,
-    read_pack_project,
 )
 from platformkit.preview.errors import PreviewError
+from platformkit.preview.pack_launch import node_pack_command, read_pack_project
 from tests.preview.conftest import REPO
 
 AWSGUARD = Path(__file__).parent / "packs" / "awsguard"

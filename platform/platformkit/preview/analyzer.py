@@ -11,11 +11,9 @@ and then speaks only the public protocol (``pulumi.runtime.proto.analyzer_pb2``)
 ``Handshake``, ``GetAnalyzerInfo``, ``Configure``, ``ConfigureStack``, ``Analyze``,
 ``AnalyzeStack``. Nothing here imports ``pulumi_policy``, so any Python pack works.
 
-A ``nodejs`` pack (TypeScript or JavaScript, ``@pulumi/policy``) is booted as the CLI's
-``pulumi-analyzer-policy`` shim boots it: in the pack directory, ``node`` resolves
-``@pulumi/pulumi/cmd/run-policy-pack`` from the pack's own ``node_modules`` and runs it with
-``ENGINE_ADDRESS . -key=value...`` (the ``runtime.options``, which that runner reads, e.g.
-``-typescript=false``). The runner prints the port the same way.
+A ``nodejs`` pack (TypeScript or JavaScript) starts as the CLI starts it too (``pack_launch``)
+and speaks the same protocol; the requests are shaped as the CLI shapes them, because the
+Node.js analyzer reads fields the Python one tolerates missing.
 
 No engine is served: the Python analyzer parses the engine address but never dials it, so a
 placeholder is passed. Interrupting the pack (SIGINT) makes ``PolicyPack`` stop its server and
@@ -24,13 +22,10 @@ exit, which is how ``close`` shuts it down; a pack that does not exit in time is
 
 from __future__ import annotations
 
-import json
 import os
 import queue
-import shutil
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,20 +33,14 @@ from pathlib import Path
 from typing import Any
 
 import grpc  # type: ignore[import-untyped]
-import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from platformkit.preview.errors import PreviewError
+from platformkit.preview.pack_launch import ENGINE_ADDRESS as ENGINE_ADDRESS
+from platformkit.preview.pack_launch import START_TIMEOUT as START_TIMEOUT
+from platformkit.preview.pack_launch import PackError as PackError
+from platformkit.preview.pack_launch import pack_command, pack_environment, read_pack_project
 
-ENGINE_ADDRESS = "127.0.0.1:0"
-"""Placeholder for the engine's gRPC address (neither runtime's analyzer connects to it)."""
-RUNTIMES = ("python", "nodejs")
-"""``PulumiPolicy.yaml`` runtimes the gate can start."""
-RUN_POLICY_PACK = "@pulumi/pulumi/cmd/run-policy-pack"
-"""The module the CLI's ``pulumi-analyzer-policy`` shim runs a Node.js pack with."""
-START_TIMEOUT = 60.0
-"""Seconds to wait for a pack to print its port (importing the rules dominates)."""
 CALL_TIMEOUT = 120.0
 """Seconds one gRPC call may take."""
 STOP_TIMEOUT = 5.0
@@ -74,10 +63,6 @@ SEVERITIES = {
     analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
     analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
 }
-
-
-class PackError(PreviewError):
-    """A policy pack is missing, failed to start, crashed or answered with an error."""
 
 
 @dataclass(frozen=True)
@@ -149,125 +134,6 @@ class AnalyzerResource:
     options: dict[str, Any] = field(default_factory=dict)
     """Options as ``ResourceRecord.options`` holds them (camelCase keys)."""
     provider: AnalyzerResource | None = None
-
-
-def read_pack_project(directory: Path) -> dict[str, Any]:
-    """``PulumiPolicy.yaml`` of the pack in ``directory``; raise ``PackError`` when unusable."""
-    if not directory.is_dir():
-        raise PackError(f"error: policy pack directory {directory} does not exist")
-    project_file = directory / "PulumiPolicy.yaml"
-    if not project_file.is_file():
-        raise PackError(
-            f"error: {directory} is not a policy pack: no PulumiPolicy.yaml "
-            "(create one with `pulumi policy new`, or point --policy-pack at the pack)"
-        )
-    try:
-        data = yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise PackError(f"error: cannot read {project_file}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise PackError(f"error: {project_file}: expected a mapping")
-    name = pack_runtime(data)
-    if name not in RUNTIMES:
-        raise PackError(
-            f"error: {project_file}: runtime {name!r} is not supported offline "
-            f"(policy packs in {' or '.join(RUNTIMES)} can be run)"
-        )
-    return data
-
-
-def pack_runtime(project: Mapping[str, Any]) -> str:
-    """``runtime`` (or ``runtime.name``) of a ``PulumiPolicy.yaml``."""
-    runtime = project.get("runtime")
-    name = runtime.get("name") if isinstance(runtime, dict) else runtime
-    return str(name)
-
-
-def _runtime_options(project: Mapping[str, Any]) -> dict[str, Any]:
-    runtime = project.get("runtime")
-    options = runtime.get("options") if isinstance(runtime, dict) else None
-    return dict(options) if isinstance(options, dict) else {}
-
-
-def pack_command(directory: Path, project: Mapping[str, Any]) -> list[str]:
-    """The argv that starts the pack in ``directory`` (cwd: that directory), per runtime."""
-    if pack_runtime(project) == "nodejs":
-        return node_pack_command(directory, project)
-    return python_pack_command(directory, project)
-
-
-def node_pack_command(directory: Path, project: Mapping[str, Any]) -> list[str]:
-    """What ``pulumi-analyzer-policy`` runs: the pack's own ``run-policy-pack`` under node.
-
-    The module is resolved from the pack directory, so the pack's ``node_modules`` decides
-    the ``@pulumi/pulumi`` (and through it the ``@pulumi/policy``) version, as with the CLI.
-    """
-    node = shutil.which("node")
-    if node is None:
-        raise PackError(
-            f"error: policy pack {directory} needs Node.js (runtime nodejs), and `node` is "
-            "not on PATH"
-        )
-    try:
-        resolved = subprocess.run(
-            [node, "-e", f"console.log(require.resolve({RUN_POLICY_PACK!r}))"],
-            cwd=directory,
-            capture_output=True,
-            text=True,
-            timeout=START_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise PackError(f"error: policy pack {directory}: node failed: {exc}") from exc
-    runner = resolved.stdout.strip()
-    if resolved.returncode != 0 or not runner:
-        # The CLI's own advice for the same failure.
-        raise PackError(
-            f"error: it looks like the policy pack's dependencies are not installed; try "
-            f"running npm install or yarn install in {directory} ({RUN_POLICY_PACK} not found)"
-        )
-    options = [
-        f"-{key}={_go_format(value)}"
-        for key, value in _runtime_options(project).items()
-        if _go_format(value) != ""
-    ]
-    return [node, runner, ENGINE_ADDRESS, ".", *options]
-
-
-def _go_format(value: Any) -> str:
-    """A runtime option as the CLI formats it (Go's ``%v``: ``true``, not ``True``)."""
-    return str(value).lower() if isinstance(value, bool) else str(value)
-
-
-def python_pack_command(directory: Path, project: Mapping[str, Any]) -> list[str]:
-    """The argv the CLI's Python analyzer shim runs (cwd: the pack directory).
-
-    The interpreter is the pack's ``virtualenv`` (``runtime.options``) when it exists, else
-    the one running platformkit. ``pulumi.policy`` rejects unknown single-dash options
-    (``-virtualenv=x`` parses as ``-v irtualenv=x``), so the options are not passed on.
-    """
-    options = _runtime_options(project)
-    python = sys.executable
-    virtualenv = options.get("virtualenv")
-    if isinstance(virtualenv, str) and virtualenv:
-        scripts = "Scripts" if os.name == "nt" else "bin"
-        candidate = (directory / virtualenv / scripts / "python").absolute()
-        if candidate.exists():
-            python = str(candidate)
-    return [python, "-u", "-m", "pulumi.policy", ENGINE_ADDRESS, "."]
-
-
-def pack_environment(
-    project: str, stack: str, dry_run: bool, config: Mapping[str, str]
-) -> dict[str, str]:
-    """The pack's environment: ours plus what the CLI sets for a policy pack."""
-    env = dict(os.environ)
-    if config:
-        env["PULUMI_CONFIG"] = json.dumps(dict(config), sort_keys=True)
-    env["PULUMI_PROJECT"] = project
-    env["PULUMI_STACK"] = stack
-    env["PULUMI_DRY_RUN"] = "true" if dry_run else "false"
-    return env
 
 
 class PolicyPackProcess:
