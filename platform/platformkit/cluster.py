@@ -421,11 +421,12 @@ class Cluster(pulumi.ComponentResource):
     - ECS cluster with Container Insights; FARGATE and FARGATE_SPOT attached, with a default
       strategy services inherit;
     - internet-facing ALB in the public subnets: invalid headers dropped, defensive desync
-      mitigation, deletion protection, access logs to an encrypted private bucket;
+      mitigation, deletion protection, access logs to an encrypted, private, versioned bucket
+      whose own access is logged to a second bucket;
     - its security group admits ``ingress_cidrs`` on the listener ports only and reaches the
       VPC CIDR on ``target_port_range`` only (services add ingress from it);
     - with a certificate, HTTPS on 443 with a TLS 1.3 policy and HTTP on 80 redirecting to it;
-    - optionally a WAFv2 web ACL with AWS managed rules.
+    - optionally a WAFv2 web ACL with AWS managed rules, logging its requests to CloudWatch.
 
     Services attach listener rules to ``listener``; its default action answers 404.
     """
