@@ -104,6 +104,7 @@ _BUCKET_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 _AUTONAME_SUFFIX = 8  # Pulumi appends "-" and 7 random characters to a logical name.
 _MAX_ALB_NAME = 32
 _MAX_BUCKET_NAME = 63
+_MAX_POLICY_NAME = 255  # CloudWatch Logs resource policy names
 
 
 class CapacityProviderStrategy(TypedDict):
@@ -397,6 +398,14 @@ def _physical_name(logical: str, max_len: int, allowed: re.Pattern[str]) -> str 
     if allowed.match(logical) and len(logical) + _AUTONAME_SUFFIX <= max_len:
         if not logical.lower().startswith("internal-"):
             return None
+    return _stable_name(logical, max_len)
+
+
+def _stable_name(logical: str, max_len: int) -> str:
+    """``<logical, lowercased>-<7 hex digits of project/stack/logical>``, at most ``max_len``.
+
+    For names AWS requires and Pulumi cannot autoname, unique per stack in one account.
+    """
     digest = hashlib.sha256(
         f"{pulumi.get_project()}/{pulumi.get_stack()}/{logical}".encode()
     ).hexdigest()[:7]
@@ -416,11 +425,12 @@ class Cluster(pulumi.ComponentResource):
     - ECS cluster with Container Insights; FARGATE and FARGATE_SPOT attached, with a default
       strategy services inherit;
     - internet-facing ALB in the public subnets: invalid headers dropped, defensive desync
-      mitigation, deletion protection, access logs to an encrypted private bucket;
+      mitigation, deletion protection, access logs to an encrypted, private, versioned bucket
+      whose own access is logged to a second bucket;
     - its security group admits ``ingress_cidrs`` on the listener ports only and reaches the
       VPC CIDR on ``target_port_range`` only (services add ingress from it);
     - with a certificate, HTTPS on 443 with a TLS 1.3 policy and HTTP on 80 redirecting to it;
-    - optionally a WAFv2 web ACL with AWS managed rules.
+    - optionally a WAFv2 web ACL with AWS managed rules, logging its requests to CloudWatch.
 
     Services attach listener rules to ``listener``; its default action answers 404.
     """
@@ -801,8 +811,31 @@ class Cluster(pulumi.ComponentResource):
             tags=self._tags,
             opts=self._child,
         )
-        # WAF adds the log group resource policy that lets it deliver (AWSWAF-LOGS) itself when
-        # the deploying principal may call logs:PutResourcePolicy.
+        # Left alone, WAF grants itself delivery by rewriting one account-wide resource policy
+        # (AWSWAF-LOGS), which outgrows its size limit once many web ACLs log; a policy per
+        # group, scoped to this account, avoids that.
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        delivery = aws.cloudwatch.LogResourcePolicy(
+            f"{self._name}-waf-logs-delivery",
+            policy_name=_stable_name(f"{self._name}-waf-logs-delivery", _MAX_POLICY_NAME),
+            policy_document=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "WafDeliversLogs",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                            "Resource": pulumi.Output.concat(group.arn, ":*"),
+                            "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+                        }
+                    ],
+                }
+            ),
+            opts=self._child,
+        )
         aws.wafv2.WebAclLoggingConfiguration(
             f"{self._name}-waf-logging",
             resource_arn=acl.arn,
@@ -810,7 +843,7 @@ class Cluster(pulumi.ComponentResource):
             redacted_fields=[
                 {"single_header": {"name": header}} for header in WAF_REDACTED_HEADERS
             ],
-            opts=self._child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[delivery]),
         )
 
     @staticmethod

@@ -68,6 +68,7 @@ RESOURCE_CLASSES: dict[str, type[pulumi.CustomResource]] = {
     BUCKET_LOGGING: aws.s3.BucketLogging,
     WAF_LOGGING: aws.wafv2.WebAclLoggingConfiguration,
     LOG_GROUP: aws.cloudwatch.LogGroup,
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": aws.cloudwatch.LogResourcePolicy,
     WEB_ACL: aws.wafv2.WebAcl,
     WEB_ACL_ASSOCIATION: aws.wafv2.WebAclAssociation,
 }
@@ -647,6 +648,14 @@ def test_waf_logs_every_request_to_an_encrypted_expiring_log_group(run: Run) -> 
     assert logging["logDestinationConfigs"] == [group.outputs["arn"]]
     # API keys travel in the Authorization header; they must not land in the logs.
     assert logging["redactedFields"] == [{"singleHeader": {"name": "authorization"}}]
+    # Delivery is granted on this group only, not by WAF rewriting the account-wide policy.
+    delivery = built.recording.named("web-waf-logs-delivery")
+    assert delivery.urn in built.recording.one(WAF_LOGGING).dependencies
+    document = json.loads(delivery.inputs["policyDocument"])
+    [grant] = document["Statement"]
+    assert grant["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
+    assert grant["Resource"] == f"{group.outputs['arn']}:*"
+    assert grant["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
 
 
 def test_waf_logging_defaults_to_a_year_and_can_be_turned_off(run: Run) -> None:

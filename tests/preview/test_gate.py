@@ -188,6 +188,22 @@ def test_insecure_app_program_fails_with_rule(
     assert all(v["remediation"] for v in hits)
 
 
+@pytest.mark.parametrize(
+    ("rule", "name", "text"),
+    [
+        ("alb-waf-attached", "public-alb", "has no rules"),
+        ("waf-managed-rule-groups", "empty-acl", "AWSManagedRulesCommonRuleSet"),
+        ("waf-logging-enabled", "empty-acl", "no WebAclLoggingConfiguration"),
+    ],
+)
+def test_an_empty_web_acl_does_not_count_as_protection(
+    app_json: tuple[int, dict[str, Any]], rule: str, name: str, text: str
+) -> None:
+    _, doc = app_json
+    hits = [v for v in doc["policies"]["violations"] if v["rule"] == rule and v["name"] == name]
+    assert hits and text in hits[0]["message"]
+
+
 def test_json_report_with_policies_matches_schema(app_json: tuple[int, dict[str, Any]]) -> None:
     _, doc = app_json
     jsonschema.Draft202012Validator(load_schema()).validate(doc)
@@ -289,11 +305,27 @@ def test_dev_stack_passes_the_gate(capfd: pytest.CaptureFixture[str]) -> None:
     assert "Policies passed: 0 mandatory" in run.out
 
 
-def test_prod_stack_passes_the_gate(capfd: pytest.CaptureFixture[str]) -> None:
-    run = gate(capfd, REPO, "prod", "--format", "json", config=PROD_CONFIG)
+@pytest.mark.parametrize("mode", ["up", "preview"])
+def test_prod_stack_passes_the_gate(capfd: pytest.CaptureFixture[str], mode: str) -> None:
+    # In preview mode the stack's own KMS key ARN is unknown: a log group using it is
+    # encrypted all the same.
+    run = gate(capfd, REPO, "prod", "--format", "json", "--mode", mode, config=PROD_CONFIG)
     assert run.code == 0, run.err
     summary = run.json()["policies"]["summary"]
     assert summary["mandatory"] == 0 and summary["passed"] is True
+
+
+def test_bad_required_rule_groups_are_a_config_error(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "bad.json"
+    config.write_text(
+        json.dumps({"waf-managed-rule-groups": {"requiredRuleGroups": "CommonRuleSet"}}),
+        encoding="utf-8",
+    )
+    run = gate(capfd, PROGRAMS / "basic", "dev", config=str(config))
+    assert run.code == 2
+    assert "waf-managed-rule-groups.requiredRuleGroups" in run.err
 
 
 # -- failures of the gate itself: exit 2 -------------------------------------------------

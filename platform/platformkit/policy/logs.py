@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, Severity
 
-from .core import Rule, as_int, setting
+from .core import Rule, as_int, is_set, setting
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
@@ -30,7 +30,8 @@ def validate_retention(args: ResourceValidationArgs, report: ReportViolation) ->
 
 
 def validate_kms(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type == LOG_GROUP and not args.props.get("kmsKeyId"):
+    # A key the same stack creates has an unknown ARN during preview: it will be set.
+    if args.resource_type == LOG_GROUP and not is_set(args.props, "kmsKeyId"):
         report("kmsKeyId is not set; the group uses the AWS-owned key.", None)
 
 

@@ -326,8 +326,10 @@ RULES: tuple[Rule, ...] = (
         validate=validate_not_public,
         resource_types=(*S3_TYPES, *ACL),
         checkov=("CKV_AWS_70", "CKV_AWS_20", "CKV_AWS_57"),
-        cdk_nag=("NIST.800.53.R5-S3BucketPublicReadProhibited",),
-        awsguard=("s3-bucket-public-read-prohibited", "s3-bucket-public-write-prohibited"),
+        cdk_nag=(
+            "NIST.800.53.R5-S3BucketPublicReadProhibited",
+            "NIST.800.53.R5-S3BucketPublicWriteProhibited",
+        ),
     ),
     Rule(
         name="s3-tls-only",
@@ -358,7 +360,6 @@ RULES: tuple[Rule, ...] = (
         resource_types=(*BUCKET_TYPES, *ENCRYPTION),
         checkov=("CKV_AWS_19", "CKV_AWS_145"),
         cdk_nag=("NIST.800.53.R5-S3DefaultEncryptionKMS",),
-        awsguard=("s3-bucket-server-side-encryption-enabled",),
         config={
             "requireKms": {
                 "type": "boolean",
@@ -384,7 +385,6 @@ RULES: tuple[Rule, ...] = (
         resource_types=(*BUCKET_TYPES, *VERSIONING),
         checkov=("CKV_AWS_21",),
         cdk_nag=("NIST.800.53.R5-S3BucketVersioningEnabled",),
-        awsguard=("s3-bucket-versioning-enabled",),
     ),
     Rule(
         name="s3-access-logging",
