@@ -138,6 +138,11 @@ def test_same_named_resources_get_distinct_addresses(
     assert len(addresses) == len(groups) == len(set(addresses))
     all_addresses = [e["address"] for e in prod_plan["planned_values"]["root_module"]["resources"]]
     assert len(all_addresses) == len(set(all_addresses))
+    # The database's and the service's group share the name "analytics-sg".
+    assert {
+        "aws_security_group.database-analytics-analytics-sg",
+        "aws_security_group.webservice-analytics-analytics-sg",
+    } <= set(addresses)
 
 
 def test_components_and_other_providers_are_listed_not_exported(
@@ -146,7 +151,7 @@ def test_components_and_other_providers_are_listed_not_exported(
     types = {e["type"] for e in prod_plan["planned_values"]["root_module"]["resources"]}
     assert all(t.startswith("aws_") for t in types)
     skipped = {e["type"] for e in prod_plan["platformkit"]["skipped"]}
-    assert "random:index/randomId:RandomId" in skipped
+    assert {"random:index/randomId:RandomId", "awsx:ecr:Image"} <= skipped
     assert prod_plan["platformkit"]["sources"]["aws_lb.analytics-alb"]["uri"].endswith(".py")
 
 

@@ -5,9 +5,10 @@ terraform_plan`` reads it. Every ``aws`` resource becomes one managed resource i
 module: its Terraform type and attribute names from ``names``, its values from ``values`` and
 its references to other resources from ``references``. Addresses are ``<type>.<name>`` with the
 Pulumi name; two resources with the same type and name (under different components) get the
-parent component's name in front (``aws_security_group.analytics-db-analytics-sg``), so every
-address is unique and stable. What has no Terraform equivalent (components, other providers)
-is listed under the extra top-level key ``platformkit.skipped``, which Terraform tools ignore.
+parent's kind and name in front (``aws_security_group.database-analytics-analytics-sg``), so
+every address is unique and stable. Resources with no Terraform equivalent (other providers,
+multi-language components such as ``awsx``) are listed under the extra top-level key
+``platformkit.skipped``, which Terraform tools ignore; plain components are only grouping.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ def to_plan(result: PreviewResult) -> dict[str, Any]:
             "skipped": [
                 {"urn": r.urn, "type": r.type}
                 for r in records
-                if r.urn not in addresses and r.custom
+                if r.urn not in addresses and (r.custom or r.remote)
             ],
         },
     }
@@ -138,7 +139,9 @@ def _addresses(exported: list[ResourceRecord], by_urn: dict[str, ResourceRecord]
         if counts[(tf_type, name)] > 1:
             parent = by_urn.get(record.parent or "")
             if parent is not None:
-                name = f"{_name(parent.name)}-{name}"
+                # The parent's kind too: components of two kinds often share the same name.
+                kind = parent.type.rsplit(":", 1)[-1].lower()
+                name = f"{_name(kind)}-{_name(parent.name)}-{name}"
         address, n = f"{tf_type}.{name}", 2
         while address in taken:
             address, n = f"{tf_type}.{name}-{n}", n + 1
