@@ -292,6 +292,11 @@ def test_password_from_a_secret_input_is_set_not_literal() -> None:
     assert run_rule("rds-no-literal-master-password", DB, plain)
 
 
+def test_password_computed_by_another_resource_is_not_literal() -> None:
+    computed = {**DB_SECRET, "password": UNKNOWN_STRING}
+    assert run_rule("rds-no-literal-master-password", DB, computed, {"failOnUnknown": True}) == []
+
+
 def test_the_sdk_keeps_the_secret_mark_once_installed() -> None:
     import pulumi_policy.policy as sdk
 

@@ -13,6 +13,7 @@ from pulumi_policy import (
     Severity,
     StackValidationArgs,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 from .core import (
     Rule,
@@ -102,7 +103,10 @@ def validate_no_literal_password(args: ResourceValidationArgs, report: ReportVio
     props = _instance(args)
     if props is None:
         return
-    password = props.get("password")
+    try:
+        password = props.get("password")
+    except UnknownValueError:
+        return  # computed by another resource (a RandomPassword, say): not a literal
     if password and is_secret(password):
         # A secret input (config.require_secret, Output.secret) is encrypted in config and
         # state: set, not literal. pulumi_aws marks every password input secret, so a literal
