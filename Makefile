@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8080
 
-.PHONY: run test lint typecheck pytest install docs bench bench-full bench-smoke bench-preview clean
+.PHONY: run test lint typecheck pytest install docs bench bench-full bench-smoke bench-preview clean \
+	checkov checkov-install lock
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +41,33 @@ run: $(STAMP)
 		--policy-pack-config policies/config/dev.json
 	$(BIN)/flask --app ecommerce_analytics demo --port $(PORT)
 
+# Checkov on every stack through the Terraform-plan export, each with its baseline
+# (policies/checkov/<stack>.yaml). Checkov lives in a venv of its own: its pins clash with ours.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+
+$(CHECKOV_STAMP): pyproject.toml
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet '.[checkov]'
+	@touch $(CHECKOV_STAMP)
+
+checkov-install: $(CHECKOV_STAMP)
+
+checkov: $(STAMP) $(CHECKOV_STAMP)
+	for stack in dev prod; do \
+		$(BIN)/platformkit checkov --stack $$stack \
+			--checkov $(CHECKOV_VENV)/bin/checkov --sarif checkov-$$stack.sarif || exit 1; \
+	done
+
+# The service image's dependencies, pinned with hashes (service/Dockerfile installs only these).
+# Run after changing the `service` extra; tests/test_service_lock.py fails until you do.
+lock: $(STAMP)
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --extra service \
+		--generate-hashes --allow-unsafe --build-deps-for wheel --strip-extras \
+		--no-emit-index-url --no-emit-trusted-host --no-emit-find-links \
+		--output-file service/requirements.lock pyproject.toml
+
 # Regenerate the reference tables in docs/ from the code.
 docs: $(STAMP)
 	$(BIN)/python -m platformkit.reference
@@ -62,4 +90,4 @@ bench-preview: $(STAMP)
 	$(BIN)/python bench/bench_preview.py . --stack prod --repeat 5
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .mypy_cache .ruff_cache .pytest_cache

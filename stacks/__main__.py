@@ -11,7 +11,18 @@ from pathlib import Path
 import pulumi
 from analytics_settings import load_settings
 
-from platformkit import Cluster, ClusterArgs, Database, Network, WebService, WebServiceArgs
+from platformkit import (
+    Cluster,
+    ClusterArgs,
+    Database,
+    DatabaseArgs,
+    Network,
+    NetworkArgs,
+    WebService,
+    WebServiceArgs,
+    create_log_key,
+)
+from platformkit.tags import standard_tags
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 NAME = "analytics"
@@ -19,18 +30,26 @@ NAME = "analytics"
 settings = load_settings()
 environment, owner = settings.stack, settings.owner
 
-network = Network(
-    NAME,
-    {
-        "environment": environment,
-        "owner": owner,
-        "cidr_block": settings.vpc_cidr,
-        "az_count": settings.az_count,
-        "nat_strategy": settings.nat_strategy,
-        "vpc_endpoints": settings.vpc_endpoints,
-        "flow_log_retention_days": settings.flow_log_retention_days,
-    },
+# One customer-managed key (rotated) for every log group and Performance Insights, where the
+# environment asks for it; otherwise AWS-owned keys.
+log_key = (
+    create_log_key(NAME, tags=standard_tags(environment=environment, owner=owner))
+    if settings.customer_managed_keys
+    else None
 )
+
+network_args: NetworkArgs = {
+    "environment": environment,
+    "owner": owner,
+    "cidr_block": settings.vpc_cidr,
+    "az_count": settings.az_count,
+    "nat_strategy": settings.nat_strategy,
+    "vpc_endpoints": settings.vpc_endpoints,
+    "flow_log_retention_days": settings.flow_log_retention_days,
+}
+if log_key is not None:
+    network_args["flow_log_kms_key_arn"] = log_key.arn
+network = Network(NAME, network_args)
 
 cluster_args: ClusterArgs = {
     "environment": environment,
@@ -41,27 +60,34 @@ cluster_args: ClusterArgs = {
     ],
     "ingress_cidrs": settings.ingress_cidrs,
     "deletion_protection": settings.alb_deletion_protection,
+    # Access logs are kept at least as long as the environment's other logs.
+    "access_log_retention_days": settings.log_retention_days,
     "waf": settings.waf,
+    "waf_logging": settings.waf_logging,
+    "waf_log_retention_days": settings.log_retention_days,
 }
+if log_key is not None:
+    cluster_args["log_kms_key_arn"] = log_key.arn
 if settings.certificate_arn:
     cluster_args["certificate_arn"] = settings.certificate_arn
 cluster = Cluster(NAME, cluster_args)
 
-database = Database(
-    NAME,
-    {
-        "environment": environment,
-        "owner": owner,
-        "network": network,
-        "engine": settings.db_engine,
-        "instance_class": settings.db_instance_class,
-        "multi_az": settings.db_multi_az,
-        "deletion_protection": settings.db_deletion_protection,
-        "backup_retention_days": settings.db_backup_retention_days,
-        "performance_insights": settings.db_performance_insights,
-        "log_retention_days": settings.log_retention_days,
-    },
-)
+database_args: DatabaseArgs = {
+    "environment": environment,
+    "owner": owner,
+    "network": network,
+    "engine": settings.db_engine,
+    "instance_class": settings.db_instance_class,
+    "multi_az": settings.db_multi_az,
+    "deletion_protection": settings.db_deletion_protection,
+    "backup_retention_days": settings.db_backup_retention_days,
+    "performance_insights": settings.db_performance_insights,
+    "log_retention_days": settings.log_retention_days,
+}
+if log_key is not None:
+    database_args["log_kms_key_arn"] = log_key.arn
+    database_args["performance_insights_kms_key_arn"] = log_key.arn
+database = Database(NAME, database_args)
 
 service_args: WebServiceArgs = {
     "environment": environment,

@@ -44,6 +44,8 @@ class Settings:
     ingress_cidrs: list[str]
     alb_deletion_protection: bool
     waf: bool
+    waf_logging: bool
+    customer_managed_keys: bool
     capacity_provider: str
     db_engine: str
     db_instance_class: str
@@ -144,6 +146,8 @@ def load_settings() -> Settings:
         ingress_cidrs=read.cidr_list("ingressCidrs"),
         alb_deletion_protection=read.boolean("albDeletionProtection"),
         waf=read.boolean("waf"),
+        waf_logging=read.boolean("wafLogging"),
+        customer_managed_keys=read.boolean("customerManagedKeys"),
         capacity_provider=read.string("capacityProvider", ("FARGATE", "FARGATE_SPOT")),
         db_engine=read.string("dbEngine", ("mysql", "postgres")),
         db_instance_class=read.string("dbInstanceClass"),

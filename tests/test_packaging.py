@@ -31,6 +31,7 @@ def test_wheel_ships_both_packages_and_their_data(wheel: Path) -> None:
         "platformkit/__init__.py",
         "platformkit/py.typed",
         "platformkit/preview/schema/preview-v1.json",
+        "platformkit/preview/terraform/aws_names.json",
         "ecommerce_analytics/__init__.py",
         "ecommerce_analytics/migrations/env.py",
     ):

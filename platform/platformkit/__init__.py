@@ -6,6 +6,7 @@ Public API::
     from platformkit import Cluster, ClusterArgs, CapacityProviderStrategy
     from platformkit import Database, DatabaseArgs
     from platformkit import WebService, WebServiceArgs, DockerBuild
+    from platformkit import create_log_key
 """
 
 from platformkit.cluster import CapacityProviderStrategy as CapacityProviderStrategy
@@ -13,6 +14,7 @@ from platformkit.cluster import Cluster as Cluster
 from platformkit.cluster import ClusterArgs as ClusterArgs
 from platformkit.database import Database as Database
 from platformkit.database import DatabaseArgs as DatabaseArgs
+from platformkit.log_key import create_log_key as create_log_key
 from platformkit.network import Network as Network
 from platformkit.network import NetworkArgs as NetworkArgs
 from platformkit.network_ref import NetworkRef as NetworkRef
@@ -32,4 +34,5 @@ __all__ = [
     "NetworkRef",
     "WebService",
     "WebServiceArgs",
+    "create_log_key",
 ]

@@ -1,10 +1,11 @@
 """The ``platformkit`` console script.
 
 ``platformkit preview [PROGRAM_DIR] --stack NAME [--policy-pack DIR ...]
-[--policy-pack-config FILE ...] [--mode up|preview] [--format text|json|sarif|junit]
+[--policy-pack-config FILE ...] [--mode up|preview] [--format text|json|sarif|junit|terraform-plan]
 [--output FILE]`` runs a Pulumi Python program offline under Pulumi's mock runtime, prints
 its resource tree and, with ``--policy-pack``, the verdicts of each policy pack, run through
-the analyzer protocol as the Pulumi CLI runs it (see ``docs/preview.md``). Each subcommand is
+the analyzer protocol as the Pulumi CLI runs it (see ``docs/preview.md``). ``platformkit checkov``
+scans a stack with Checkov through the Terraform-plan export. Each subcommand is
 one ``_add_<command>`` function registering its parser and handler, so ``verify`` and
 ``dr-drill`` slot in beside it; report formats are one entry each in ``REPORTERS``.
 
@@ -55,11 +56,19 @@ def _render_junit(result: PreviewResult) -> str:
     return render_junit(result)
 
 
+def _render_terraform_plan(result: PreviewResult) -> str:
+    from platformkit.preview.terraform.plan import render_terraform_plan
+
+    return render_terraform_plan(result)
+
+
 REPORTERS: dict[str, Reporter] = {
     "text": _render_text,
     "json": _render_json,
     "sarif": _render_sarif,
     "junit": _render_junit,
+    # The graph as a Terraform plan for Terraform scanners (Checkov): docs/preview.md.
+    "terraform-plan": _render_terraform_plan,
 }
 """``--format`` name → reporter. Importing a reporter is deferred: it pulls in Pulumi."""
 
@@ -88,9 +97,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_preview(commands)
+    _add_checkov(commands)
     add_verify(commands)
     add_dr_drill(commands)
     return parser
+
+
+def _add_checkov(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # Imported here, like the reporters: the command pulls in Pulumi and PyYAML.
+    from platformkit.preview.terraform.checkov import add_checkov
+
+    add_checkov(commands)
 
 
 def _add_preview(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

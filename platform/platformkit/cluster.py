@@ -12,9 +12,20 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from platformkit.log_bucket import (
+    LogBucket,
+    create_log_bucket,
+    log_access,
+    server_access_log_writers,
+)
 from platformkit.network_ref import HasNetworkRef, NetworkRef, as_network_ref
 from platformkit.tags import standard_tags
-from platformkit.validation import invalid, require_choice, require_range
+from platformkit.validation import (
+    invalid,
+    require_choice,
+    require_log_retention,
+    require_range,
+)
 
 COMPONENT = "Cluster"
 
@@ -44,13 +55,20 @@ DEFAULT_ACCESS_LOG_RETENTION_DAYS = 90
 MAX_ACCESS_LOG_RETENTION_DAYS = 3650
 ACCESS_LOG_PREFIX = "alb"
 """Key prefix of the access logs in the bucket (AWS appends ``AWSLogs/<account>/...``)."""
-INCOMPLETE_UPLOAD_DAYS = 7
+SERVER_ACCESS_LOG_PREFIX = "s3-access-logs/"
+"""Key prefix of the access log bucket's own S3 server access logs, in their own bucket."""
 MIN_WAF_RATE_LIMIT = 10
 MAX_WAF_RATE_LIMIT = 2_000_000_000
 MIN_PUBLIC_SUBNETS = 2
+DEFAULT_WAF_LOG_RETENTION_DAYS = 365
+WAF_LOG_GROUP_PREFIX = "aws-waf-logs-"
+"""WAF delivers only to log groups whose name starts with this."""
+WAF_REDACTED_HEADERS = ("authorization",)
+"""Headers kept out of WAF logs: the service's API keys travel as ``Authorization: Bearer``."""
 
 WAF_MANAGED_RULE_GROUPS = (
     "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesAnonymousIpList",
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesKnownBadInputsRuleSet",
 )
@@ -61,6 +79,9 @@ _COUNT_ONLY_RULES: dict[str, tuple[str, ...]] = {
     # takes up to 1000 orders) legitimately send more. Counting keeps the signal in metrics;
     # the application enforces its own body limit.
     "AWSManagedRulesCommonRuleSet": ("SizeRestrictions_BODY",),
+    # Anonymizers (Tor, VPNs, proxies) are blocked; requests from cloud hosting ranges are only
+    # counted: the API's clients (ingest jobs, partner integrations) run on such hosts.
+    "AWSManagedRulesAnonymousIpList": ("HostingProviderIPList",),
 }
 """Rules of a managed group switched from block to count, per group."""
 
@@ -83,6 +104,7 @@ _BUCKET_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 _AUTONAME_SUFFIX = 8  # Pulumi appends "-" and 7 random characters to a logical name.
 _MAX_ALB_NAME = 32
 _MAX_BUCKET_NAME = 63
+_MAX_POLICY_NAME = 255  # CloudWatch Logs resource policy names
 
 
 class CapacityProviderStrategy(TypedDict):
@@ -145,8 +167,10 @@ class ClusterArgs(TypedDict):
     """Protect the load balancer from deletion; turning it off also lets ``pulumi destroy``
     empty the access log bucket. Defaults to `True`."""
     access_logs: NotRequired[bool]
-    """Deliver access logs to a dedicated S3 bucket (SSE-S3 encrypted, public access blocked,
-    bucket-owner-enforced, TLS-only, expiring). Defaults to `True`."""
+    """Deliver access logs to a dedicated S3 bucket (SSE-S3 encrypted, as ALB log delivery
+    requires; public access blocked, bucket-owner-enforced, TLS-only, versioned, expiring), whose
+    own S3 server access logs go to a second bucket configured the same way. Defaults to
+    `True`."""
     access_log_retention_days: NotRequired[int]
     """Days before access log objects expire, 1 to 3650. Defaults to `90`."""
     waf: NotRequired[bool]
@@ -155,6 +179,16 @@ class ClusterArgs(TypedDict):
     waf_rate_limit: NotRequired[int]
     """Block a client IP sending more than this many requests per 5 minutes, 10 to
     2,000,000,000 (needs ``waf``). Defaults to `None` (no rate-based rule)."""
+    waf_logging: NotRequired[bool]
+    """Log every request the web ACL inspects to a CloudWatch log group named
+    ``aws-waf-logs-<name>-...`` (the ``Authorization`` header redacted). Needs ``waf``.
+    Defaults to the value of ``waf``."""
+    waf_log_retention_days: NotRequired[int]
+    """Retention of the WAF log group, one of the values CloudWatch Logs accepts.
+    Defaults to `365`."""
+    log_kms_key_arn: NotRequired[pulumi.Input[str]]
+    """Customer-managed KMS key encrypting the WAF log group (its key policy must admit the
+    CloudWatch Logs service). Defaults to none (CloudWatch Logs' own encryption)."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +208,9 @@ class _Settings:
     access_log_retention_days: int
     waf: bool
     waf_rate_limit: int | None
+    waf_logging: bool
+    waf_log_retention_days: int
+    log_kms_key_arn: pulumi.Input[str] | None
 
     @classmethod
     def from_args(cls, name: str, args: ClusterArgs) -> _Settings:
@@ -218,6 +255,9 @@ class _Settings:
                 raise invalid(
                     COMPONENT, name, "waf_rate_limit", waf_rate_limit, "None when waf=False"
                 )
+        waf_logging = bool(args.get("waf_logging", waf))
+        if waf_logging and not waf:
+            raise invalid(COMPONENT, name, "waf_logging", True, "False when waf=False")
         return cls(
             network=network,
             capacity_provider_strategy=_capacity_strategy(
@@ -262,6 +302,14 @@ class _Settings:
             ),
             waf=waf,
             waf_rate_limit=waf_rate_limit,
+            waf_logging=waf_logging,
+            waf_log_retention_days=require_log_retention(
+                COMPONENT,
+                name,
+                "waf_log_retention_days",
+                args.get("waf_log_retention_days", DEFAULT_WAF_LOG_RETENTION_DAYS),
+            ),
+            log_kms_key_arn=args.get("log_kms_key_arn"),
         )
 
 
@@ -350,6 +398,14 @@ def _physical_name(logical: str, max_len: int, allowed: re.Pattern[str]) -> str 
     if allowed.match(logical) and len(logical) + _AUTONAME_SUFFIX <= max_len:
         if not logical.lower().startswith("internal-"):
             return None
+    return _stable_name(logical, max_len)
+
+
+def _stable_name(logical: str, max_len: int) -> str:
+    """``<logical, lowercased>-<7 hex digits of project/stack/logical>``, at most ``max_len``.
+
+    For names AWS requires and Pulumi cannot autoname, unique per stack in one account.
+    """
     digest = hashlib.sha256(
         f"{pulumi.get_project()}/{pulumi.get_stack()}/{logical}".encode()
     ).hexdigest()[:7]
@@ -369,11 +425,12 @@ class Cluster(pulumi.ComponentResource):
     - ECS cluster with Container Insights; FARGATE and FARGATE_SPOT attached, with a default
       strategy services inherit;
     - internet-facing ALB in the public subnets: invalid headers dropped, defensive desync
-      mitigation, deletion protection, access logs to an encrypted private bucket;
+      mitigation, deletion protection, access logs to an encrypted, private, versioned bucket
+      whose own access is logged to a second bucket;
     - its security group admits ``ingress_cidrs`` on the listener ports only and reaches the
       VPC CIDR on ``target_port_range`` only (services add ingress from it);
     - with a certificate, HTTPS on 443 with a TLS 1.3 policy and HTTP on 80 redirecting to it;
-    - optionally a WAFv2 web ACL with AWS managed rules.
+    - optionally a WAFv2 web ACL with AWS managed rules, logging its requests to CloudWatch.
 
     Services attach listener rules to ``listener``; its default action answers 404.
     """
@@ -434,7 +491,7 @@ class Cluster(pulumi.ComponentResource):
         self.alb_security_group_id = security_group.id
 
         log_bucket = self._create_access_log_bucket(settings) if settings.access_logs else None
-        self.access_log_bucket_name = log_bucket[0].bucket if log_bucket else None
+        self.access_log_bucket_name = log_bucket.bucket.bucket if log_bucket else None
         self.load_balancer = self._create_load_balancer(settings, security_group, log_bucket)
         self.load_balancer_arn = self.load_balancer.arn
         self.load_balancer_arn_suffix = self.load_balancer.arn_suffix
@@ -531,79 +588,50 @@ class Cluster(pulumi.ComponentResource):
         )
         return group
 
-    def _create_access_log_bucket(
-        self, settings: _Settings
-    ) -> tuple[aws.s3.Bucket, list[pulumi.Resource]]:
-        """Create the log bucket; return it and the resources log delivery depends on."""
+    def _create_access_log_bucket(self, settings: _Settings) -> LogBucket:
+        """Create the access log bucket and the bucket that receives its own access logs."""
         logical = f"{self._name}-alb-logs"
-        bucket = aws.s3.Bucket(
-            logical,
-            bucket=_physical_name(logical, _MAX_BUCKET_NAME, _BUCKET_NAME),
-            # Without deletion protection (dev) the stack must be destroyable with logs in it.
-            force_destroy=not settings.deletion_protection,
-            tags=self._tags,
-            opts=self._child,
-        )
-        # ALB log delivery writes only to SSE-S3 buckets; SSE-KMS makes delivery fail.
-        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{logical}-encryption",
-            bucket=bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
-            opts=self._child,
-        )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{logical}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=self._child,
-        )
-        ownership = aws.s3.BucketOwnershipControls(
-            f"{logical}-ownership",
-            bucket=bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=self._child,
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{logical}-lifecycle",
-            bucket=bucket.id,
-            rules=[
-                {
-                    "id": "expire-access-logs",
-                    "status": "Enabled",
-                    "filter": {"prefix": f"{ACCESS_LOG_PREFIX}/"},
-                    "expiration": {"days": settings.access_log_retention_days},
-                    "abort_incomplete_multipart_upload": {
-                        "days_after_initiation": INCOMPLETE_UPLOAD_DAYS
-                    },
-                }
-            ],
-            opts=self._child,
-        )
-        policy = aws.s3.BucketPolicy(
-            f"{logical}-policy",
-            bucket=bucket.id,
-            policy=self._log_delivery_policy(bucket),
-            # S3 rejects concurrent policy and public-access-block changes on one bucket.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
-        )
-        return bucket, [encryption, ownership, policy]
-
-    def _log_delivery_policy(self, bucket: aws.s3.Bucket) -> pulumi.Output[str]:
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account_id = aws.get_caller_identity_output(opts=invoke).account_id
-        logs_arn = pulumi.Output.concat(
-            bucket.arn, f"/{ACCESS_LOG_PREFIX}/AWSLogs/", account_id, "/*"
+        region = aws.get_region_output(opts=invoke).region
+        logs = create_log_bucket(
+            logical,
+            parent=self,
+            bucket_name=_physical_name(logical, _MAX_BUCKET_NAME, _BUCKET_NAME),
+            tags=self._tags,
+            prefix=f"{ACCESS_LOG_PREFIX}/",
+            expire_days=settings.access_log_retention_days,
+            # Without deletion protection (dev) the stack must be destroyable with logs in it.
+            force_destroy=not settings.deletion_protection,
+            writers=lambda bucket_arn: self._log_delivery_grants(bucket_arn, account_id, region),
         )
+        # Who read or deleted the access logs is itself logged, in a separate bucket: S3
+        # server access logs cannot go to the bucket they describe.
+        access_logical = f"{logical}-access"
+        access = create_log_bucket(
+            access_logical,
+            parent=self,
+            bucket_name=_physical_name(access_logical, _MAX_BUCKET_NAME, _BUCKET_NAME),
+            tags=self._tags,
+            prefix=SERVER_ACCESS_LOG_PREFIX,
+            expire_days=settings.access_log_retention_days,
+            force_destroy=not settings.deletion_protection,
+            writers=server_access_log_writers(
+                logs.bucket.arn.apply(lambda arn: [arn]), account_id, SERVER_ACCESS_LOG_PREFIX
+            ),
+        )
+        log_access(f"{logical}-access-logging", logs, access, parent=self)
+        return logs
+
+    def _log_delivery_grants(
+        self, bucket_arn: str, account_id: pulumi.Output[str], region: pulumi.Output[str]
+    ) -> pulumi.Output[list[Any]]:
         # AWS documents two grants: regions available before August 2022 deliver from a
         # regional ELB account, newer regions from the log-delivery service principal. The
         # provider knows the ELB accounts of the older regions only, so it is asked there only.
-        region = aws.get_region_output(opts=invoke).region
-
         def statements(values: list[Any]) -> list[dict[str, Any]]:
-            region_name, logs, bucket_arn = values
+            region_name, account = values
+            logs = f"{bucket_arn}/{ACCESS_LOG_PREFIX}/AWSLogs/{account}/*"
             grants: list[dict[str, Any]] = []
             if region_name in ELB_ACCOUNT_REGIONS:
                 elb_account = aws.elb.get_service_account(
@@ -618,46 +646,36 @@ class Cluster(pulumi.ComponentResource):
                         "Resource": logs,
                     }
                 )
-            grants += [
+            grants.append(
                 {
                     "Sid": "ElbLogDeliveryWritesAccessLogs",
                     "Effect": "Allow",
                     "Principal": {"Service": ELB_LOG_DELIVERY_SERVICE},
                     "Action": "s3:PutObject",
                     "Resource": logs,
-                },
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                },
-            ]
+                }
+            )
             return grants
 
-        return pulumi.Output.json_dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": pulumi.Output.all(region, logs_arn, bucket.arn).apply(statements),
-            }
-        )
+        return pulumi.Output.all(region, account_id).apply(statements)
 
     def _create_load_balancer(
         self,
         settings: _Settings,
         security_group: aws.ec2.SecurityGroup,
-        log_bucket: tuple[aws.s3.Bucket, list[pulumi.Resource]] | None,
+        log_bucket: LogBucket | None,
     ) -> aws.lb.LoadBalancer:
         logical = f"{self._name}-alb"
         access_logs: aws.lb.LoadBalancerAccessLogsArgsDict | None = None
         depends_on: list[pulumi.Resource] = []
         if log_bucket is not None:
-            bucket, prerequisites = log_bucket
-            access_logs = {"bucket": bucket.bucket, "prefix": ACCESS_LOG_PREFIX, "enabled": True}
+            access_logs = {
+                "bucket": log_bucket.bucket.bucket,
+                "prefix": ACCESS_LOG_PREFIX,
+                "enabled": True,
+            }
             # AWS checks it can write a test object when logging is turned on.
-            depends_on = prerequisites
+            depends_on = log_bucket.prerequisites
         return aws.lb.LoadBalancer(
             logical,
             name=_physical_name(logical, _MAX_ALB_NAME, _ALB_NAME),
@@ -780,7 +798,53 @@ class Cluster(pulumi.ComponentResource):
             web_acl_arn=acl.arn,
             opts=self._child,
         )
+        if settings.waf_logging:
+            self._create_waf_logging(settings, acl)
         return acl.arn
+
+    def _create_waf_logging(self, settings: _Settings, acl: aws.wafv2.WebAcl) -> None:
+        group = aws.cloudwatch.LogGroup(
+            f"{self._name}-waf-logs",
+            name_prefix=f"{WAF_LOG_GROUP_PREFIX}{self._name}-",
+            retention_in_days=settings.waf_log_retention_days,
+            kms_key_id=settings.log_kms_key_arn,
+            tags=self._tags,
+            opts=self._child,
+        )
+        # Left alone, WAF grants itself delivery by rewriting one account-wide resource policy
+        # (AWSWAF-LOGS), which outgrows its size limit once many web ACLs log; a policy per
+        # group, scoped to this account, avoids that.
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        delivery = aws.cloudwatch.LogResourcePolicy(
+            f"{self._name}-waf-logs-delivery",
+            policy_name=_stable_name(f"{self._name}-waf-logs-delivery", _MAX_POLICY_NAME),
+            policy_document=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "WafDeliversLogs",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                            "Resource": pulumi.Output.concat(group.arn, ":*"),
+                            "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+                        }
+                    ],
+                }
+            ),
+            opts=self._child,
+        )
+        aws.wafv2.WebAclLoggingConfiguration(
+            f"{self._name}-waf-logging",
+            resource_arn=acl.arn,
+            log_destination_configs=[group.arn],
+            redacted_fields=[
+                {"single_header": {"name": header}} for header in WAF_REDACTED_HEADERS
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[delivery]),
+        )
 
     @staticmethod
     def _visibility(*metric: str) -> aws.wafv2.WebAclVisibilityConfigArgsDict:

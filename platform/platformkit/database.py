@@ -182,8 +182,13 @@ class DatabaseArgs(TypedDict):
     max_allocated_storage: NotRequired[int]
     """Ceiling for storage autoscaling in GiB, at least ``allocated_storage``. Defaults to
     `100`."""
+    performance_insights_kms_key_arn: NotRequired[pulumi.Input[str]]
+    """Customer-managed KMS key encrypting Performance Insights data. RDS cannot change this key
+    once Performance Insights has used one, so set it before first enabling Performance
+    Insights. Defaults to ``kms_key_arn`` when given, else the AWS-managed ``aws/rds`` key."""
     performance_insights: NotRequired[bool]
-    """Turn on Performance Insights (7 days retention, encrypted with ``kms_key_arn`` if given).
+    """Turn on Performance Insights (7 days retention, encrypted with
+    ``performance_insights_kms_key_arn`` or ``kms_key_arn`` if given).
     Not available on db.t2/t3/t4g micro and small classes for MySQL: set it to ``False`` there.
     Defaults to `True`."""
     monitoring_interval: NotRequired[int]
@@ -508,7 +513,11 @@ class Database(pulumi.ComponentResource):
             performance_insights_retention_period=(
                 PERFORMANCE_INSIGHTS_RETENTION_DAYS if settings.performance_insights else None
             ),
-            performance_insights_kms_key_id=kms_key_arn if settings.performance_insights else None,
+            performance_insights_kms_key_id=(
+                (args.get("performance_insights_kms_key_arn") or kms_key_arn)
+                if settings.performance_insights
+                else None
+            ),
             monitoring_interval=settings.monitoring_interval,
             monitoring_role_arn=monitoring_role.arn if monitoring_role is not None else None,
             tags=self._tags,

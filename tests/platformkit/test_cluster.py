@@ -42,6 +42,10 @@ PUBLIC_ACCESS = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
 LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging"
+WAF_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 
@@ -60,6 +64,11 @@ RESOURCE_CLASSES: dict[str, type[pulumi.CustomResource]] = {
     OWNERSHIP: aws.s3.BucketOwnershipControls,
     LIFECYCLE: aws.s3.BucketLifecycleConfiguration,
     BUCKET_POLICY: aws.s3.BucketPolicy,
+    VERSIONING: aws.s3.BucketVersioning,
+    BUCKET_LOGGING: aws.s3.BucketLogging,
+    WAF_LOGGING: aws.wafv2.WebAclLoggingConfiguration,
+    LOG_GROUP: aws.cloudwatch.LogGroup,
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": aws.cloudwatch.LogResourcePolicy,
     WEB_ACL: aws.wafv2.WebAcl,
     WEB_ACL_ASSOCIATION: aws.wafv2.WebAclAssociation,
 }
@@ -77,6 +86,11 @@ class Built:
 def _args(**overrides: Any) -> ClusterArgs:
     args: dict[str, Any] = {"network": NETWORK, **overrides}
     return args  # type: ignore[return-value]
+
+
+def _log_part(built: Built, suffix: str) -> ResourceRecord:
+    """A resource of the access log bucket ``web-alb-logs`` by its name suffix."""
+    return built.recording.named(f"web-alb-logs{suffix}")
 
 
 def build(run: Run, name: str = "web", mode: str = "up", **overrides: Any) -> Built:
@@ -397,16 +411,16 @@ def test_load_balancer_is_hardened_and_internet_facing(run: Run) -> None:
     assert inputs["idleTimeout"] == 60
     assert "name" not in inputs  # short names are autonamed by Pulumi
 
-    bucket = built.recording.one(BUCKET)
+    bucket = _log_part(built, "")
     assert inputs["accessLogs"] == {
         "enabled": True,
         "bucket": bucket.outputs["bucket"],
         "prefix": "alb",
     }
     # AWS writes a test object when logging is enabled: the policy must exist first.
-    policy = built.recording.one(BUCKET_POLICY)
+    policy = built.recording.named("web-alb-logs-policy")
     assert policy.urn in lb.dependencies
-    assert built.recording.one(ENCRYPTION).urn in lb.dependencies
+    assert _log_part(built, "-encryption").urn in lb.dependencies
 
     assert built.outputs["dns_name"] == lb.outputs["dnsName"]
     assert built.cluster.load_balancer_arn_suffix is not None
@@ -420,11 +434,11 @@ def test_idle_timeout_is_configurable(run: Run) -> None:
 def test_without_deletion_protection_the_log_bucket_can_be_destroyed(run: Run) -> None:
     built = build(run, deletion_protection=False)
     assert built.recording.one(LOAD_BALANCER).inputs["enableDeletionProtection"] is False
-    assert built.recording.one(BUCKET).inputs["forceDestroy"] is True
+    assert _log_part(built, "").inputs["forceDestroy"] is True
 
 
 def test_protected_log_bucket_is_not_force_destroyed(run: Run) -> None:
-    assert build(run).recording.one(BUCKET).inputs["forceDestroy"] is False
+    assert _log_part(build(run), "").inputs["forceDestroy"] is False
 
 
 def test_long_names_get_valid_physical_names(run: Run) -> None:
@@ -433,7 +447,7 @@ def test_long_names_get_valid_physical_names(run: Run) -> None:
     lb_name = built.recording.one(LOAD_BALANCER).inputs["name"]
     assert len(lb_name) <= 32
     assert lb_name.replace("-", "").isalnum() and not lb_name.startswith("-")
-    bucket_name = built.recording.one(BUCKET).inputs["bucket"]
+    bucket_name = built.recording.of_type(BUCKET)[0].inputs["bucket"]
     assert len(bucket_name) <= 63 and bucket_name == bucket_name.lower()
     assert "_" not in bucket_name
     # Stable between runs: a changing name would replace the load balancer.
@@ -445,16 +459,16 @@ def test_long_names_get_valid_physical_names(run: Run) -> None:
 
 def test_access_log_bucket_is_encrypted_private_and_expiring(run: Run) -> None:
     built = build(run, access_log_retention_days=30)
-    bucket = built.recording.one(BUCKET)
+    bucket = _log_part(built, "")
     bucket_id = bucket.outputs["id"]
 
-    encryption = built.recording.one(ENCRYPTION).inputs
+    encryption = _log_part(built, "-encryption").inputs
     assert encryption["bucket"] == bucket_id
     assert encryption["rules"] == [
         {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}
     ]
 
-    public_access = built.recording.one(PUBLIC_ACCESS).inputs
+    public_access = _log_part(built, "-public-access").inputs
     assert public_access["bucket"] == bucket_id
     for flag in (
         "blockPublicAcls",
@@ -464,25 +478,31 @@ def test_access_log_bucket_is_encrypted_private_and_expiring(run: Run) -> None:
     ):
         assert public_access[flag] is True
 
-    ownership = built.recording.one(OWNERSHIP).inputs
+    ownership = _log_part(built, "-ownership").inputs
     assert ownership["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
 
-    lifecycle = built.recording.one(LIFECYCLE).inputs
+    lifecycle = _log_part(built, "-lifecycle").inputs
     assert lifecycle["bucket"] == bucket_id
-    [rule] = lifecycle["rules"]
+    rule, markers = lifecycle["rules"]
     assert rule["status"] == "Enabled"
     assert rule["expiration"] == {"days": 30}
     assert rule["filter"] == {"prefix": "alb/"}
+    assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 7}
+    assert markers["expiration"] == {"expiredObjectDeleteMarker": True}
+
+    versioning = _log_part(built, "-versioning").inputs
+    assert versioning["bucket"] == bucket_id
+    assert versioning["versioningConfiguration"] == {"status": "Enabled"}
 
 
 def test_default_access_log_retention_is_90_days(run: Run) -> None:
-    [rule] = build(run).recording.one(LIFECYCLE).inputs["rules"]
+    rule = _log_part(build(run), "-lifecycle").inputs["rules"][0]
     assert rule["expiration"] == {"days": 90}
 
 
 def test_regions_opened_after_2022_get_only_the_log_delivery_service_grant(run: Run) -> None:
     recording = run(lambda: Cluster("web", _args()), config={"aws:region": "ap-southeast-4"})
-    policy = json.loads(recording.one(BUCKET_POLICY).inputs["policy"])
+    policy = json.loads(recording.named("web-alb-logs-policy").inputs["policy"])
     sids = [s["Sid"] for s in policy["Statement"]]
     # The provider knows no ELB account there; asking for one would fail the deployment.
     assert sids == ["ElbLogDeliveryWritesAccessLogs", "DenyInsecureTransport"]
@@ -490,10 +510,10 @@ def test_regions_opened_after_2022_get_only_the_log_delivery_service_grant(run: 
 
 def test_bucket_policy_lets_elb_deliver_logs_under_the_prefix_only(run: Run) -> None:
     built = build(run)
-    bucket_arn = built.recording.one(BUCKET).outputs["arn"]
-    policy_record = built.recording.one(BUCKET_POLICY)
-    assert policy_record.inputs["bucket"] == built.recording.one(BUCKET).outputs["id"]
-    assert built.recording.one(PUBLIC_ACCESS).urn in policy_record.dependencies
+    bucket_arn = _log_part(built, "").outputs["arn"]
+    policy_record = built.recording.named("web-alb-logs-policy")
+    assert policy_record.inputs["bucket"] == _log_part(built, "").outputs["id"]
+    assert _log_part(built, "-public-access").urn in policy_record.dependencies
     policy = json.loads(policy_record.inputs["policy"])
     statements = {s["Sid"]: s for s in policy["Statement"]}
     logs = f"{bucket_arn}/alb/AWSLogs/123456789012/*"
@@ -515,9 +535,41 @@ def test_bucket_policy_lets_elb_deliver_logs_under_the_prefix_only(run: Run) -> 
     assert all(s["Effect"] == "Deny" for s in policy["Statement"] if s.get("Principal") == "*")
 
 
+def test_access_log_bucket_access_is_logged_to_a_separate_bucket(run: Run) -> None:
+    built = build(run)
+    logs = _log_part(built, "")
+    access = built.recording.named("web-alb-logs-access")
+    logging = _log_part(built, "-access-logging").inputs
+    assert logging["bucket"] == logs.outputs["id"]
+    assert logging["targetBucket"] == access.outputs["id"] != logs.outputs["id"]
+    assert logging["targetPrefix"] == "s3-access-logs/"
+    # The target bucket is as private as the one it watches, and lets S3 logging write for
+    # this source bucket only.
+    target_encryption = built.recording.named("web-alb-logs-access-encryption").inputs
+    assert target_encryption["rules"][0]["applyServerSideEncryptionByDefault"] == {
+        "sseAlgorithm": "AES256"
+    }
+    policy = json.loads(built.recording.named("web-alb-logs-access-policy").inputs["policy"])
+    grant = next(s for s in policy["Statement"] if s["Sid"] == "S3ServerAccessLogsWrite")
+    assert grant["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert grant["Condition"]["ArnLike"] == {"aws:SourceArn": [logs.outputs["arn"]]}
+    assert grant["Resource"] == f"{access.outputs['arn']}/s3-access-logs/*"
+    # The target does not log into itself.
+    assert len(built.recording.of_type("aws:s3/bucketLogging:BucketLogging")) == 1
+
+
 def test_access_logs_can_be_turned_off(run: Run) -> None:
     built = build(run, access_logs=False)
-    for token in (BUCKET, ENCRYPTION, PUBLIC_ACCESS, OWNERSHIP, LIFECYCLE, BUCKET_POLICY):
+    for token in (
+        BUCKET,
+        ENCRYPTION,
+        PUBLIC_ACCESS,
+        OWNERSHIP,
+        LIFECYCLE,
+        BUCKET_POLICY,
+        VERSIONING,
+        BUCKET_LOGGING,
+    ):
         assert built.recording.of_type(token) == []
     assert "accessLogs" not in built.recording.one(LOAD_BALANCER).inputs
     assert built.cluster.access_log_bucket_name is None
@@ -536,6 +588,8 @@ def test_waf_is_on_by_default_with_managed_rule_groups(run: Run) -> None:
         "AWSManagedRulesCommonRuleSet",
         "AWSManagedRulesKnownBadInputsRuleSet",
         "AWSManagedRulesAmazonIpReputationList",
+        # With the known-bad-inputs group, what Checkov's CKV2_AWS_76 asks of a web ACL.
+        "AWSManagedRulesAnonymousIpList",
     }
     assert all(g["vendorName"] == "AWS" for g in groups)
     assert all(r["overrideAction"] == {"none": {}} for r in acl.inputs["rules"])
@@ -543,6 +597,11 @@ def test_waf_is_on_by_default_with_managed_rule_groups(run: Run) -> None:
     (common,) = [g for g in groups if g["name"] == "AWSManagedRulesCommonRuleSet"]
     assert common["ruleActionOverrides"] == [
         {"name": "SizeRestrictions_BODY", "actionToUse": {"count": {}}}
+    ]
+    # Clients on cloud hosts are counted, not blocked; anonymizers are blocked.
+    (anonymous,) = [g for g in groups if g["name"] == "AWSManagedRulesAnonymousIpList"]
+    assert anonymous["ruleActionOverrides"] == [
+        {"name": "HostingProviderIPList", "actionToUse": {"count": {}}}
     ]
     priorities = [r["priority"] for r in acl.inputs["rules"]]
     assert len(set(priorities)) == len(priorities)
@@ -572,7 +631,46 @@ def test_waf_can_be_turned_off(run: Run) -> None:
     built = build(run, waf=False)
     assert built.recording.of_type(WEB_ACL) == []
     assert built.recording.of_type(WEB_ACL_ASSOCIATION) == []
+    assert built.recording.of_type(WAF_LOGGING) == []
     assert built.cluster.web_acl_arn is None
+
+
+def test_waf_logs_every_request_to_an_encrypted_expiring_log_group(run: Run) -> None:
+    key = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    built = build(run, log_kms_key_arn=key, waf_log_retention_days=731)
+    group = built.recording.named("web-waf-logs")
+    # WAF delivers only to groups named aws-waf-logs-*.
+    assert group.inputs["namePrefix"].startswith("aws-waf-logs-")
+    assert group.inputs["retentionInDays"] == 731
+    assert group.inputs["kmsKeyId"] == key
+    logging = built.recording.one(WAF_LOGGING).inputs
+    assert logging["resourceArn"] == built.recording.one(WEB_ACL).outputs["arn"]
+    assert logging["logDestinationConfigs"] == [group.outputs["arn"]]
+    # API keys travel in the Authorization header; they must not land in the logs.
+    assert logging["redactedFields"] == [{"singleHeader": {"name": "authorization"}}]
+    # Delivery is granted on this group only, not by WAF rewriting the account-wide policy.
+    delivery = built.recording.named("web-waf-logs-delivery")
+    assert delivery.urn in built.recording.one(WAF_LOGGING).dependencies
+    document = json.loads(delivery.inputs["policyDocument"])
+    [grant] = document["Statement"]
+    assert grant["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
+    assert grant["Resource"] == f"{group.outputs['arn']}:*"
+    assert grant["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+
+
+def test_waf_logging_defaults_to_a_year_and_can_be_turned_off(run: Run) -> None:
+    assert build(run).recording.named("web-waf-logs").inputs["retentionInDays"] == 365
+    assert build(run, waf_logging=False).recording.of_type(WAF_LOGGING) == []
+
+
+def test_waf_logging_without_waf_is_rejected(run: Run) -> None:
+    with pytest.raises(ValueError, match="waf_logging=True is invalid; expected False when waf"):
+        build(run, waf=False, waf_logging=True)
+
+
+def test_waf_log_retention_must_be_a_cloudwatch_value(run: Run) -> None:
+    with pytest.raises(ValueError, match="waf_log_retention_days=100 is invalid"):
+        build(run, waf_log_retention_days=100)
 
 
 # --- tags and hierarchy ---------------------------------------------------------------------

@@ -348,6 +348,14 @@ def test_performance_insights_on_by_default_with_seven_days(run: Run) -> None:
     assert props["performanceInsightsRetentionPeriod"] == 7
 
 
+def test_performance_insights_can_have_its_own_key_without_moving_storage(run: Run) -> None:
+    # Storage keeps the AWS-managed key (changing it would replace the instance); only the
+    # Performance Insights data moves under the customer-managed key.
+    props = instance(build(run, performance_insights_kms_key_arn=CMK)[0])
+    assert props["performanceInsightsKmsKeyId"] == CMK
+    assert "kmsKeyId" not in props
+
+
 def test_performance_insights_can_be_turned_off_on_small_classes(run: Run) -> None:
     props = instance(build(run, instance_class="db.t4g.micro", performance_insights=False)[0])
     assert props["performanceInsightsEnabled"] is False

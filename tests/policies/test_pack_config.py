@@ -37,7 +37,15 @@ def test_environment_thresholds_and_levels():
     for name in ("alb-https-only", "rds-multi-az", "rds-deletion-protection"):
         assert effective_level(get_rule(name), dev) == EnforcementLevel.ADVISORY
         assert effective_level(get_rule(name), prod) == EnforcementLevel.MANDATORY
-    assert effective_level(get_rule("cloudwatch-log-group-kms"), prod) == EnforcementLevel.ADVISORY
+    assert effective_level(get_rule("cloudwatch-log-group-kms"), dev) == EnforcementLevel.ADVISORY
+    assert effective_level(get_rule("cloudwatch-log-group-kms"), prod) == EnforcementLevel.MANDATORY
+    assert effective_settings(get_rule("alb-access-log-retention"), prod)["minimumDays"] == 365
+    required = effective_settings(get_rule("waf-managed-rule-groups"), prod)["requiredRuleGroups"]
+    assert {
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        "AWSManagedRulesAmazonIpReputationList",
+    } <= set(required)
     assert effective_settings(get_rule("rds-storage-encrypted"), prod)["failOnUnknown"] is True
     assert effective_settings(get_rule("rds-storage-encrypted"), dev)["failOnUnknown"] is False
 

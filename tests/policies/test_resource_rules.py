@@ -30,6 +30,22 @@ ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 
+WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+REQUIRED_GROUPS = [
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+]
+
+
+def _managed(group: str, override: str = "none") -> dict[str, Any]:
+    return {
+        "name": group,
+        "overrideAction": {override: {}},
+        "statement": {"managedRuleGroupStatement": {"vendorName": "AWS", "name": group}},
+    }
+
+
 TAGS = {
     "environment": "prod",
     "project": "ecommerce-analytics",
@@ -143,7 +159,11 @@ CASES: list[tuple[str, str, dict[str, Any] | None, dict[str, Any], dict[str, Any
                 {"protocol": "tcp", "fromPort": 80, "toPort": 80, "cidrBlocks": ["0.0.0.0/0"]}
             ]
         },
-        {"ingress": [{"protocol": "-1", "fromPort": 0, "toPort": 0, "ipv6CidrBlocks": ["::/0"]}]},
+        {
+            "ingress": [
+                {"protocol": "udp", "fromPort": 500, "toPort": 500, "ipv6CidrBlocks": ["::/0"]}
+            ]
+        },
         {},
     ),
     (
@@ -159,8 +179,8 @@ CASES: list[tuple[str, str, dict[str, Any] | None, dict[str, Any], dict[str, Any
         {
             "type": "ingress",
             "protocol": "tcp",
-            "fromPort": 22,
-            "toPort": 22,
+            "fromPort": 8443,
+            "toPort": 8443,
             "cidrBlocks": ["0.0.0.0/0"],
         },
         {},
@@ -350,6 +370,20 @@ CASES: list[tuple[str, str, dict[str, Any] | None, dict[str, Any], dict[str, Any
     ("rds-log-exports", DB, DB_OK, {**DB_OK, "enabledCloudwatchLogsExports": []}, {}),
     ("rds-auto-minor-version-upgrade", DB, DB_OK, {**DB_OK, "autoMinorVersionUpgrade": False}, {}),
     ("rds-iam-authentication", DB, DB_OK, {**DB_OK, "iamDatabaseAuthenticationEnabled": False}, {}),
+    (
+        "rds-performance-insights-kms",
+        DB,
+        {**DB_OK, "performanceInsightsEnabled": True, "performanceInsightsKmsKeyId": "arn:k"},
+        {**DB_OK, "performanceInsightsEnabled": True},
+        {},
+    ),
+    (
+        "waf-managed-rule-groups",
+        WEB_ACL,
+        {"rules": [_managed(g) for g in REQUIRED_GROUPS]},
+        {"rules": [_managed(g) for g in REQUIRED_GROUPS[:2]]},
+        {},
+    ),
     (
         "ecr-immutable-tags",
         REPO,

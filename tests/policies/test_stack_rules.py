@@ -25,6 +25,16 @@ def test_every_stack_rule_is_tested_here():
         "rds-tls-enforced",
         "ecr-lifecycle-policy",
         "waived-violations",  # tests/policies/test_waivers.py
+        # tests/policies/test_gap_rules.py
+        "waf-logging-enabled",
+        "alb-access-log-retention",
+        "s3-public-access-blocked",
+        "s3-bucket-not-public",
+        "s3-tls-only",
+        "s3-encryption",
+        "s3-versioning",
+        "s3-access-logging",
+        "s3-lifecycle",
     }
     assert {r.name for r in RULES if r.kind == "stack"} == tested
 

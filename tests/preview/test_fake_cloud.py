@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any
 
+import pulumi
+import pulumi_aws as aws
 import pytest
 from pulumi.runtime import MockResourceArgs
 
 from platformkit.preview.fake_cloud import FakeCloud
+from platformkit.preview.recording import run_under_mocks
 
 RANDOM_ID = "random:index/randomId:RandomId"
 
@@ -61,3 +65,52 @@ def test_random_id_stays_unknown_in_preview_mode() -> None:
     resource_id, outputs = random_id(mode="preview", keepers={"identifier": "db-dev"})
     assert resource_id is None
     assert outputs == {"byteLength": 4.0, "keepers": {"identifier": "db-dev"}}
+
+
+# --- ids: unique per URN, shaped like the provider's ----------------------------------------
+
+
+class _Tier(pulumi.ComponentResource):
+    """A component creating a security group with a fixed name, as two real ones did."""
+
+    def __init__(self, token: str, name: str) -> None:
+        super().__init__(token, name)
+        self.group = aws.ec2.SecurityGroup(
+            "analytics-sg", vpc_id="vpc-0abc", opts=pulumi.ResourceOptions(parent=self)
+        )
+        self.register_outputs({})
+
+
+def test_same_named_resources_under_different_parents_get_different_ids() -> None:
+    def program() -> None:
+        _Tier("test:index:Database", "analytics")
+        _Tier("test:index:WebService", "analytics")
+
+    recording = run_under_mocks(program, project="test", stack="dev", config={})
+    groups = recording.of_type("aws:ec2/securityGroup:SecurityGroup")
+    assert len(groups) == 2 and groups[0].urn != groups[1].urn
+    ids = [g.outputs["id"] for g in groups]
+    assert ids[0] != ids[1]
+    # Shaped like EC2's: "sg-" and 17 hex digits; and the ARN names the group's own id.
+    for group in groups:
+        assert re.fullmatch(r"sg-[0-9a-f]{17}", group.outputs["id"])
+        assert group.outputs["arn"].endswith(f":security-group/{group.outputs['id']}")
+
+
+def test_ids_follow_the_provider_shape_of_their_type() -> None:
+    def program() -> None:
+        bucket = aws.s3.Bucket("logs")
+        aws.s3.BucketVersioning(
+            "logs-versioning", bucket=bucket.id, versioning_configuration={"status": "Enabled"}
+        )
+        aws.kms.Key("key")
+        aws.ecs.Cluster("ecs")
+
+    recording = run_under_mocks(program, project="test", stack="dev", config={})
+    bucket = recording.named("logs")
+    # S3 configuration resources are identified by their bucket's name, as in AWS.
+    assert recording.named("logs-versioning").outputs["id"] == bucket.outputs["bucket"]
+    key = recording.named("key").outputs
+    assert key["id"] == key["keyId"] and re.fullmatch(r"[0-9a-f-]{36}", key["id"])
+    cluster = recording.named("ecs").outputs
+    assert cluster["id"] == cluster["arn"] and cluster["id"].startswith("arn:aws:ecs:")

@@ -36,7 +36,11 @@ DATA_RULES = {
     "cloudwatch-log-retention": "logs-forever",
     "ecr-immutable-tags": "images",
     "required-tags": "untagged",
+    "s3-bucket-not-public": "public-site",
+    "alb-target-group-health-check": "tg-no-check",
 }
+DATA_CLEAN = ("db-secret-password", "tg-default-check", "tg-no-path")
+"""Resources of the insecure data program that only false positives would flag."""
 APP_RULES = {
     "ecs-no-privileged-containers": "task",
     "ecs-no-secrets-in-environment": "task",
@@ -147,6 +151,32 @@ def test_insecure_data_program_fails_with_rule(
     assert all(r["level"] == "error" and "suppressions" not in r for r in hits)
 
 
+def test_secret_passwords_and_aws_default_health_checks_are_not_findings(
+    data_sarif: tuple[int, dict[str, Any]],
+) -> None:
+    _, sarif = data_sarif
+    names = [r["locations"][0]["logicalLocations"][0]["name"] for r in sarif_results(sarif)]
+    false_positives = {
+        (r["ruleId"], name)
+        for r, name in zip(sarif_results(sarif), names, strict=True)
+        if name in DATA_CLEAN
+        and r["ruleId"] in ("rds-no-literal-master-password", "alb-target-group-health-check")
+    }
+    assert false_positives == set()
+
+
+def test_ssh_open_to_the_world_is_reported_once(data_sarif: tuple[int, dict[str, Any]]) -> None:
+    _, sarif = data_sarif
+    hits = [
+        r["ruleId"]
+        for r in sarif_results(sarif)
+        if r["locations"][0]["logicalLocations"][0]["name"] == "ssh-open"
+        and r["ruleId"].startswith("ec2-")
+        and r["ruleId"] != "ec2-security-group-descriptions"
+    ]
+    assert hits == ["ec2-no-public-database-or-app-ports"]
+
+
 @pytest.mark.parametrize(("rule", "name"), sorted(APP_RULES.items()))
 def test_insecure_app_program_fails_with_rule(
     app_json: tuple[int, dict[str, Any]], rule: str, name: str
@@ -156,6 +186,22 @@ def test_insecure_app_program_fails_with_rule(
     hits = [v for v in doc["policies"]["violations"] if v["rule"] == rule and v["name"] == name]
     assert hits and all(v["level"] == "mandatory" and not v["waived"] for v in hits)
     assert all(v["remediation"] for v in hits)
+
+
+@pytest.mark.parametrize(
+    ("rule", "name", "text"),
+    [
+        ("alb-waf-attached", "public-alb", "has no rules"),
+        ("waf-managed-rule-groups", "empty-acl", "AWSManagedRulesCommonRuleSet"),
+        ("waf-logging-enabled", "empty-acl", "no WebAclLoggingConfiguration"),
+    ],
+)
+def test_an_empty_web_acl_does_not_count_as_protection(
+    app_json: tuple[int, dict[str, Any]], rule: str, name: str, text: str
+) -> None:
+    _, doc = app_json
+    hits = [v for v in doc["policies"]["violations"] if v["rule"] == rule and v["name"] == name]
+    assert hits and text in hits[0]["message"]
 
 
 def test_json_report_with_policies_matches_schema(app_json: tuple[int, dict[str, Any]]) -> None:
@@ -259,11 +305,27 @@ def test_dev_stack_passes_the_gate(capfd: pytest.CaptureFixture[str]) -> None:
     assert "Policies passed: 0 mandatory" in run.out
 
 
-def test_prod_stack_passes_the_gate(capfd: pytest.CaptureFixture[str]) -> None:
-    run = gate(capfd, REPO, "prod", "--format", "json", config=PROD_CONFIG)
+@pytest.mark.parametrize("mode", ["up", "preview"])
+def test_prod_stack_passes_the_gate(capfd: pytest.CaptureFixture[str], mode: str) -> None:
+    # In preview mode the stack's own KMS key ARN is unknown: a log group using it is
+    # encrypted all the same.
+    run = gate(capfd, REPO, "prod", "--format", "json", "--mode", mode, config=PROD_CONFIG)
     assert run.code == 0, run.err
     summary = run.json()["policies"]["summary"]
     assert summary["mandatory"] == 0 and summary["passed"] is True
+
+
+def test_bad_required_rule_groups_are_a_config_error(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "bad.json"
+    config.write_text(
+        json.dumps({"waf-managed-rule-groups": {"requiredRuleGroups": "CommonRuleSet"}}),
+        encoding="utf-8",
+    )
+    run = gate(capfd, PROGRAMS / "basic", "dev", config=str(config))
+    assert run.code == 2
+    assert "waf-managed-rule-groups.requiredRuleGroups" in run.err
 
 
 # -- failures of the gate itself: exit 2 -------------------------------------------------

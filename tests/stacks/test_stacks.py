@@ -206,3 +206,48 @@ def test_operations_output_satisfies_the_verify_contract(
 def test_only_dev_may_destroy_its_image_repository(dev: PreviewResult, prod: PreviewResult) -> None:
     assert one(dev, "aws:ecr/repository:Repository")["forceDelete"] is True
     assert one(prod, "aws:ecr/repository:Repository")["forceDelete"] is False
+
+
+def test_prod_logs_waf_requests_and_encrypts_logs_with_its_own_rotating_key(
+    dev: PreviewResult, prod: PreviewResult
+) -> None:
+    [key] = [
+        r for r in prod.resources if r.type == "aws:kms/key:Key" and r.name == "analytics-logs-key"
+    ]
+    assert key.inputs["enableKeyRotation"] is True
+    groups = [r for r in prod.resources if r.type == "aws:cloudwatch/logGroup:LogGroup"]
+    # Every group (flow logs, WAF, database, service) uses a customer-managed key.
+    assert groups and all(g.inputs.get("kmsKeyId") for g in groups)
+    instance = one(prod, "aws:rds/instance:Instance")
+    assert instance["performanceInsightsKmsKeyId"] == key.outputs["arn"]
+    assert of_type(prod, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")
+    assert not of_type(dev, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")
+    assert not [r for r in dev.resources if r.name == "analytics-logs-key"]
+
+
+def test_alb_access_logs_are_kept_as_long_as_the_other_logs(
+    dev: PreviewResult, prod: PreviewResult
+) -> None:
+    for result, days in ((dev, 7), (prod, 365)):
+        [lifecycle] = [r for r in result.resources if r.name == "analytics-alb-logs-lifecycle"]
+        assert lifecycle.inputs["rules"][0]["expiration"] == {"days": days}
+        [versioning] = [r for r in result.resources if r.name == "analytics-alb-logs-versioning"]
+        assert versioning.inputs["versioningConfiguration"] == {"status": "Enabled"}
+
+
+def test_the_database_admits_the_service_group_not_itself(prod: PreviewResult) -> None:
+    groups = [r for r in prod.resources if r.type == "aws:ec2/securityGroup:SecurityGroup"]
+    ids = [g.outputs["id"] for g in groups]
+    assert len(set(ids)) == len(ids)  # unique even where two groups share a logical name
+    database_group = next(
+        g for g in groups if g.parent and "platformkit:index:Database" in g.parent
+    )
+    rules = [
+        r.inputs
+        for r in prod.resources
+        if r.type == "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+        and r.inputs.get("securityGroupId") == database_group.outputs["id"]
+    ]
+    assert rules
+    for rule in rules:
+        assert rule["referencedSecurityGroupId"] != database_group.outputs["id"]

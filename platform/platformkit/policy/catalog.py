@@ -16,8 +16,9 @@ from pulumi_policy import (
 )
 from pulumi_policy.policy import Policy
 
-from . import cost, ecr, ecs, iam, kms, load_balancer, logs, network, rds, tagging
+from . import cost, ecr, ecs, iam, kms, load_balancer, logs, network, rds, s3, tagging
 from .core import Rule, run_guarded
+from .secrets import install as install_secret_marking
 from .waivers import (
     WaiverLedger,
     WaiverSet,
@@ -46,6 +47,7 @@ WAIVED_VIOLATIONS_RULE = Rule(
 RULES: tuple[Rule, ...] = (
     *network.RULES,
     *load_balancer.RULES,
+    *s3.RULES,
     *ecs.RULES,
     *rds.RULES,
     *ecr.RULES,
@@ -132,6 +134,8 @@ def build_policies(
     ``waivers`` wins; otherwise ``waivers_file`` (or ``$PLATFORMKIT_WAIVERS``) is loaded and
     validated now, so a bad waiver file stops the pack at start-up with a clear error.
     """
+    # Lets rules tell secret inputs from literals (rds-no-literal-master-password).
+    install_secret_marking()
     if waivers is None:
         waivers = load_waivers(waivers_file, WAIVABLE_RULE_NAMES, today=today)
     ledger = ledger if ledger is not None else WaiverLedger()

@@ -12,7 +12,19 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
-from .core import Rule, as_list, as_mapping, depends_on, dig, is_true, resources_of, setting
+from .core import (
+    Rule,
+    as_list,
+    as_mapping,
+    depends_on,
+    dig,
+    is_false,
+    is_true,
+    resources_of,
+    setting,
+    string_list,
+)
+from .s3 import BucketView, buckets, expiration_days
 
 LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
 ALB_LEGACY = "aws:alb/loadBalancer:LoadBalancer"
@@ -21,6 +33,16 @@ ALB_LISTENER_LEGACY = "aws:alb/listener:Listener"
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
 TARGET_GROUP_LEGACY = "aws:alb/targetGroup:TargetGroup"
 WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+WAF_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
+
+DEFAULT_REQUIRED_RULE_GROUPS = [
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+]
+"""AWS managed rule groups every web ACL must run in blocking mode."""
+DEFAULT_MIN_ACCESS_LOG_DAYS = 365
 
 LB_TYPES = (LOAD_BALANCER, ALB_LEGACY)
 LISTENER_TYPES = (LISTENER, ALB_LISTENER_LEGACY)
@@ -105,11 +127,11 @@ def validate_target_group_health_check(
         return
     if (args.props.get("targetType") or "instance") == "lambda":
         return
+    # AWS enables a health check on every non-Lambda target group unless told otherwise, and
+    # an HTTP(S) check without a path probes "/": only switching it off loses the signal.
     check = as_mapping(args.props.get("healthCheck"))
-    if check is None or check.get("enabled") is False:
-        report("The target group has no explicit, enabled health check.", None)
-    elif (check.get("protocol") or "HTTP") in ("HTTP", "HTTPS") and not check.get("path"):
-        report("The HTTP health check has no path.", None)
+    if check is not None and is_false(check.get("enabled")):
+        report("The target group's health check is disabled (healthCheck.enabled false).", None)
 
 
 def _is_public(lb: PolicyResource) -> bool:
@@ -118,14 +140,97 @@ def _is_public(lb: PolicyResource) -> bool:
 
 def validate_waf(args: StackValidationArgs, report: ReportViolation) -> None:
     associations = list(resources_of(args, WAF_ASSOCIATION))
+    acls = list(resources_of(args, WEB_ACL))
     for type_token in LB_TYPES:
         for lb in resources_of(args, type_token):
             if not _is_public(lb):
                 continue
-            if not any(depends_on(a, lb, "resourceArn") for a in associations):
+            attached = [a for a in associations if depends_on(a, lb, "resourceArn")]
+            if not attached:
                 report(
                     f"Internet-facing load balancer '{lb.name}' has no WAFv2 web ACL "
                     "association (resourceArn).",
+                    lb.urn,
+                )
+                continue
+            # An association with an empty web ACL only adds latency: it must inspect something.
+            for acl in acls:
+                if any(depends_on(a, acl, "webAclArn") for a in attached) and not as_list(
+                    acl.props.get("rules")
+                ):
+                    report(
+                        f"Web ACL '{acl.name}' protecting load balancer '{lb.name}' has no "
+                        "rules, so it inspects nothing.",
+                        lb.urn,
+                    )
+
+
+def _managed_groups(rule: Any) -> list[tuple[str, bool]]:
+    """(group name, blocks) for the AWS managed rule group a web ACL rule runs, if any."""
+    group = dig(rule, "statement", "managedRuleGroupStatement")
+    if not as_mapping(group) or dig(group, "vendorName") != "AWS":
+        return []
+    # overrideAction "count" turns every rule of the group into monitoring only.
+    override = as_mapping(dig(rule, "overrideAction")) or {}
+    return [(str(dig(group, "name")), "count" not in override)]
+
+
+def validate_waf_managed_rule_groups(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != WEB_ACL:
+        return
+    required = string_list(
+        setting(args.get_config(), "requiredRuleGroups", DEFAULT_REQUIRED_RULE_GROUPS)
+    )
+    found = dict(g for rule in as_list(args.props.get("rules")) for g in _managed_groups(rule))
+    missing = [group for group in required if group not in found]
+    counting = [group for group in required if found.get(group) is False]
+    if missing:
+        report(f"The web ACL lacks the AWS managed rule group(s) {missing}.", None)
+    if counting:
+        report(
+            f"The AWS managed rule group(s) {counting} only count (overrideAction count); "
+            "use overrideAction none so they block.",
+            None,
+        )
+
+
+def validate_waf_logging(args: StackValidationArgs, report: ReportViolation) -> None:
+    configurations = list(resources_of(args, WAF_LOGGING))
+    for acl in resources_of(args, WEB_ACL):
+        if not any(depends_on(c, acl, "resourceArn") for c in configurations):
+            report(
+                f"Web ACL '{acl.name}' has no WebAclLoggingConfiguration: blocked and allowed "
+                "requests leave no trace.",
+                acl.urn,
+            )
+
+
+def _log_bucket(args: StackValidationArgs, lb: PolicyResource) -> BucketView | None:
+    for view in buckets(args):
+        if any(
+            dep.urn == view.bucket.urn for dep in lb.property_dependencies.get("accessLogs", [])
+        ):
+            return view
+    return None
+
+
+def validate_access_log_retention(args: StackValidationArgs, report: ReportViolation) -> None:
+    minimum = int(setting(args.get_config(), "minimumDays", DEFAULT_MIN_ACCESS_LOG_DAYS))
+    for type_token in LB_TYPES:
+        for lb in resources_of(args, type_token):
+            logs = lb.props.get("accessLogs")
+            if not is_true(dig(logs, "enabled")):
+                continue  # alb-access-logs reports that
+            view = _log_bucket(args, lb)
+            if view is None:
+                continue  # a bucket outside the stack: its lifecycle cannot be seen here
+            prefix = dig(logs, "prefix") or ""
+            days = expiration_days(view, f"{prefix}/" if prefix else "")
+            if days is not None and days < minimum:
+                report(
+                    f"Access logs of load balancer '{lb.name}' expire after {days} days in "
+                    f"bucket '{view.name}'; keep them at least {minimum} days, as long as the "
+                    "environment's other logs.",
                     lb.urn,
                 )
 
@@ -212,10 +317,13 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         name="alb-target-group-health-check",
-        description="Require target groups to define an enabled health check with a path.",
+        description="Forbid disabling the health check of a target group.",
         area="load_balancer",
         severity=Severity.LOW,
-        remediation="Set health_check={'path': '/healthz', 'matcher': '200', ...}.",
+        remediation=(
+            "Remove health_check enabled=False; point path at a readiness endpoint "
+            "(e.g. '/healthz', matcher '200') rather than AWS's default '/'."
+        ),
         validate=validate_target_group_health_check,
         resource_types=(TARGET_GROUP, TARGET_GROUP_LEGACY),
         checkov=("CKV_AWS_261",),
@@ -231,8 +339,69 @@ RULES: tuple[Rule, ...] = (
             "aws.wafv2.WebAclAssociation whose resource_arn is the load balancer's ARN."
         ),
         validate=validate_waf,
-        resource_types=(*LB_TYPES, WAF_ASSOCIATION),
-        checkov=("CKV2_AWS_28", "CKV2_AWS_76"),
+        resource_types=(*LB_TYPES, WAF_ASSOCIATION, WEB_ACL),
+        checkov=("CKV2_AWS_28", "CKV_AWS_175"),
         cdk_nag=("NIST.800.53.R5-ALBWAFEnabled",),
+    ),
+    Rule(
+        name="waf-managed-rule-groups",
+        description="Require web ACLs to block with the AWS managed rule groups configured.",
+        area="load_balancer",
+        severity=Severity.MEDIUM,
+        remediation=(
+            "Add a rule per group with managed_rule_group_statement {vendor_name: 'AWS', name: "
+            "...} and override_action {'none': {}} (platformkit's Cluster does)."
+        ),
+        validate=validate_waf_managed_rule_groups,
+        resource_types=(WEB_ACL,),
+        checkov=("CKV_AWS_192", "CKV2_AWS_76"),
+        config={
+            "requiredRuleGroups": {
+                "type": "array",
+                "items": {"type": "string", "pattern": "^AWSManagedRules[A-Za-z0-9]+$"},
+                "uniqueItems": True,
+                "default": DEFAULT_REQUIRED_RULE_GROUPS,
+                "description": "AWS managed rule groups (names) every web ACL must run.",
+            }
+        },
+    ),
+    Rule(
+        name="waf-logging-enabled",
+        description="Require a logging configuration on every WAFv2 web ACL.",
+        area="load_balancer",
+        kind="stack",
+        severity=Severity.MEDIUM,
+        remediation=(
+            "Set waf_logging=True on the Cluster, or add an aws.wafv2.WebAclLoggingConfiguration "
+            "sending to a log group named aws-waf-logs-*."
+        ),
+        validate=validate_waf_logging,
+        resource_types=(WEB_ACL, WAF_LOGGING),
+        checkov=("CKV2_AWS_31",),
+        cdk_nag=("NIST.800.53.R5-WAFv2LoggingEnabled",),
+    ),
+    Rule(
+        name="alb-access-log-retention",
+        description="Require load balancer access logs to be kept at least the configured days.",
+        area="load_balancer",
+        kind="stack",
+        severity=Severity.LOW,
+        remediation=(
+            "Raise the expiration of the log bucket's lifecycle rule (Cluster "
+            "access_log_retention_days) to the environment's log retention."
+        ),
+        validate=validate_access_log_retention,
+        resource_types=(
+            *LB_TYPES,
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        ),
+        config={
+            "minimumDays": {
+                "type": "integer",
+                "minimum": 1,
+                "default": DEFAULT_MIN_ACCESS_LOG_DAYS,
+                "description": "Fewest days access log objects must be kept.",
+            }
+        },
     ),
 )

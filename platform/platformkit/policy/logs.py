@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, Severity
 
-from .core import Rule, as_int, setting
+from .core import Rule, as_int, is_set, setting
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
@@ -30,7 +30,8 @@ def validate_retention(args: ResourceValidationArgs, report: ReportViolation) ->
 
 
 def validate_kms(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type == LOG_GROUP and not args.props.get("kmsKeyId"):
+    # A key the same stack creates has an unknown ARN during preview: it will be set.
+    if args.resource_type == LOG_GROUP and not is_set(args.props, "kmsKeyId"):
         report("kmsKeyId is not set; the group uses the AWS-owned key.", None)
 
 
@@ -56,11 +57,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         name="cloudwatch-log-group-kms",
-        description="Recommend customer-managed KMS encryption for log groups.",
+        description="Require customer-managed KMS encryption for log groups.",
         area="logs",
         severity=Severity.LOW,
         remediation=(
-            "Set kms_key_id to a CMK whose key policy allows logs.<region>.amazonaws.com."
+            "Set kms_key_id to a CMK whose key policy allows logs.<region>.amazonaws.com "
+            "(platformkit.create_log_key; advisory by default, mandatory in prod)."
         ),
         validate=validate_kms,
         resource_types=(LOG_GROUP,),

@@ -120,6 +120,9 @@ def validate_no_world_ingress(args: ResourceValidationArgs, report: ReportViolat
     for perm in permissions(args.resource_type, args.props, "ingress"):
         if not perm.is_world:
             continue
+        if any(perm.covers(port) for port in DEFAULT_RESTRICTED_PORTS):
+            # ec2-no-public-database-or-app-ports reports these: one finding per problem.
+            continue
         single_tcp_port = perm.protocol in ("tcp", "6") and perm.from_port == perm.to_port
         if not (single_tcp_port and perm.from_port in allowed):
             report(

@@ -13,6 +13,7 @@ from pulumi_policy import (
     Severity,
     StackValidationArgs,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 from .core import (
     Rule,
@@ -27,6 +28,7 @@ from .core import (
     setting,
     string_list,
 )
+from .secrets import is_secret
 
 INSTANCE = "aws:rds/instance:Instance"
 PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
@@ -101,11 +103,38 @@ def validate_no_literal_password(args: ResourceValidationArgs, report: ReportVio
     props = _instance(args)
     if props is None:
         return
-    if props.get("password"):
+    try:
+        password = props.get("password")
+    except UnknownValueError:
+        return  # computed by another resource (a RandomPassword, say): not a literal
+    if password and is_secret(password):
+        # A secret input (config.require_secret, Output.secret) is encrypted in config and
+        # state: set, not literal. pulumi_aws marks every password input secret, so a literal
+        # typed into the program looks the same here; a source scanner must catch that one.
+        return
+    if password:
         # Never echo the value: it is a secret even when it is wrong to have it here.
-        report("A literal master password is set; it ends up in code, config or state.", None)
+        report(
+            "A master password arrives in plain text (not a secret): it is stored unencrypted "
+            "in state.",
+            None,
+        )
     elif not is_true(props.get("manageMasterUserPassword")) and not _is_replica_or_restore(props):
         report("manageMasterUserPassword is not true.", None)
+
+
+def validate_performance_insights_kms(
+    args: ResourceValidationArgs, report: ReportViolation
+) -> None:
+    props = _instance(args)
+    if props is None or not is_true(props.get("performanceInsightsEnabled")):
+        return
+    if not is_set(props, "performanceInsightsKmsKeyId"):
+        report(
+            "Performance Insights uses the AWS-managed aws/rds key "
+            "(performanceInsightsKmsKeyId unset).",
+            None,
+        )
 
 
 def validate_log_exports(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -312,6 +341,20 @@ RULES: tuple[Rule, ...] = (
         validate=validate_iam_auth,
         resource_types=(INSTANCE,),
         checkov=("CKV_AWS_161",),
+        enforcement_level=EnforcementLevel.ADVISORY,
+    ),
+    Rule(
+        name="rds-performance-insights-kms",
+        description="Recommend a customer-managed KMS key for Performance Insights data.",
+        area="rds",
+        severity=Severity.LOW,
+        remediation=(
+            "Set performance_insights_kms_key_arn on the Database (RDS cannot change the key "
+            "later: set it before first enabling Performance Insights)."
+        ),
+        validate=validate_performance_insights_kms,
+        resource_types=(INSTANCE,),
+        checkov=("CKV_AWS_354",),
         enforcement_level=EnforcementLevel.ADVISORY,
     ),
 )

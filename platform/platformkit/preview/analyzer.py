@@ -11,6 +11,10 @@ and then speaks only the public protocol (``pulumi.runtime.proto.analyzer_pb2``)
 ``Handshake``, ``GetAnalyzerInfo``, ``Configure``, ``ConfigureStack``, ``Analyze``,
 ``AnalyzeStack``. Nothing here imports ``pulumi_policy``, so any Python pack works.
 
+A ``nodejs`` pack (TypeScript or JavaScript) starts as the CLI starts it too (``pack_launch``)
+and speaks the same protocol; the requests are shaped as the CLI shapes them, because the
+Node.js analyzer reads fields the Python one tolerates missing.
+
 No engine is served: the Python analyzer parses the engine address but never dials it, so a
 placeholder is passed. Interrupting the pack (SIGINT) makes ``PolicyPack`` stop its server and
 exit, which is how ``close`` shuts it down; a pack that does not exit in time is killed.
@@ -18,12 +22,10 @@ exit, which is how ``close`` shuts it down; a pack that does not exit in time is
 
 from __future__ import annotations
 
-import json
 import os
 import queue
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,16 +33,14 @@ from pathlib import Path
 from typing import Any
 
 import grpc  # type: ignore[import-untyped]
-import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from platformkit.preview.errors import PreviewError
+from platformkit.preview.pack_launch import ENGINE_ADDRESS as ENGINE_ADDRESS
+from platformkit.preview.pack_launch import START_TIMEOUT as START_TIMEOUT
+from platformkit.preview.pack_launch import PackError as PackError
+from platformkit.preview.pack_launch import pack_command, pack_environment, read_pack_project
 
-ENGINE_ADDRESS = "127.0.0.1:0"
-"""Placeholder for the engine's gRPC address (the Python analyzer does not connect to it)."""
-START_TIMEOUT = 60.0
-"""Seconds to wait for a pack to print its port (importing the rules dominates)."""
 CALL_TIMEOUT = 120.0
 """Seconds one gRPC call may take."""
 STOP_TIMEOUT = 5.0
@@ -63,10 +63,6 @@ SEVERITIES = {
     analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
     analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
 }
-
-
-class PackError(PreviewError):
-    """A policy pack is missing, failed to start, crashed or answered with an error."""
 
 
 @dataclass(frozen=True)
@@ -138,69 +134,6 @@ class AnalyzerResource:
     options: dict[str, Any] = field(default_factory=dict)
     """Options as ``ResourceRecord.options`` holds them (camelCase keys)."""
     provider: AnalyzerResource | None = None
-
-
-def read_pack_project(directory: Path) -> dict[str, Any]:
-    """``PulumiPolicy.yaml`` of the pack in ``directory``; raise ``PackError`` when unusable."""
-    if not directory.is_dir():
-        raise PackError(f"error: policy pack directory {directory} does not exist")
-    project_file = directory / "PulumiPolicy.yaml"
-    if not project_file.is_file():
-        raise PackError(
-            f"error: {directory} is not a policy pack: no PulumiPolicy.yaml "
-            "(create one with `pulumi policy new`, or point --policy-pack at the pack)"
-        )
-    try:
-        data = yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise PackError(f"error: cannot read {project_file}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise PackError(f"error: {project_file}: expected a mapping")
-    runtime = data.get("runtime")
-    name = runtime.get("name") if isinstance(runtime, dict) else runtime
-    if name != "python":
-        raise PackError(
-            f"error: {project_file}: runtime {name!r} is not supported offline "
-            "(only Python policy packs can be run)"
-        )
-    return data
-
-
-def _runtime_options(project: Mapping[str, Any]) -> dict[str, Any]:
-    runtime = project.get("runtime")
-    options = runtime.get("options") if isinstance(runtime, dict) else None
-    return dict(options) if isinstance(options, dict) else {}
-
-
-def pack_command(directory: Path, project: Mapping[str, Any]) -> list[str]:
-    """The argv the CLI's Python analyzer shim runs (cwd: the pack directory).
-
-    The interpreter is the pack's ``virtualenv`` (``runtime.options``) when it exists, else
-    the one running platformkit. ``pulumi.policy`` rejects unknown single-dash options
-    (``-virtualenv=x`` parses as ``-v irtualenv=x``), so the options are not passed on.
-    """
-    options = _runtime_options(project)
-    python = sys.executable
-    virtualenv = options.get("virtualenv")
-    if isinstance(virtualenv, str) and virtualenv:
-        scripts = "Scripts" if os.name == "nt" else "bin"
-        candidate = (directory / virtualenv / scripts / "python").absolute()
-        if candidate.exists():
-            python = str(candidate)
-    return [python, "-u", "-m", "pulumi.policy", ENGINE_ADDRESS, "."]
-
-
-def pack_environment(
-    project: str, stack: str, dry_run: bool, config: Mapping[str, str]
-) -> dict[str, str]:
-    """The pack's environment: ours plus what the CLI sets for a policy pack."""
-    env = dict(os.environ)
-    if config:
-        env["PULUMI_CONFIG"] = json.dumps(dict(config), sort_keys=True)
-    env["PULUMI_PROJECT"] = project
-    env["PULUMI_STACK"] = stack
-    env["PULUMI_DRY_RUN"] = "true" if dry_run else "false"
-    return env
 
 
 class PolicyPackProcess:
@@ -376,12 +309,7 @@ class PolicyPackProcess:
 
     def configure(self, config: Mapping[str, PolicyConfig]) -> None:
         """``Configure``: the level and properties of every policy."""
-        request = analyzer_pb2.ConfigureAnalyzerRequest()
-        for name, value in config.items():
-            entry = request.policyConfig[name]
-            entry.enforcementLevel = LEVEL_VALUES[value.enforcement_level]
-            entry.properties.update(value.properties)
-        self._call("Configure", request)
+        self._call("Configure", configure_request(config))
 
     def configure_stack(
         self, project: str, stack: str, config: Mapping[str, str], dry_run: bool
@@ -434,6 +362,21 @@ class PolicyPackProcess:
         return [_diagnostic(d, "") for d in response.diagnostics]
 
 
+def configure_request(
+    config: Mapping[str, PolicyConfig],
+) -> analyzer_pb2.ConfigureAnalyzerRequest:
+    """The ``Configure`` request: every policy's level and properties, as the CLI sends it."""
+    request = analyzer_pb2.ConfigureAnalyzerRequest()
+    for name, value in config.items():
+        entry = request.policyConfig[name]
+        entry.enforcementLevel = LEVEL_VALUES[value.enforcement_level]
+        # Present even when empty, as the CLI sends it: the Node.js analyzer reads it
+        # unconditionally (undefined.toJavaScript() otherwise).
+        entry.properties.SetInParent()
+        entry.properties.update(value.properties)
+    return request
+
+
 def _policy_info(policy: Any) -> PolicyInfo:
     schema = json_format.MessageToDict(policy.configSchema.properties)
     kind = "stack" if policy.policy_type == analyzer_pb2.POLICY_TYPE_STACK else "resource"
@@ -465,6 +408,9 @@ def _options(resource: AnalyzerResource) -> analyzer_pb2.AnalyzerResourceOptions
     if "deleteBeforeReplace" in options:
         result.deleteBeforeReplace = bool(options["deleteBeforeReplace"])
         result.deleteBeforeReplaceDefined = True
+    # The CLI always sends customTimeouts (zeros when unset); the Node.js analyzer reads it
+    # unconditionally.
+    result.customTimeouts.SetInParent()
     timeouts = options.get("customTimeouts", {})
     result.customTimeouts.create = _seconds(timeouts.get("create"))
     result.customTimeouts.update = _seconds(timeouts.get("update"))

@@ -37,12 +37,27 @@ from platformkit.preview.identity import (
     digest,
 )
 from platformkit.preview.lookups import look_up, render_policy_document
+from platformkit.preview.resource_ids import provider_id
 from platformkit.preview.synthesize import Subject, fill, physical_name
 
 Mode = Literal["up", "preview"]
 
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 DYNAMIC_RESOURCE = "pulumi-python:dynamic:Resource"
+
+
+def resource_seed(args: pulumi.runtime.MockResourceArgs) -> str:
+    """The hash every fake value of one resource derives from: unique per URN.
+
+    A URN is the stack, the project, the chain of parent types and the name, so two resources
+    sharing a name under different parents (``analytics-sg`` of a Database and of a WebService)
+    get different ids, as they would in AWS. A top-level resource's seed is that of its type
+    and name alone, as before URNs were taken into account.
+    """
+    urn = str(getattr(args, "urn", "") or "")
+    parts = urn.split("::")
+    parents = parts[2].split("$")[:-1] if len(parts) >= 4 else []
+    return digest(args.typ, args.name, *parents) if parents else digest(args.typ, args.name)
 
 
 class FakeCloud(pulumi.runtime.Mocks):
@@ -68,15 +83,15 @@ class FakeCloud(pulumi.runtime.Mocks):
         if args.typ == STACK_REFERENCE:
             return self._stack_reference(args, inputs)
         if getattr(args, "remote", False):
-            return None, self._component_outputs(args.typ, args.name, inputs)
+            return None, self._component_outputs(args.typ, args.name, inputs, resource_seed(args))
         if self.mode == "preview" and not read:
             # Leave the id and every computed output unknown, as a real preview does.
             return None, inputs
         supplied = self.answers.resources.get(args.name, {})
         if args.typ == DYNAMIC_RESOURCE:
-            resource_id, outputs = self._dynamic(args.name, inputs)
+            resource_id, outputs = self._dynamic(args.name, inputs, resource_seed(args))
             return resource_id, {**outputs, **supplied}
-        seed = digest(args.typ, args.name)
+        seed = resource_seed(args)
         physical = physical_name(args.name, inputs, seed)
         built = (
             dict(BUILDERS[args.typ](self.identity, args.name, physical, inputs, seed))
@@ -86,7 +101,11 @@ class FakeCloud(pulumi.runtime.Mocks):
         if read and args.resource_id:
             resource_id = args.resource_id
         else:
-            resource_id = str(built.get("id") or self._id(args.typ, args.name, inputs, seed))
+            resource_id = str(
+                built.get("id")
+                or provider_id(args.typ, inputs, {**inputs, **built}, seed)
+                or self._id(args.typ, args.name, inputs, seed)
+            )
         subject = Subject(self.identity, args.typ, args.name, physical, seed, resource_id)
         known = {**inputs, **built}
         cls = sdk_schema.resource_class(args.typ)
@@ -125,12 +144,13 @@ class FakeCloud(pulumi.runtime.Mocks):
             )
         return stack, {"name": stack, "outputs": dict(outputs), "secretOutputNames": []}
 
-    def _component_outputs(self, typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    def _component_outputs(
+        self, typ: str, name: str, inputs: Mapping[str, Any], seed: str
+    ) -> dict[str, Any]:
         # A remote component's outputs are what its provider computes, never its inputs
         # echoed back (an input ``natGateways`` strategy is no ``Sequence[NatGateway]``).
         if self.mode == "preview":
             return {}
-        seed = digest(typ, name)
         physical = physical_name(name, inputs, seed)
         built = (
             BUILDERS[typ](self.identity, name, physical, inputs, seed) if typ in BUILDERS else {}
@@ -142,10 +162,11 @@ class FakeCloud(pulumi.runtime.Mocks):
         derived = fill(cls, subject, built, id_count=3) if cls is not None else {}
         return {**derived, **built}
 
-    def _dynamic(self, name: str, inputs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    def _dynamic(
+        self, name: str, inputs: Mapping[str, Any], seed: str
+    ) -> tuple[str, dict[str, Any]]:
         # The provider's ``create`` is not run. The outputs only it computes (props the program
         # passed as ``None``) never reach the engine, so they cannot be derived here.
-        seed = digest(DYNAMIC_RESOURCE, name)
         return f"{name}-{seed[:7]}", dict(inputs)
 
     # --- look-ups ---------------------------------------------------------------------

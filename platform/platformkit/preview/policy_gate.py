@@ -357,7 +357,7 @@ def prepare_gate(packs: Sequence[Path], configs: Sequence[Path]) -> GateSetup:
 
     Raises ``PolicyConfigError``/``PackError`` (exit 2) before any process starts.
     """
-    from platformkit.preview.analyzer import read_pack_project
+    from platformkit.preview.pack_launch import read_pack_project
 
     if len(configs) > len(packs):
         raise PolicyConfigError(

@@ -110,6 +110,8 @@ class ResourceArgs(pulumi_mocks.MockResourceArgs):
     read: bool = False
     """``Resource.get`` / a ``StackReference``: an existing resource, known even in preview."""
     secret_inputs: frozenset[str] = frozenset()
+    urn: str = ""
+    """The URN the engine gives the resource (its parents' types are part of it)."""
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -171,6 +173,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             )
             args.remote = bool(request.remote)
             args.secret_inputs = frozenset(secrets)
+            args.urn = urn
             resource_id, state = self.mocks.new_resource(args)
             secret_outputs = (secrets | set(request.additionalSecretOutputs)) & set(state)
             self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(
@@ -194,6 +197,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 resource_id=request.id,
             )
             args.read = True
+            args.urn = urn
             resource_id, state = self.mocks.new_resource(args)
             self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(
                 urn, resource_id or request.id, state

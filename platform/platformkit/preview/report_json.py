@@ -131,10 +131,11 @@ def _encode(value: Any) -> Any:
 def _source(result: PreviewResult, source: SourcePosition | None) -> dict[str, Any] | None:
     if source is None:
         return None
-    return {"uri": _relative_uri(result, source.uri), "line": source.line, "column": source.column}
+    return {"uri": relative_uri(result, source.uri), "line": source.line, "column": source.column}
 
 
-def _relative_uri(result: PreviewResult, uri: str) -> str:
+def relative_uri(result: PreviewResult, uri: str) -> str:
+    """``uri`` relative to the project directory when it is a file inside it, else as is."""
     # Paths inside the project are written relative to it (``stacks/__main__.py``), so the
     # report does not change with where the repository is checked out.
     parsed = urlparse(uri)

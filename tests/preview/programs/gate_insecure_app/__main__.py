@@ -54,3 +54,28 @@ aws.iam.Policy(
     ),
     tags=TAGS,
 )
+
+# alb-waf-attached: a web ACL is associated, but it has no rules (and no managed rule groups,
+# and no logging: waf-managed-rule-groups, waf-logging-enabled).
+public_alb = aws.lb.LoadBalancer(
+    "public-alb",
+    load_balancer_type="application",
+    internal=False,
+    subnets=["subnet-a", "subnet-b"],
+    drop_invalid_header_fields=True,
+    tags=TAGS,
+)
+empty_acl = aws.wafv2.WebAcl(
+    "empty-acl",
+    scope="REGIONAL",
+    default_action={"allow": {}},
+    visibility_config={
+        "cloudwatch_metrics_enabled": True,
+        "metric_name": "empty-acl",
+        "sampled_requests_enabled": True,
+    },
+    tags=TAGS,
+)
+aws.wafv2.WebAclAssociation(
+    "empty-acl-association", resource_arn=public_alb.arn, web_acl_arn=empty_acl.arn
+)
