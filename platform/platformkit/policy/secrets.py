@@ -42,9 +42,14 @@ def _mark(value: Any) -> Any:
 def install() -> None:
     """Make the SDK keep the secret mark on strings it hands to validators (idempotent)."""
     sdk: Any = pulumi_policy.policy
-    original: Callable[..., dict[str, Any]] = sdk.deserialize_properties
-    if getattr(original, "marks_secrets", False):
+    found: Callable[..., dict[str, Any]] | None = getattr(sdk, "deserialize_properties", None)
+    if found is None:
+        # Another SDK layout: secrets then read as literals (a false finding on a secret
+        # password), never a pack that fails to load.
         return
+    if getattr(found, "marks_secrets", False):
+        return
+    original = found
 
     def deserialize(props: dict[str, Any], proxy_secrets: bool = False) -> dict[str, Any]:
         return original(_mark(props), proxy_secrets)
