@@ -105,6 +105,7 @@ service_args: WebServiceArgs = {
     "environment_variables": {
         "ANALYTICS_MAX_STALENESS": str(settings.analytics_max_staleness),
         "ANALYTICS_RANKING_MAX_STALENESS": str(settings.analytics_ranking_max_staleness),
+        "ANALYTICS_KEEP_WARM": str(settings.analytics_keep_warm),
     },
 }
 if settings.image_uri:

@@ -66,6 +66,7 @@ class Settings:
     rpo_minutes: int
     analytics_max_staleness: int
     analytics_ranking_max_staleness: int
+    analytics_keep_warm: int
 
 
 class _Reader:
@@ -168,6 +169,7 @@ def load_settings() -> Settings:
         rpo_minutes=read.integer("rpoMinutes", 1, 1440),
         analytics_max_staleness=read.integer("analyticsMaxStaleness", 0, 3600),
         analytics_ranking_max_staleness=read.integer("analyticsRankingMaxStaleness", 0, 3600),
+        analytics_keep_warm=read.integer("analyticsKeepWarm", 0, 86400),
     )
     if not settings.min_count <= settings.desired_count <= settings.max_count:
         raise read.fail(

@@ -22,6 +22,7 @@ from .config import (
     STORE_EXTENSION_KEY,
     StoreSettings,
     config_from_env,
+    env_seconds,
 )
 from .errors import register_error_handlers
 from .migrations_state import MIGRATIONS_DIR
@@ -72,9 +73,19 @@ def _register_response_cache(app: Flask, database: db.Database) -> None:
         store: StoreSettings = app.extensions[STORE_EXTENSION_KEY]
         scope = f"{code_fingerprint()}|{store.currency}|{store.exponent}|{store.timezone}"
         shared = SharedResponses(database, scope, lease_s=wait_s)
-    app.extensions[CACHE_KEY] = Snapshots(
+    snapshots = Snapshots(
         ResponseCache(entries),
         shared,
         wait_s=wait_s,
         read_version=lambda: current_version(database),
+        keep_warm_s=env_seconds(
+            {"ANALYTICS_KEEP_WARM": str(app.config.get("ANALYTICS_KEEP_WARM", 0))},
+            "ANALYTICS_KEEP_WARM",
+            default=0.0,
+            allow_zero=True,
+        ),
     )
+    if snapshots.warm is not None:
+        # Nothing kept warm once the app's connections are closed (a test tearing down).
+        database.on_dispose.append(snapshots.warm.stop)
+    app.extensions[CACHE_KEY] = snapshots

@@ -38,6 +38,10 @@ Environment variables (all optional):
 - ``ANALYTICS_RANKING_MAX_STALENESS``: the same for the *ranked* endpoints, which rank every
   customer (ltv-distribution, rfm, churn-risk: seconds per computation at millions of
   customers, so a short bound would keep requests waiting for it). Defaults to ``60``.
+- ``ANALYTICS_KEEP_WARM``: seconds after its last read that a bounded or ranked answer is
+  still refreshed ahead of its bound, without readers (``cache/warming.py``): a dashboard
+  that comes back within it finds its figures warm. ``0`` disables (answers are then
+  refreshed only when read). Defaults to ``300``.
 - ``LOG_LEVEL``: defaults to ``INFO``.
 - ``MAX_CONTENT_LENGTH``: request body limit in bytes. Defaults to 5 MiB.
 """
@@ -65,6 +69,7 @@ DEFAULT_DB_CONNECT_TIMEOUT_S = 5.0
 DEFAULT_DB_STATEMENT_TIMEOUT_S = 15.0
 DEFAULT_MAX_STALENESS_S = 5.0
 DEFAULT_RANKING_MAX_STALENESS_S = 60.0
+DEFAULT_KEEP_WARM_S = 300.0
 SQLITE_FILENAME = "ecommerce_analytics.sqlite3"
 STORE_EXTENSION_KEY = "ecommerce_analytics.store"
 
@@ -152,6 +157,9 @@ def config_from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         or DEFAULT_MAX_STALENESS_S,
         "ANALYTICS_RANKING_MAX_STALENESS": env.get("ANALYTICS_RANKING_MAX_STALENESS", "").strip()
         or DEFAULT_RANKING_MAX_STALENESS_S,
+        "ANALYTICS_KEEP_WARM": env_seconds(
+            env, "ANALYTICS_KEEP_WARM", default=DEFAULT_KEEP_WARM_S, allow_zero=True
+        ),
     }
     url = database_url_from_env(env)
     if url:

@@ -69,6 +69,8 @@ def make_app(database_url: str) -> Iterator[Any]:
             "TESTING": True,
             "RATE_LIMIT_PER_MINUTE": 0,
             "ANALYTICS_MAX_STALENESS": 0,
+            # No refresh-ahead thread racing a test's own reads; test_freshness.py covers it.
+            "ANALYTICS_KEEP_WARM": 0,
         }
         config.update(overrides)
         # A test's bound applies to every stale-able endpoint unless it sets the rankings'.
@@ -86,6 +88,8 @@ def make_app(database_url: str) -> Iterator[Any]:
     for app in apps:
         snapshots = app.extensions.get(SNAPSHOTS_KEY)
         if snapshots is not None:
+            if snapshots.warm is not None:
+                snapshots.warm.stop()
             snapshots.refresher.drain()  # a refresh still running holds a connection
         app.extensions["ecommerce_analytics.db"].dispose()
 

@@ -209,6 +209,55 @@ def test_a_bad_ranking_bound_stops_the_app_naming_the_setting(value):
     assert repr(value) in str(caught.value)
 
 
+@pytest.mark.parametrize("value", ["soon", "-1", "nan"])
+def test_a_bad_keep_warm_window_stops_the_app_naming_the_setting(value, monkeypatch):
+    with pytest.raises(ValueError, match="ANALYTICS_KEEP_WARM") as caught:
+        create_app({"DATABASE_URL": "sqlite://", "ANALYTICS_KEEP_WARM": value})
+    assert repr(value) in str(caught.value)
+    monkeypatch.setenv("ANALYTICS_KEEP_WARM", value)
+    with pytest.raises(ValueError, match="ANALYTICS_KEEP_WARM"):
+        create_app({"DATABASE_URL": "sqlite://"})
+
+
+def test_an_answer_read_recently_is_refreshed_ahead_of_its_bound_without_a_reader(make_app):
+    """A dashboard read a bounded figure, then a write landed: past half its bound the answer
+    is recomputed in the background with no one reading it, so the next read finds it
+    current (without keep-warm it would be served 3 s stale, and refreshed only then)."""
+    app = make_app(ANALYTICS_MAX_STALENESS=5, ANALYTICS_KEEP_WARM=300)
+    clock = Clock()
+    cache = snapshots(app)
+    cache.clock = clock
+    assert cache.shared is not None and cache.warm is not None
+    cache.shared.clock = clock
+    api = client_for(app)
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    assert orders_in(api.get(SALES, **RANGE)) == 1
+    api.post("/api/v1/orders", {"orders": [order("A2")]})
+    clock.now += 3
+    cache.warm.tick()
+    cache.refresher.drain()
+    after = api.get(SALES, **RANGE)
+    assert (orders_in(after), after.headers["X-Data-Age"]) == (2, "0.000")
+    assert after.headers["X-Cache"] == "hit"
+
+
+def test_an_answer_nobody_read_within_the_window_is_left_to_go_stale(make_app):
+    app = make_app(ANALYTICS_MAX_STALENESS=5, ANALYTICS_KEEP_WARM=10)
+    clock = Clock()
+    cache = snapshots(app)
+    cache.clock = clock
+    assert cache.shared is not None and cache.warm is not None
+    cache.shared.clock = clock
+    api = client_for(app)
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    assert orders_in(api.get(SALES, **RANGE)) == 1
+    api.post("/api/v1/orders", {"orders": [order("A2")]})
+    clock.now += 11
+    assert cache.warm.tick() == 0
+    cache.refresher.drain()
+    assert cache.local.stats.refreshes == 0
+
+
 def test_rankings_take_their_own_bound_and_an_override_beats_both(make_app):
     """``ANALYTICS_RANKING_MAX_STALENESS`` bounds the endpoints that rank every customer
     (here RFM), ``ANALYTICS_MAX_STALENESS`` the others (sales); a per-operation override in

@@ -118,6 +118,7 @@ def test_the_service_container_gets_the_database_settings(prod: PreviewResult) -
     assert environment["DB_ENGINE"] == "mysql" and environment["DB_NAME"]
     assert environment["ANALYTICS_MAX_STALENESS"] == "5"
     assert environment["ANALYTICS_RANKING_MAX_STALENESS"] == "60"
+    assert environment["ANALYTICS_KEEP_WARM"] == "300"
     secrets = {s["name"] for s in container["secrets"]}
     assert {"DB_USERNAME", "DB_PASSWORD"} <= secrets
 
@@ -174,6 +175,10 @@ def project(tmp_path: Path) -> Callable[[str], Path]:
         (
             "config:\n  ecommerce-analytics:analyticsRankingMaxStaleness: 7200\n",
             "ecommerce-analytics:analyticsRankingMaxStaleness must be from 0 to 3600, got 7200",
+        ),
+        (
+            "config:\n  ecommerce-analytics:analyticsKeepWarm: soon\n",
+            "ecommerce-analytics:analyticsKeepWarm",
         ),
         (
             "config:\n  ecommerce-analytics:ingressCidrs: [0.0.0.0/0, 'nope']\n",

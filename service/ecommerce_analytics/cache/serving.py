@@ -27,6 +27,7 @@ from ..errors import RETRY_AFTER_S, Problem
 from .shared import SharedResponses
 from .snapshots import MAX_BODY_BYTES, ResponseCache, Snapshot
 from .versions import SeenVersions
+from .warming import KeepWarm
 
 # How often a request waiting for another worker's computation looks for its answer (a
 # primary-key read): live answers take tens of milliseconds to compute.
@@ -167,7 +168,10 @@ class Snapshots:
     worker's computation up to twice ``wait_s`` (the lease's length), then answers 503.
     ``read_version`` (the committed data version) is read again as each computation starts,
     so the answer is labelled with the newest version it reflects and serves every request
-    that arrived before it started, not only those that read the same version."""
+    that arrived before it started, not only those that read the same version.
+    ``keep_warm_s``: bounded answers asked for within that many seconds are refreshed ahead
+    of their bound even without readers (``KeepWarm``); ``0`` (the default here) leaves them
+    to the reads."""
 
     def __init__(
         self,
@@ -177,6 +181,7 @@ class Snapshots:
         wait_s: float,
         read_version: Callable[[], int] | None = None,
         clock: Callable[[], float] = time.time,
+        keep_warm_s: float = 0.0,
     ) -> None:
         self.local = local
         self.shared = shared
@@ -186,6 +191,11 @@ class Snapshots:
         self.refresher = Refresher()
         self.seen = SeenVersions()
         self.keeper = LeaseKeeper(shared) if shared is not None else None
+        self.warm = (
+            KeepWarm(self, keep_warm_s, read_version, refresh_at=REFRESH_AT)
+            if keep_warm_s > 0 and read_version is not None
+            else None
+        )
 
     def serve(
         self,
@@ -210,6 +220,8 @@ class Snapshots:
         arrived = self.clock()
         if read_s_ago is not None:
             self.seen.saw(version, arrived - read_s_ago)
+        if bound > 0 and self.warm is not None:
+            self.warm.asked(key, bound, refresh)
         while True:
             served = self._within(key, version, bound, arrived)
             if served is not None:

@@ -77,8 +77,13 @@ class Database:
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         # Hot statements compiled for this engine's driver (``fetch_one``).
         self.driver_statements: dict[Select[Any], DriverStatement] = {}
+        self.on_dispose: list[Callable[[], None]] = []
 
     def dispose(self) -> None:
+        """Close every pooled connection, after stopping the background work registered in
+        ``on_dispose`` (keeping answers warm) so none opens a new one afterwards."""
+        for stop in self.on_dispose:
+            stop()
         self.engine.dispose()
         if self._probe is not None and self._probe is not self.engine:
             self._probe.dispose()
