@@ -38,9 +38,9 @@ Environment variables (all optional):
 - ``ANALYTICS_RANKING_MAX_STALENESS``: the same for the *ranked* endpoints, which rank every
   customer (ltv-distribution, rfm, churn-risk: seconds per computation at millions of
   customers, so a short bound would keep requests waiting for it). Defaults to ``60``.
-- ``ANALYTICS_KEEP_WARM``: seconds after its last read that a bounded or ranked answer is
-  still refreshed ahead of its bound, without readers (``cache/warming.py``): a dashboard
-  that comes back within it finds its figures warm. ``0`` disables (answers are then
+- ``ANALYTICS_KEEP_WARM``: seconds after its last read that a *ranked* answer is still
+  refreshed ahead of its bound, without readers (``cache/warming.py``): a dashboard that
+  comes back within it finds its rankings warm. ``0`` disables (answers are then
   refreshed only when read). Defaults to ``300``.
 - ``LOG_LEVEL``: defaults to ``INFO``.
 - ``MAX_CONTENT_LENGTH``: request body limit in bytes. Defaults to 5 MiB.

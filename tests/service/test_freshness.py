@@ -219,43 +219,56 @@ def test_a_bad_keep_warm_window_stops_the_app_naming_the_setting(value, monkeypa
         create_app({"DATABASE_URL": "sqlite://"})
 
 
-def test_an_answer_read_recently_is_refreshed_ahead_of_its_bound_without_a_reader(make_app):
-    """A dashboard read a bounded figure, then a write landed: past half its bound the answer
-    is recomputed in the background with no one reading it, so the next read finds it
-    current (without keep-warm it would be served 3 s stale, and refreshed only then)."""
-    app = make_app(ANALYTICS_MAX_STALENESS=5, ANALYTICS_KEEP_WARM=300)
+LTV = "/api/v1/customers/ltv-distribution"
+
+
+def _warm_app(make_app: Any, window_s: float) -> tuple[Flask, Api, Clock]:
+    app = make_app(ANALYTICS_MAX_STALENESS=5, ANALYTICS_KEEP_WARM=window_s)
     clock = Clock()
     cache = snapshots(app)
     cache.clock = clock
-    assert cache.shared is not None and cache.warm is not None
+    assert cache.shared is not None
     cache.shared.clock = clock
-    api = client_for(app)
+    return app, client_for(app), clock
+
+
+def test_a_ranking_read_recently_is_refreshed_ahead_of_its_bound_without_a_reader(make_app):
+    """A dashboard read a ranked figure, then a write landed: past half its bound the answer
+    is recomputed in the background with no one reading it, so the next read finds it
+    current (without keep-warm it would be served 3 s stale, and refreshed only then)."""
+    app, api, clock = _warm_app(make_app, 300)
+    warm = snapshots(app).warm
+    assert warm is not None
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    first = api.get(LTV)
+    assert first.status_code == 200
+    api.post("/api/v1/orders", {"orders": [order("A2")]})
+    clock.now += 3
+    warm.tick()
+    snapshots(app).refresher.drain()
+    after = api.get(LTV)
+    assert after.headers["X-Data-Age"] == "0.000"
+    assert after.headers["X-Cache"] == "hit"
+    assert after.json["total"] != first.json["total"]
+
+
+def test_only_rankings_are_kept_warm_and_only_within_the_window(make_app):
+    """A sales answer (cheap, 5 s bound) is left to its readers; a ranking nobody read within
+    the window is left to go stale."""
+    app, api, clock = _warm_app(make_app, 10)
+    warm = snapshots(app).warm
+    assert warm is not None
     api.post("/api/v1/orders", {"orders": [order("A1")]})
     assert orders_in(api.get(SALES, **RANGE)) == 1
     api.post("/api/v1/orders", {"orders": [order("A2")]})
     clock.now += 3
-    cache.warm.tick()
-    cache.refresher.drain()
-    after = api.get(SALES, **RANGE)
-    assert (orders_in(after), after.headers["X-Data-Age"]) == (2, "0.000")
-    assert after.headers["X-Cache"] == "hit"
-
-
-def test_an_answer_nobody_read_within_the_window_is_left_to_go_stale(make_app):
-    app = make_app(ANALYTICS_MAX_STALENESS=5, ANALYTICS_KEEP_WARM=10)
-    clock = Clock()
-    cache = snapshots(app)
-    cache.clock = clock
-    assert cache.shared is not None and cache.warm is not None
-    cache.shared.clock = clock
-    api = client_for(app)
-    api.post("/api/v1/orders", {"orders": [order("A1")]})
-    assert orders_in(api.get(SALES, **RANGE)) == 1
-    api.post("/api/v1/orders", {"orders": [order("A2")]})
+    assert warm.tick() == 0
+    assert api.get(LTV).status_code == 200
+    api.post("/api/v1/orders", {"orders": [order("A3")]})
     clock.now += 11
-    assert cache.warm.tick() == 0
-    cache.refresher.drain()
-    assert cache.local.stats.refreshes == 0
+    assert warm.tick() == 0
+    snapshots(app).refresher.drain()
+    assert snapshots(app).local.stats.refreshes == 0
 
 
 def test_rankings_take_their_own_bound_and_an_override_beats_both(make_app):

@@ -287,7 +287,9 @@ def endpoint(
                 return call(kwargs)
 
             read_s_ago = time.time() - read_at
-            return snapshots.serve(key, version, bound, compute, refresh, read_s_ago)
+            return snapshots.serve(
+                key, version, bound, compute, refresh, read_s_ago, keep_warm=freshness == "ranked"
+            )
 
         bp.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=[method])
         return fn

@@ -169,9 +169,9 @@ class Snapshots:
     ``read_version`` (the committed data version) is read again as each computation starts,
     so the answer is labelled with the newest version it reflects and serves every request
     that arrived before it started, not only those that read the same version.
-    ``keep_warm_s``: bounded answers asked for within that many seconds are refreshed ahead
-    of their bound even without readers (``KeepWarm``); ``0`` (the default here) leaves them
-    to the reads."""
+    ``keep_warm_s``: answers served with ``keep_warm`` and asked for within that many seconds
+    are refreshed ahead of their bound even without readers (``KeepWarm``); ``0`` (the default
+    here) leaves them to the reads."""
 
     def __init__(
         self,
@@ -205,6 +205,7 @@ class Snapshots:
         compute: Callable[[], CachedResponse],
         refresh: Callable[[], None],
         read_s_ago: float | None = None,
+        keep_warm: bool = False,
     ) -> Served:
         """The answer for ``key`` to a request that read data version ``version``: the newest
         known one if within ``bound`` seconds (a stale one at least ``REFRESH_AT`` of the bound
@@ -216,11 +217,12 @@ class Snapshots:
         lags no write the request could know of, however long the request waited for it.
         ``read_s_ago``: how long before now the request read ``version`` (timed from before
         the read; a duration, so it holds whatever ``clock`` is); it tells how long older
-        answers stayed current (``SeenVersions``)."""
+        answers stayed current (``SeenVersions``). ``keep_warm``: refresh this answer ahead of
+        its bound for a while after this read, with no reader (``KeepWarm``)."""
         arrived = self.clock()
         if read_s_ago is not None:
             self.seen.saw(version, arrived - read_s_ago)
-        if bound > 0 and self.warm is not None:
+        if keep_warm and bound > 0 and self.warm is not None:
             self.warm.asked(key, bound, refresh)
         while True:
             served = self._within(key, version, bound, arrived)

@@ -1,16 +1,22 @@
-"""Refresh-ahead: answers people keep asking for stay within their bound between reads.
+"""Refresh-ahead: the ranked answers people keep asking for stay within their bound between
+reads.
 
 Without it a bounded answer is refreshed only when a read finds it half its bound old; a
 dashboard that reads a ranked figure (seconds to compute at millions of customers) less often
 than its bound finds it expired on each visit and waits for the computation. ``KeepWarm``
-remembers the bounded answers asked for within ``window_s`` and, once a second per worker,
+remembers the answers served with ``keep_warm`` (the ranked ones: LTV distribution, RFM,
+churn risk) asked for within ``window_s`` and, once a second per worker,
 queues the refresh of those past half their bound on the worker's refresh thread: the same
 single-flight refresh a read would have queued (one computation per answer across every worker
 and task, by the lease; ``LeaseKeeper`` holds it for computations longer than a lease).
 
-Cost: while anyone reads them, each kept answer is recomputed about once per half bound under
-streaming writes (never when nothing was written: an answer that reflects the current data
-version is not stale), and one data-version read per worker per second.
+Cost: for ``window_s`` after the last read, each kept answer is recomputed about once per half
+bound under streaming writes (never when nothing was written: an answer that reflects the
+current data version is not stale), and one data-version read per worker per second. Only the
+ranked answers, with their long bound (60 s): keeping the 5 s-bound ones warm too (every
+sales range and customer page read in the last minutes, each every 2.5 s) saturated a 2-core
+machine at 10M orders (docs/benchmarks.md, "Fifth live round"); those are cheap enough, or
+read often enough, to be refreshed by their readers.
 """
 
 from __future__ import annotations
