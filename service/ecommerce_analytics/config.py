@@ -40,8 +40,10 @@ Environment variables (all optional):
   customers, so a short bound would keep requests waiting for it). Defaults to ``60``.
 - ``ANALYTICS_KEEP_WARM``: seconds after its last read that a *ranked* answer is still
   refreshed ahead of its bound, without readers (``cache/warming.py``): a dashboard that
-  comes back within it finds its rankings warm. ``0`` disables (answers are then
-  refreshed only when read). Defaults to ``300``.
+  comes back within it finds its rankings warm, at the cost of recomputing each ranking
+  about every half bound while the window lasts (seconds of database time each at millions
+  of customers). ``0`` disables (answers are then refreshed only when read). Defaults to
+  ``0``; ``300`` keeps a dashboard's rankings warm for five minutes after its last visit.
 - ``LOG_LEVEL``: defaults to ``INFO``.
 - ``MAX_CONTENT_LENGTH``: request body limit in bytes. Defaults to 5 MiB.
 """
@@ -69,7 +71,10 @@ DEFAULT_DB_CONNECT_TIMEOUT_S = 5.0
 DEFAULT_DB_STATEMENT_TIMEOUT_S = 15.0
 DEFAULT_MAX_STALENESS_S = 5.0
 DEFAULT_RANKING_MAX_STALENESS_S = 60.0
-DEFAULT_KEEP_WARM_S = 300.0
+# Off: on the 2-core benchmark machine (database on the same cores) keeping the rankings warm
+# at 10M orders under a 200 orders/s writer cost more than it saved (docs/benchmarks.md,
+# "Fifth live round"). Worth it where the database has cores to spare for it.
+DEFAULT_KEEP_WARM_S = 0.0
 SQLITE_FILENAME = "ecommerce_analytics.sqlite3"
 STORE_EXTENSION_KEY = "ecommerce_analytics.store"
 
