@@ -9,6 +9,7 @@ environment are under a key the account controls, rotates, and can revoke.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -16,6 +17,46 @@ import pulumi_aws as aws
 DELETION_WINDOW_DAYS = 30
 """Days a scheduled key deletion can still be cancelled (the maximum: losing the key loses the
 logs)."""
+
+
+def account_administers(partition: pulumi.Input[str], account: pulumi.Input[str]) -> dict[str, Any]:
+    """Key policy statement: the account administers the key through IAM."""
+    return {
+        "Sid": "AccountAdministers",
+        "Effect": "Allow",
+        "Principal": {"AWS": pulumi.Output.concat("arn:", partition, ":iam::", account, ":root")},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
+def logs_may_encrypt(
+    partition: pulumi.Output[aws.GetPartitionResult],
+    region: pulumi.Input[str],
+    account: pulumi.Input[str],
+) -> dict[str, Any]:
+    """Key policy statement: CloudWatch Logs in ``region`` may use the key, only on behalf of
+    this account's log groups there."""
+    return {
+        "Sid": "CloudWatchLogsEncrypt",
+        "Effect": "Allow",
+        "Principal": {"Service": pulumi.Output.concat("logs.", region, ".", partition.dns_suffix)},
+        "Action": [
+            "kms:Encrypt*",
+            "kms:Decrypt*",
+            "kms:ReEncrypt*",
+            "kms:GenerateDataKey*",
+            "kms:Describe*",
+        ],
+        "Resource": "*",
+        "Condition": {
+            "ArnLike": {
+                "kms:EncryptionContext:aws:logs:arn": pulumi.Output.concat(
+                    "arn:", partition.partition, ":logs:", region, ":", account, ":log-group:*"
+                )
+            }
+        },
+    }
 
 
 def create_log_key(
@@ -38,46 +79,8 @@ def create_log_key(
         {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    "Sid": "AccountAdministers",
-                    "Effect": "Allow",
-                    "Principal": {
-                        "AWS": pulumi.Output.concat(
-                            "arn:", partition.partition, ":iam::", account, ":root"
-                        )
-                    },
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "CloudWatchLogsEncrypt",
-                    "Effect": "Allow",
-                    "Principal": {
-                        "Service": pulumi.Output.concat("logs.", region, ".", partition.dns_suffix)
-                    },
-                    "Action": [
-                        "kms:Encrypt*",
-                        "kms:Decrypt*",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:Describe*",
-                    ],
-                    "Resource": "*",
-                    # Only on behalf of this account's log groups in this region.
-                    "Condition": {
-                        "ArnLike": {
-                            "kms:EncryptionContext:aws:logs:arn": pulumi.Output.concat(
-                                "arn:",
-                                partition.partition,
-                                ":logs:",
-                                region,
-                                ":",
-                                account,
-                                ":log-group:*",
-                            )  # fmt: skip
-                        }
-                    },
-                },
+                account_administers(partition.partition, account),
+                logs_may_encrypt(partition, region, account),
             ],
         }
     )

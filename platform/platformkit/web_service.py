@@ -46,6 +46,7 @@ import pulumi_aws as aws
 import pulumi_awsx as awsx
 
 from platformkit.iam import service_trust_policy
+from platformkit.log_key import DELETION_WINDOW_DAYS, account_administers, logs_may_encrypt
 from platformkit.tags import standard_tags
 from platformkit.validation import invalid, require_choice, require_range
 
@@ -317,22 +318,11 @@ class WebService(pulumi.ComponentResource):
         # edited and does not let CloudWatch alarms publish to the topic it encrypts, so alarms
         # would fail silently. The same key encrypts the log group (rule: log groups KMS).
         account = self._account_id
-        partition = self._partition.partition
         policy = pulumi.Output.json_dumps(
             {
                 "Version": "2012-10-17",
                 "Statement": [
-                    {
-                        "Sid": "AccountAdministers",
-                        "Effect": "Allow",
-                        "Principal": {
-                            "AWS": pulumi.Output.concat(
-                                "arn:", partition, ":iam::", account, ":root"
-                            )
-                        },
-                        "Action": "kms:*",
-                        "Resource": "*",
-                    },
+                    account_administers(self._partition.partition, account),
                     {
                         "Sid": "CloudWatchAlarmsPublish",
                         "Effect": "Allow",
@@ -341,36 +331,7 @@ class WebService(pulumi.ComponentResource):
                         "Resource": "*",
                         "Condition": {"StringEquals": {"aws:SourceAccount": account}},
                     },
-                    {
-                        "Sid": "CloudWatchLogsEncrypt",
-                        "Effect": "Allow",
-                        "Principal": {
-                            "Service": pulumi.Output.concat(
-                                "logs.", self._region, ".", self._partition.dns_suffix
-                            )
-                        },
-                        "Action": [
-                            "kms:Encrypt*",
-                            "kms:Decrypt*",
-                            "kms:ReEncrypt*",
-                            "kms:GenerateDataKey*",
-                            "kms:Describe*",
-                        ],
-                        "Resource": "*",
-                        "Condition": {
-                            "ArnLike": {
-                                "kms:EncryptionContext:aws:logs:arn": pulumi.Output.concat(
-                                    "arn:",
-                                    partition,
-                                    ":logs:",
-                                    self._region,
-                                    ":",
-                                    account,
-                                    ":log-group:*",
-                                )  # fmt: skip
-                            }
-                        },
-                    },
+                    logs_may_encrypt(self._partition, self._region, account),
                 ],
             }
         )
@@ -378,7 +339,7 @@ class WebService(pulumi.ComponentResource):
             f"{self._name}-key",
             description=f"Encrypts the logs and alarm topic of web service {self._name}",
             enable_key_rotation=True,
-            deletion_window_in_days=30,
+            deletion_window_in_days=DELETION_WINDOW_DAYS,
             policy=policy,
             tags=self._tags,
             opts=self._child(),

@@ -146,8 +146,9 @@ def test_a_bad_baseline_fails_before_scanning(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = write(tmp_path, "accepted:\n- check: CKV_AWS_21\n")
-    code = checkov.main(
+    code = cli_main(
         [
+            "checkov",
             str(REPO),
             "--stack",
             "prod",
@@ -168,7 +169,9 @@ def test_shipped_stacks_pass_checkov_with_their_baseline(
 ) -> None:
     assert CHECKOV is not None
     sarif = tmp_path / "checkov.sarif"
-    code = checkov.main([str(REPO), "--stack", stack, "--checkov", CHECKOV, "--sarif", str(sarif)])
+    code = cli_main(
+        ["checkov", str(REPO), "--stack", stack, "--checkov", CHECKOV, "--sarif", str(sarif)]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     assert "FAILED" not in out and "STALE" not in out
@@ -179,7 +182,7 @@ def test_shipped_stacks_pass_checkov_with_their_baseline(
 def test_an_insecure_program_fails_checkov(capsys: pytest.CaptureFixture[str]) -> None:
     assert CHECKOV is not None
     program = PROGRAMS / "gate_insecure_data"
-    code = checkov.main([str(program), "--stack", "test", "--checkov", CHECKOV])
+    code = cli_main(["checkov", str(program), "--stack", "test", "--checkov", CHECKOV])
     out = capsys.readouterr().out
     assert code == 1
     # A publicly reachable database and an unencrypted one, found through the export.

@@ -44,6 +44,16 @@ def snapshots(app: Flask) -> Snapshots:
     return found
 
 
+def with_clock(app: Flask) -> Clock:
+    """A fake clock for ``app``'s answers, local and shared."""
+    clock = Clock()
+    cache = snapshots(app)
+    cache.clock = clock
+    assert cache.shared is not None
+    cache.shared.clock = clock
+    return clock
+
+
 def client_for(app: Flask) -> Api:
     return Api(app.test_client(), new_key(app, "read", "write"))
 
@@ -57,11 +67,8 @@ def test_a_stale_answer_is_served_with_its_age_then_refreshed_off_the_request(ma
     """Stale but young: served as it is, no refresh (under streaming writes every answer is
     stale at once). Past half its bound: still served, and one refresh runs off the request."""
     app = make_app(ANALYTICS_MAX_STALENESS=60)
-    clock = Clock()
+    clock = with_clock(app)
     cache = snapshots(app)
-    cache.clock = clock
-    assert cache.shared is not None
-    cache.shared.clock = clock
     api = client_for(app)
     api.post("/api/v1/orders", {"orders": [order("A1")]})
     first = api.get(SALES, **RANGE)
@@ -87,11 +94,8 @@ def test_a_stale_answer_is_served_with_its_age_then_refreshed_off_the_request(ma
 
 def test_an_answer_older_than_the_bound_is_never_served(make_app, monkeypatch):
     app = make_app(ANALYTICS_MAX_STALENESS=5)
-    clock = Clock()
+    clock = with_clock(app)
     cache = snapshots(app)
-    cache.clock = clock
-    assert cache.shared is not None
-    cache.shared.clock = clock
     # No background refresh: the request itself must decide the answer is too old.
     monkeypatch.setattr(cache.refresher, "submit", lambda *_: False)
     api = client_for(app)
@@ -110,12 +114,8 @@ def test_an_answer_older_than_the_bound_is_never_served(make_app, monkeypatch):
 
 def _frozen_clock_app(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Api, Clock]:
     app = make_app(ANALYTICS_MAX_STALENESS=5)
-    clock = Clock()
-    cache = snapshots(app)
-    cache.clock = clock
-    assert cache.shared is not None
-    cache.shared.clock = clock
-    monkeypatch.setattr(cache.refresher, "submit", lambda *_: False)
+    clock = with_clock(app)
+    monkeypatch.setattr(snapshots(app).refresher, "submit", lambda *_: False)
     return client_for(app), clock
 
 
@@ -224,12 +224,7 @@ LTV = "/api/v1/customers/ltv-distribution"
 
 def _warm_app(make_app: Any, window_s: float) -> tuple[Flask, Api, Clock]:
     app = make_app(ANALYTICS_MAX_STALENESS=5, ANALYTICS_KEEP_WARM=window_s)
-    clock = Clock()
-    cache = snapshots(app)
-    cache.clock = clock
-    assert cache.shared is not None
-    cache.shared.clock = clock
-    return app, client_for(app), clock
+    return app, client_for(app), with_clock(app)
 
 
 def test_a_ranking_read_recently_is_refreshed_ahead_of_its_bound_without_a_reader(make_app):
@@ -276,11 +271,8 @@ def test_rankings_take_their_own_bound_and_an_override_beats_both(make_app):
     (here RFM), ``ANALYTICS_MAX_STALENESS`` the others (sales); a per-operation override in
     the latter (churn risk) beats both."""
     app = make_app(ANALYTICS_MAX_STALENESS="1,get_churn_risk=2", ANALYTICS_RANKING_MAX_STALENESS=60)
-    clock = Clock()
+    clock = with_clock(app)
     cache = snapshots(app)
-    cache.clock = clock
-    assert cache.shared is not None
-    cache.shared.clock = clock
     cache.refresher.submit = lambda *_: False  # type: ignore[method-assign]
     api = client_for(app)
     api.post("/api/v1/orders", {"orders": [order("A1")]})

@@ -1,6 +1,6 @@
 """``platformkit checkov``: Checkov on a stack through the Terraform-plan export, with a baseline.
 
-Usage (also ``python -m platformkit.preview.terraform.checkov ...``)::
+Usage::
 
     platformkit checkov [PROGRAM_DIR] --stack NAME
         [--baseline FILE] [--plan FILE] [--sarif FILE] [--checkov PATH]
@@ -26,7 +26,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -217,20 +216,6 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line (see the module docstring); returns the exit code."""
-    parser = argparse.ArgumentParser(
-        prog="python -m platformkit.preview.terraform.checkov",
-        description="Checkov on a Pulumi stack, through the Terraform-plan export.",
-    )
-    _arguments(parser)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else EXIT_FAILED
-    return run(args)
-
-
 def run(args: argparse.Namespace) -> int:
     """Scan the stack ``args`` name and print the verdict; returns the exit code."""
     checkov = args.checkov or os.environ.get("CHECKOV") or shutil.which("checkov")
@@ -277,7 +262,3 @@ def _scan(
     sarif: dict[str, Any] = json.loads(sarif_file.read_text("utf-8")) if sarif_file.exists() else {}
     annotate_sarif(sarif, outcome, json.loads(text))
     return outcome, sarif
-
-
-if __name__ == "__main__":
-    sys.exit(main())
