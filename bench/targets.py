@@ -367,10 +367,21 @@ def api_key(target: Target) -> str:
 
 
 def rollups_exact(target: Target) -> bool:
-    """Rollups equal aggregates of the raw rows (orders, units, money; per day and customer)."""
-    from sqlalchemy import create_engine, func, select
+    """Rollups equal aggregates of the raw rows (orders, units, money; per day and customer),
+    and the customers per value bucket a recount of the customers."""
+    from sqlalchemy import BigInteger, create_engine, func, select, type_coerce
 
-    from ecommerce_analytics.models import Customer, DailySales, Order, OrderLine, Product
+    from ecommerce_analytics.models import (
+        Customer,
+        CustomerValueCount,
+        DailySales,
+        Order,
+        OrderLine,
+        Product,
+    )
+    from ecommerce_analytics.value_buckets import NET, ORDERS, bucket_sql
+
+    net_of_parts = Customer.gross_sales - Customer.discounts - Customer.returns
 
     engine = create_engine(target.url)
     try:
@@ -392,7 +403,23 @@ def rollups_exact(target: Target) -> bool:
                     one(select(func.count(func.distinct(Order.customer_id)))),
                 ),
                 (one(select(func.sum(Product.units))), one(select(func.sum(OrderLine.quantity)))),
+                (
+                    one(select(func.sum(type_coerce(Customer.net_sales, BigInteger)))),
+                    one(select(func.sum(type_coerce(net_of_parts, BigInteger)))),
+                ),
             ]
+            # Customers per value bucket, against a recount from the customers.
+            for figure, value in ((NET, bucket_sql(Customer.net_sales)), (ORDERS, Customer.orders)):
+                stored = set(
+                    conn.execute(
+                        select(CustomerValueCount.bucket, CustomerValueCount.customers).where(
+                            CustomerValueCount.figure == figure, CustomerValueCount.customers != 0
+                        )
+                    ).tuples()
+                )
+                bucket = value.label("bucket")
+                recount = set(conn.execute(select(bucket, func.count()).group_by(bucket)).tuples())
+                checks.append((len(stored ^ recount), 0))
     finally:
         engine.dispose()
     return all(int(a or 0) == int(b or 0) for a, b in checks)

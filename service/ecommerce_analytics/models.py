@@ -161,7 +161,12 @@ class RefundLine(Base):
 
 
 class Customer(Base):
-    """Per-customer rollup; a customer exists once they have ordered."""
+    """Per-customer rollup; a customer exists once they have ordered.
+
+    ``net_sales`` is ``gross_sales - discounts - returns``, kept by the same upserts (a
+    column rather than an expression so it can be indexed on every engine: MariaDB has no
+    expression indexes). Its index, highest first, serves the customer list's default order,
+    churn risk's walk from the highest spenders and the ranks of ``CustomerValueCount``."""
 
     __tablename__ = "customers"
 
@@ -176,6 +181,22 @@ class Customer(Base):
     gross_sales: Mapped[Decimal] = _money()
     discounts: Mapped[Decimal] = _money()
     returns: Mapped[Decimal] = _money()
+    net_sales: Mapped[Decimal] = _money()
+
+
+Index("ix_customers_net_sales", Customer.net_sales.desc(), Customer.customer_id)
+
+
+class CustomerValueCount(Base):
+    """Customers per bucket of a per-customer figure (``value_buckets``: ``net`` spend,
+    ``orders``), kept exact at write time: ranks and histograms over every customer from a
+    few thousand rows instead of a sort of every customer."""
+
+    __tablename__ = "customer_value_counts"
+
+    figure: Mapped[str] = mapped_column(String(16), primary_key=True)
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    customers: Mapped[int] = _count()
 
 
 class Product(Base):
@@ -334,6 +355,7 @@ ROLLUP_TABLES = (
     ProductPair,
     CustomerGap,
     LoneFirstOrder,
+    CustomerValueCount,
 )
 
 

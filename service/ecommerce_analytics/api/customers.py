@@ -45,7 +45,7 @@ def list_customers(query: CustomerListQuery) -> CustomerList:
     "/ltv-distribution",
     summary="Distribution of customer lifetime value",
     scope="read",
-    freshness="ranked",
+    freshness="bounded",
     query=DistributionQuery,
     response=LtvDistribution,
 )

@@ -32,7 +32,7 @@ def get_bought_together(query: BoughtTogetherQuery) -> BoughtTogether:
     "/churn-risk",
     summary="High-value customers at risk of churning",
     scope="read",
-    freshness="ranked",
+    freshness="bounded",
     query=ChurnQuery,
     response=ChurnRisk,
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -75,7 +75,13 @@ def _cohort_reads(pg: bool) -> tuple[Select[Any], Select[Any]]:
     """The two locking reads of ``send_cohort_reads``, built once (parameters ``ids``,
     ``months``)."""
     first = (
-        select(_CUSTOMERS.c.customer_id, _CUSTOMERS.c.first_order_month)
+        select(
+            _CUSTOMERS.c.customer_id,
+            _CUSTOMERS.c.first_order_month,
+            # The stored integer, for ``value_counts``.
+            type_coerce(_CUSTOMERS.c.net_sales, BigInteger).label("net_sales"),
+            _CUSTOMERS.c.orders,
+        )
         .where(_member(_CUSTOMERS.c.customer_id, "ids", pg))
         .order_by(_CUSTOMERS.c.customer_id)
         .with_for_update()
@@ -111,12 +117,19 @@ class _CohortState:
 
     # customer_id -> first order month (after this batch's ``customers`` upsert)
     first: dict[str, date]
+    # customer_id -> (net sales, orders) after this batch's upsert, for ``value_counts``
+    values: dict[str, tuple[int, int]]
     # (customer_id, month_start, cohort_month, order_value) of the stored rows this batch adds
     # to, and of those tagged with another cohort than the customer's first order month
     existing: list[Any]
     # (customer_id, day, orders) of the batch's customers' order days around this batch's
     # (``day_probes``), this batch's orders included
     days: list[Any]
+
+    def add_customers(self, rows: Iterable[Any]) -> None:
+        for customer_id, month, net, orders in rows:
+            self.first[customer_id] = month
+            self.values[customer_id] = (int(net), int(orders))
 
 
 def send_cohort_reads(
@@ -138,7 +151,7 @@ def send_cohort_reads(
     contributions from the old cohort to the new one cannot race with another writer of the same
     customer. On PostgreSQL the caller brackets this with ``key_lookups_only``.
     """
-    state = _CohortState({}, [], [])
+    state = _CohortState({}, {}, [], [])
     if not activity:
         return lambda: state
     connection = session.connection()
@@ -153,7 +166,7 @@ def send_cohort_reads(
     if not pg:
         for params in chunks:
             first, existing = (connection.execute(read, params) for read in _cohort_reads(pg))
-            state.first.update((cid, month) for cid, month in first)
+            state.add_customers(first)
             state.existing.extend(existing)
         state.days = read_neighbour_days(connection, pairs)
         return lambda: state
@@ -185,7 +198,7 @@ def send_cohort_reads(
             found = [statement.row(raw) for raw in cursor.fetchall()]
             cursor.close()
             if statement is read_first:
-                state.first.update((cid, month) for cid, month in found)
+                state.add_customers(found)
             elif statement is read_existing:
                 state.existing.extend(found)
             else:

@@ -35,6 +35,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     literal_column,
     select,
     union_all,
@@ -50,6 +51,7 @@ from ..models import (
     CustomerDay,
     CustomerGap,
     CustomerMonth,
+    CustomerValueCount,
     DailySales,
     LoneFirstOrder,
     Order,
@@ -62,6 +64,7 @@ from ..models import (
     SharedResponse,
 )
 from ..periods import month_start, week_start
+from ..value_buckets import NET, ORDERS, bucket_sql
 
 
 def _table(model: type[Base]) -> Table:
@@ -160,6 +163,7 @@ def _customers(ctx: RebuildContext) -> Insert:
             per.c.gross_sales,
             per.c.discounts,
             func.coalesce(returns.c.returns, 0),
+            per.c.gross_sales - per.c.discounts - func.coalesce(returns.c.returns, 0),
         )
         .join_from(per, cal, cal.c.day == per.c.first_day)
         .outerjoin(returns, returns.c.customer_id == per.c.customer_id)
@@ -177,8 +181,22 @@ def _customers(ctx: RebuildContext) -> Insert:
             "gross_sales",
             "discounts",
             "returns",
+            "net_sales",
         ],
         source,
+    )
+
+
+def _customer_value_counts(ctx: RebuildContext) -> Insert:
+    """Per figure and bucket (``value_buckets``): the customers in it. Runs after
+    ``_customers``."""
+    cu = _CUSTOMERS
+    per_figure = [
+        select(literal(figure).label("figure"), value.label("bucket"), func.count()).group_by(value)
+        for figure, value in ((NET, bucket_sql(cu.c.net_sales)), (ORDERS, cu.c.orders))
+    ]
+    return insert(_table(CustomerValueCount)).from_select(
+        ["figure", "bucket", "customers"], union_all(*per_figure)
     )
 
 
@@ -401,6 +419,7 @@ def _lone_first_orders(ctx: RebuildContext) -> Insert:
 # comes before it (customers, then customer_months, then cohort_months).
 REBUILDS: tuple[tuple[type[Base], Rebuild], ...] = (
     (Customer, _customers),
+    (CustomerValueCount, _customer_value_counts),
     (Product, _products),
     (DailySales, _daily_sales),
     (ProductDailySales, _product_daily_sales),

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import BigInteger, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from ..cache import bump_version
@@ -23,12 +23,13 @@ from ..models import (
     Refund,
     RefundLine,
 )
-from ..money import ZERO, fmt
+from ..money import SCALE, ZERO, fmt
 from ..periods import month_start, week_start
 from ..schemas import RefundIn
 from ..upsert import insert_ignore, upsert_add
 from .stored_form import stored_refund
 from .validation import refund_problems
+from .value_counts import value_count_rows, write_value_counts
 
 
 def _bump(row: dict[str, Any], **deltas: Any) -> None:
@@ -135,11 +136,18 @@ def record_refund(
                 "first_order_month": month_start(order.order_date),
                 "last_order_date": order.order_date,
                 "returns": amount,
+                "net_sales": -amount,
             }
         ],
         key=("customer_id",),
-        add=("returns",),
+        add=("returns", "net_sales"),
     )
+    # Under the row lock the upsert took: the customer's net spend with this refund.
+    net_now, orders = session.execute(
+        select(type_coerce(Customer.net_sales, BigInteger), Customer.orders).where(
+            Customer.customer_id == order.customer_id
+        )
+    ).one()
     upsert_add(
         session,
         DailySales.__table__,  # type: ignore[arg-type]
@@ -160,6 +168,14 @@ def record_refund(
         list(per_sku.values()),
         key=("day", "sku"),
         add=("returns", "units_returned"),
+    )
+    # The refund moves the customer between net spend buckets; their order count stays.
+    write_value_counts(
+        session,
+        value_count_rows(
+            {order.customer_id: (-int(amount * SCALE), 0)},
+            {order.customer_id: (int(net_now), int(orders))},
+        ),
     )
     bump_version(session)
     session.flush()

@@ -28,6 +28,7 @@ from ..models import (
 from ..periods import month_start, week_start
 from ..upsert import Encoders, Row, upsert_add_rows
 from .stored_form import StoredOrder, line_rows, order_row
+from .value_counts import write_value_counts
 
 
 @dataclass
@@ -132,6 +133,8 @@ class BatchRows:
     pairs: list[Row]
     # (customer_id, day) -> this batch's orders that day, for ``order_days``
     day_orders: dict[tuple[str, date], int]
+    # customer_id -> (net sales, orders) this batch adds, for ``value_counts``
+    customer_deltas: dict[str, tuple[int, int]]
 
     @classmethod
     def of(
@@ -145,9 +148,11 @@ class BatchRows:
             orders=[order_row(o, store.currency, ingested_at, enc) for o in prepared],
             lines=[row for o in prepared for row in line_rows(o)],
             products=[(sku, dt(first), n, units) for sku, (first, n, units) in r.products.items()],
+            # ... orders, units, gross_sales, discounts, returns (0), net_sales
             customers=[
-                (cid, dt(first), dt(last), day(d1), day(month_start(d1)), day(d2), *sales, 0)
-                for cid, (first, last, d1, d2, *sales) in r.customers.items()
+                (cid, dt(first), dt(last), day(d1), day(month_start(d1)), day(d2))
+                + (n, units, gross, discounts, 0, gross - discounts)
+                for cid, (first, last, d1, d2, n, units, gross, discounts) in r.customers.items()
             ],
             daily=[
                 (*calendar[d], n, units, gross, discounts, 0, shipping, tax)
@@ -164,6 +169,10 @@ class BatchRows:
             customer_months=r.customer_months,
             pairs=[(a, b, n) for (a, b), n in r.pairs.items()],
             day_orders={(cid, d): n for (d, cid), (n, _) in r.customer_days.items()},
+            customer_deltas={
+                cid: (gross - discounts, n)
+                for cid, (*_, n, _units, gross, discounts) in r.customers.items()
+            },
         )
 
 
@@ -191,10 +200,11 @@ def write_customer_rollups(session: Session, rows: BatchRows) -> None:
             "last_order_date",
             *_SALES,
             "returns",
+            "net_sales",
         ),
         rows.customers,
         key=("customer_id",),
-        add=(*_SALES, "returns"),
+        add=(*_SALES, "returns", "net_sales"),
         least=("first_order_at", "first_order_date", "first_order_month"),
         greatest=("last_order_at", "last_order_date"),
     )
@@ -214,10 +224,12 @@ def write_shared_rollups(
     customer_months: list[Row],
     cohort_deltas: list[Row],
     order_days: tuple[list[Row], list[Row]],
+    value_counts: list[Row],
 ) -> None:
     """``customer_months``, then the rollups nearly every concurrent batch updates: the days'
     totals, the products and their pairs, the cohort grid, the order-day gaps (``order_days``:
-    ``customer_gaps`` and ``lone_first_orders`` deltas). Written last (and ``data_version``
+    ``customer_gaps`` and ``lone_first_orders`` deltas), the customers per value bucket
+    (``value_counts``: ``customer_value_counts`` deltas). Written last (and ``data_version``
     after them), since a row lock is held until commit: written first, they would serialize
     concurrent batches for the whole transaction."""
     upsert_add_rows(
@@ -287,3 +299,4 @@ def write_shared_rollups(
         key=("first_day", "next_day"),
         add=("customers",),
     )
+    write_value_counts(session, value_counts)

@@ -17,23 +17,19 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
-    Float,
     and_,
     case,
     func,
     literal,
     select,
-    type_coerce,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ..config import StoreSettings
 from ..errors import Problem
-from ..models import CohortMonthly, Customer, LoneFirstOrder
-from ..money import SCALE, ZERO, as_money, fmt, quantize, ratio
+from ..models import CohortMonthly, Customer, DailySales, LoneFirstOrder
+from ..money import SCALE, ZERO, fmt, quantize, ratio
 from ..periods import add_months, months_between
 from ..schemas import (
     Cohort,
@@ -54,14 +50,18 @@ from ..schemas import (
     RfmReport,
     RfmSegmentSummary,
 )
-from .customer_counts import all_customers, distinct_customers, latest_order_day
+from ..value_buckets import NET, ORDERS
+from .customer_counts import distinct_customers, latest_order_day
+from .ranks import (
+    net_at_ranks,
+    net_count_below,
+    one_snapshot,
+    read_buckets,
+    values_at_ranks,
+)
 
 MAX_COHORTS = 36
 PERCENTILES = (10, 25, 50, 75, 90, 99)
-
-
-def net_sales() -> ColumnElement[Decimal]:
-    return as_money(Customer.gross_sales - Customer.discounts - Customer.returns)
 
 
 def page(limit: int, offset: int, has_more: bool) -> Pagination:
@@ -70,11 +70,16 @@ def page(limit: int, offset: int, has_more: bool) -> Pagination:
 
 def customer_list(session: Session, q: CustomerListQuery, store: StoreSettings) -> CustomerList:
     """Lifetime value per customer, highest first; ties broken by customer id."""
-    net = net_sales().label("net")
-    key = {"net_sales": net, "orders": Customer.orders, "last_order_at": Customer.last_order_at}
+    # Net spend (the default) walks its index (``ix_customers_net_sales``) for one page;
+    # the other orders sort every customer.
+    key = {
+        "net_sales": Customer.net_sales,
+        "orders": Customer.orders,
+        "last_order_at": Customer.last_order_at,
+    }
     rows = list(
-        session.execute(
-            select(Customer, net)
+        session.scalars(
+            select(Customer)
             .order_by(key[q.sort].desc(), Customer.customer_id)
             .limit(q.limit + 1)
             .offset(q.offset)
@@ -84,7 +89,7 @@ def customer_list(session: Session, q: CustomerListQuery, store: StoreSettings) 
     data = [
         CustomerValue(
             customer_id=c.customer_id,
-            net_sales=fmt(value, exp),
+            net_sales=fmt(c.net_sales, exp),
             gross_sales=fmt(c.gross_sales, exp),
             discounts=fmt(c.discounts, exp),
             returns=fmt(c.returns, exp),
@@ -94,7 +99,7 @@ def customer_list(session: Session, q: CustomerListQuery, store: StoreSettings) 
             first_order_at=c.first_order_at,
             last_order_at=c.last_order_at,
         )
-        for c, value in rows[: q.limit]
+        for c in rows[: q.limit]
     ]
     return CustomerList(
         currency=store.currency, data=data, pagination=page(q.limit, q.offset, len(rows) > q.limit)
@@ -109,38 +114,6 @@ def nearest_rank(sorted_values: list[Decimal], pct: int) -> Decimal:
 def nearest_rank_index(n: int, pct: int) -> int:
     """The 1-based rank of the nearest-rank ``pct`` percentile among ``n`` values."""
     return max(1, -(-pct * n // 100))
-
-
-def ranked(
-    session: Session,
-    expr: ColumnElement[Any] | InstrumentedAttribute[Any],
-    ranks: Iterable[int],
-    n: int,
-) -> dict[int, Any]:
-    """``{rank: value}``: the values of ``expr`` at these 1-based ranks in ascending order
-    among all ``n`` customers.
-
-    PostgreSQL: one ``percentile_disc`` over the values alone (a sort of bare numbers, several
-    ranks from one sort), about half the time of numbering whole rows with a window function at
-    10M orders. Fraction ``(rank - 0.5) / n`` selects exactly ``rank``: PostgreSQL takes row
-    ``ceil(fraction x n)``, and half a rank of margin absorbs floating-point error. Other
-    engines (MySQL has no ordered-set aggregates): one window-function pass."""
-    wanted = sorted(set(ranks))
-    if not wanted:
-        return {}
-    if session.get_bind().dialect.name == "postgresql":
-        fractions = array([(rank - 0.5) / n for rank in wanted], type_=Float())
-        values = session.scalar(
-            select(
-                type_coerce(func.percentile_disc(fractions).within_group(expr), ARRAY(expr.type))
-            )
-        )
-        return dict(zip(wanted, values or [], strict=True))
-    numbered = select(
-        expr.label("value"), func.row_number().over(order_by=expr).label("rn")
-    ).subquery()
-    rows = session.execute(select(numbered.c.rn, numbered.c.value).where(numbered.c.rn.in_(wanted)))
-    return {int(rank): value for rank, value in rows}
 
 
 def ranked_few(
@@ -167,14 +140,25 @@ def _scaled(value: Decimal) -> int:
     return int(value * SCALE)
 
 
+def net_total(session: Session) -> Decimal:
+    """Net spend of every customer together: the store's gross - discounts - returns, summed
+    over days (``daily_sales``: the same orders and refunds, a row per day)."""
+    total = session.scalar(
+        select(func.sum(DailySales.gross_sales - DailySales.discounts - DailySales.returns))
+    )
+    return Decimal(total or 0) / SCALE
+
+
 def ltv_distribution(
     session: Session, q: DistributionQuery, store: StoreSettings
 ) -> LtvDistribution:
-    """Net lifetime spend per customer: percentiles and an equal-width histogram min..max."""
-    net = net_sales()
-    n, total, low, high = session.execute(
-        select(func.count(), func.sum(net), func.min(net), func.max(net)).select_from(Customer)
-    ).one()
+    """Net lifetime spend per customer: percentiles and an equal-width histogram min..max.
+
+    From the net spend buckets (``ranks``) and index: the extremes are the index's ends, each
+    histogram edge and percentile one walk within one bucket, the total a sum over days."""
+    one_snapshot(session)
+    buckets = read_buckets(session, NET)
+    n = buckets.customers
     exp = store.exponent
     if not n:
         return LtvDistribution(
@@ -187,36 +171,31 @@ def ltv_distribution(
             percentiles={},
             histogram=[],
         )
-    n = int(n)
-    total, low, high = Decimal(total), Decimal(low), Decimal(high)
+    total = net_total(session)
+    at = {p: nearest_rank_index(n, p) for p in PERCENTILES}
+    values = net_at_ranks(session, buckets, [1, n, *at.values()])
+    low, high = values[1], values[n]
     width = (high - low) / q.buckets
-    counts = [0] * q.buckets
-    if high == low:
-        counts[0] = n
-    else:
-        # Bucket index in exact integer arithmetic on the stored (scaled) amounts:
-        # floor((v - low) / (high - low) x buckets).
-        raw = type_coerce(
-            Customer.gross_sales - Customer.discounts - Customer.returns, BigInteger()
-        )
-        index = (
-            (raw - literal(_scaled(low), BigInteger()))
-            * literal(q.buckets, BigInteger())
-            // literal(_scaled(high) - _scaled(low), BigInteger())
-        )
-        bucket = index.label("bucket")
-        for i, count in session.execute(select(bucket, func.count()).group_by(bucket)):
-            counts[min(int(i), q.buckets - 1)] += int(count)
+    # Bucket i holds the stored amounts v with floor((v - low) x buckets / (high - low)) = i
+    # (the maximum in the last): exact integer arithmetic, so its lower edge is the smallest
+    # v with (v - low) x buckets >= i x (high - low).
+    lo, span = _scaled(low), _scaled(high) - _scaled(low)
+    below = [0]
+    if span:
+        below += [
+            net_count_below(session, buckets, lo + -(-i * span // q.buckets))
+            for i in range(1, q.buckets)
+        ]
+    below.append(n)
+    below += [n] * (q.buckets + 1 - len(below))
     histogram = [
         HistogramBucket(
             lower=fmt(low + width * i, exp),
             upper=fmt(low + width * (i + 1) if i < q.buckets - 1 else high, exp),
-            customers=counts[i],
+            customers=below[i + 1] - below[i],
         )
         for i in range(q.buckets)
     ]
-    at = {p: nearest_rank_index(n, p) for p in PERCENTILES}
-    values = ranked(session, net, at.values(), n)
     return LtvDistribution(
         currency=store.currency,
         customers=n,
@@ -224,7 +203,7 @@ def ltv_distribution(
         mean=fmt(quantize(total / n, exp), exp),
         min=fmt(low, exp),
         max=fmt(high, exp),
-        percentiles={f"p{p}": fmt(Decimal(values[at[p]]), exp) for p in PERCENTILES},
+        percentiles={f"p{p}": fmt(values[at[p]], exp) for p in PERCENTILES},
         histogram=histogram,
     )
 
@@ -328,7 +307,7 @@ def snapshots(session: Session, *where: Any) -> list[CustomerSnapshot]:
             Customer.last_order_at,
             Customer.last_order_date,
             Customer.orders,
-            net_sales(),
+            Customer.net_sales,
         )
         .where(*where)
         .order_by(Customer.customer_id)
@@ -418,8 +397,10 @@ def _segment_expr(r: Any, f: Any, m: Any) -> ColumnElement[str]:
 
 
 def rfm(session: Session, q: RfmQuery, store: StoreSettings) -> RfmReport:
+    one_snapshot(session)
     as_of = resolve_as_of(session, q.as_of)
-    n = all_customers(session)
+    net_buckets = read_buckets(session, NET)
+    n = net_buckets.customers
     exp = store.exponent
     if as_of is None or not n:
         return RfmReport(
@@ -433,10 +414,10 @@ def rfm(session: Session, q: RfmQuery, store: StoreSettings) -> RfmReport:
     # so recency scores on the last order date (later is better) and equals scoring the
     # negated recency in days.
     ranks = quintile_ranks(n)
-    net = net_sales()
+    net = Customer.net_sales
     r_at = ranked_few(session, Customer.last_order_date, ranks)
-    f_at = ranked_few(session, Customer.orders, ranks)
-    m_at = ranked(session, net, ranks, n)
+    f_at = values_at_ranks(read_buckets(session, ORDERS), ranks)
+    m_at = net_at_ranks(session, net_buckets, ranks)
     scored = select(
         Customer.customer_id.label("customer_id"),
         Customer.last_order_date.label("last_order_date"),

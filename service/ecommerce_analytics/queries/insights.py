@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 from sqlalchemy import BigInteger, cast, func, literal_column, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -19,15 +18,9 @@ from ..schemas import (
     ChurnRisk,
     ProductPairOut,
 )
-from .customer_counts import all_customers
-from .customers import (
-    CustomerSnapshot,
-    nearest_rank_index,
-    net_sales,
-    page,
-    ranked,
-    resolve_as_of,
-)
+from ..value_buckets import NET
+from .customers import CustomerSnapshot, nearest_rank_index, page, resolve_as_of
+from .ranks import net_at_ranks, one_snapshot, read_buckets
 
 
 def bought_together(session: Session, q: BoughtTogetherQuery) -> BoughtTogether:
@@ -83,8 +76,10 @@ def churn_risk(session: Session, q: ChurnQuery, store: StoreSettings) -> ChurnRi
     """High-value customers (net spend at or above the ``value_percentile`` percentile) whose
     last order is more than ``max(min_days, 2 x their average days between orders)`` before
     ``as_of``; highest spend first."""
+    one_snapshot(session)
     as_of = resolve_as_of(session, q.as_of)
-    n = all_customers(session)
+    buckets = read_buckets(session, NET)
+    n = buckets.customers
     exp = store.exponent
     if as_of is None or not n:
         return ChurnRisk(
@@ -97,11 +92,11 @@ def churn_risk(session: Session, q: ChurnQuery, store: StoreSettings) -> ChurnRi
     # The threshold is found in the database; only customers above it who have not ordered
     # for more than ``min_days`` (necessary for either rule) come back to Python.
     rank = nearest_rank_index(n, q.value_percentile)
-    threshold = Decimal(ranked(session, net_sales(), [rank], n)[rank])
-    net = net_sales()
-    # Highest spend first, streamed: the interval rule is checked in Python row by row and the
-    # scan stops once the page and one more match (for ``next_offset``) are found, so neither
-    # memory nor Python work grows with the number of customers.
+    threshold = net_at_ranks(session, buckets, [rank])[rank]
+    net = Customer.net_sales
+    # Highest spend first (down its index), streamed: the interval rule is checked in Python
+    # row by row and the scan stops once the page and one more match (for ``next_offset``) are
+    # found, so neither memory nor Python work grows with the number of customers.
     stmt = (
         select(
             Customer.customer_id,
