@@ -373,6 +373,7 @@ def rollups_exact(target: Target) -> bool:
 
     from ecommerce_analytics.models import (
         Customer,
+        CustomerLastDay,
         CustomerValueCount,
         DailySales,
         Order,
@@ -420,6 +421,13 @@ def rollups_exact(target: Target) -> bool:
                 bucket = value.label("bucket")
                 recount = set(conn.execute(select(bucket, func.count()).group_by(bucket)).tuples())
                 checks.append((len(stored ^ recount), 0))
+            last = CustomerLastDay
+            stored_days = set(
+                conn.execute(select(last.day, last.customers).where(last.customers != 0)).tuples()
+            )
+            day = Customer.last_order_date
+            recount_days = set(conn.execute(select(day, func.count()).group_by(day)).tuples())
+            checks.append((len(stored_days ^ recount_days), 0))
     finally:
         engine.dispose()
     return all(int(a or 0) == int(b or 0) for a, b in checks)

@@ -29,15 +29,15 @@ Environment variables (all optional):
   at a time), and a restarted worker starts warm. ``true``/``false`` (also ``1``/``0``,
   ``yes``/``no``). Defaults to ``true``.
 - ``ANALYTICS_MAX_STALENESS``: seconds an answer of a *bounded* endpoint (sales, customers,
-  returning-rate: too costly to recompute on every write) may lag the latest writes; a stale
-  answer is served with its age while it is recomputed in the background (see
-  ``cache/serving.py``). A number, optionally followed by ``,operation=seconds`` overrides for
-  any bounded or ranked operation (``5,rfm=30``). ``0`` makes them live (read-your-writes).
-  Defaults to ``5``. Live endpoints (orders, products, cohorts, bought-together) always
-  reflect every committed write.
-- ``ANALYTICS_RANKING_MAX_STALENESS``: the same for the *ranked* endpoints, which rank every
-  customer (ltv-distribution, rfm, churn-risk: seconds per computation at millions of
-  customers, so a short bound would keep requests waiting for it). Defaults to ``60``.
+  returning-rate, ltv-distribution, churn-risk: too costly to recompute on every write) may
+  lag the latest writes; a stale answer is served with its age while it is recomputed in the
+  background (see ``cache/serving.py``). A number, optionally followed by
+  ``,operation=seconds`` overrides for any bounded or ranked operation (``5,rfm=30``). ``0``
+  makes them live (read-your-writes). Defaults to ``5``. Live endpoints (orders, products,
+  cohorts, bought-together) always reflect every committed write.
+- ``ANALYTICS_RANKING_MAX_STALENESS``: the same for the *ranked* endpoint, which scores every
+  customer (rfm: seconds per computation at millions of customers, so a short bound would keep
+  requests waiting for it). Defaults to ``60``.
 - ``ANALYTICS_KEEP_WARM``: seconds after its last read that a *ranked* answer is still
   refreshed ahead of its bound, without readers (``cache/warming.py``): a dashboard that
   comes back within it finds its rankings warm, at the cost of recomputing each ranking

@@ -199,6 +199,16 @@ class CustomerValueCount(Base):
     customers: Mapped[int] = _count()
 
 
+class CustomerLastDay(Base):
+    """Customers per last order day, kept exact at write time (``ingest.order_days``): RFM's
+    recency ranks from a row per day instead of a pass over every customer."""
+
+    __tablename__ = "customer_last_days"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    customers: Mapped[int] = _count()
+
+
 class Product(Base):
     """Lifetime per-product counters (the denominators of basket analysis)."""
 
@@ -356,6 +366,7 @@ ROLLUP_TABLES = (
     CustomerGap,
     LoneFirstOrder,
     CustomerValueCount,
+    CustomerLastDay,
 )
 
 

@@ -79,7 +79,7 @@ _FRESHNESS_TEXT = {
     "bounded": "Freshness: **bounded**. The answer may lag the latest writes by up to "
     "`ANALYTICS_MAX_STALENESS` seconds (default 5; an override per operation id is possible); "
     "`X-Data-Age` states by how much at most. A stale answer is recomputed in the background.",
-    "ranked": "Freshness: **ranked** (bounded). This figure ranks every customer, so it is "
+    "ranked": "Freshness: **ranked** (bounded). This figure scores every customer, so it is "
     "recomputed in the background and may lag the latest writes by up to "
     "`ANALYTICS_RANKING_MAX_STALENESS` seconds (default 60; an override per operation id in "
     "`ANALYTICS_MAX_STALENESS` is possible); `X-Data-Age` states by how much at most.",

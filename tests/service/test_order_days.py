@@ -218,3 +218,9 @@ def test_the_days_around_a_batch_give_the_same_deltas_as_the_whole_history():
         got = order_day_rows(keyed, probed, enc)
         assert sorted(got[0]) == sorted(expected[0]), (history, batch)
         assert sorted(got[1]) == sorted(expected[1]), (history, batch)
+        assert sorted(got[2]) == sorted(expected[2]), (history, batch)
+        # And the last order day moved from the old history's last to the new one's.
+        moved = {enc.date(max(after)): 1}
+        if history:
+            moved[enc.date(max(history))] = moved.get(enc.date(max(history)), 0) - 1
+        assert sorted(got[2]) == sorted((d, n) for d, n in moved.items() if n), (history, batch)

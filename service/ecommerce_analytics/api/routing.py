@@ -28,8 +28,8 @@ from ..errors import Problem, validation_problem
 
 # ``live``: the answer reflects every write committed before the request began.
 # ``bounded``: it may lag them by up to ``ANALYTICS_MAX_STALENESS`` seconds (its age is stated).
-# ``ranked``: bounded too, by ``ANALYTICS_RANKING_MAX_STALENESS``: the figures that rank every
-# customer, whose computation grows with the customers (seconds at millions of them).
+# ``ranked``: bounded too, by ``ANALYTICS_RANKING_MAX_STALENESS``: the figures that score every
+# customer, whose computation grows with the customers (RFM: seconds at millions of them).
 Freshness = Literal["live", "bounded", "ranked"]
 BOUNDS_KEY = "ecommerce_analytics.staleness_bounds"
 

@@ -4,9 +4,9 @@ reads.
 Without it a bounded answer is refreshed only when a read finds it half its bound old; a
 dashboard that reads a ranked figure (seconds to compute at millions of customers) less often
 than its bound finds it expired on each visit and waits for the computation. ``KeepWarm``
-remembers the answers served with ``keep_warm`` (the ranked ones: LTV distribution, RFM,
-churn risk) asked for within ``window_s`` and, once a second per worker,
-queues the refresh of those past half their bound on the worker's refresh thread: the same
+remembers the answers served with ``keep_warm`` (the ranked ones: RFM) asked for within
+``window_s`` and, once a second per worker, queues the refresh of those past half their bound
+on the worker's refresh thread: the same
 single-flight refresh a read would have queued (one computation per answer across every worker
 and task, by the lease; ``LeaseKeeper`` holds it for computations longer than a lease).
 

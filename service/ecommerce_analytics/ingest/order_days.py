@@ -1,5 +1,6 @@
-"""The order-day rollups of a batch (``customer_gaps``, ``lone_first_orders``): each customer's
-order days before and after the batch, and the rows that change between the two.
+"""The order-day rollups of a batch (``customer_gaps``, ``lone_first_orders``,
+``customer_last_days``): each customer's order days before and after the batch, and the rows
+that change between the two.
 
 A customer's order days ``d1 < d2 < ... < dn`` contribute one ``customer_gaps`` row per day,
 ``(d1, d1)`` then ``(dk, dk-1)``, and, when ``d1`` held one order, one ``lone_first_orders`` row
@@ -44,9 +45,16 @@ def lone_first(days: Days) -> tuple[date, date] | None:
 
 def order_day_rows(
     batch: dict[tuple[str, date], int], stored: Iterable[Any], enc: Encoders
-) -> tuple[list[Row], list[Row]]:
+) -> tuple[list[Row], list[Row], list[Row]]:
     """Encoded deltas for ``customer_gaps`` (``day, previous_day, week_start, month_start,
-    customers``) and ``lone_first_orders`` (``first_day, next_day, customers``).
+    customers``), ``lone_first_orders`` (``first_day, next_day, customers``) and
+    ``customer_last_days`` (``day, customers``).
+
+    The last of the days read is the customer's last order day whenever the batch moved it:
+    then no order day follows the batch's last, so none was left out after it, and the old last
+    day is the one before the batch's earliest new day, which is read with it. When the batch
+    did not move it, the days after the batch's last are the same before and after, and the
+    delta cancels.
 
     ``batch`` is this batch's orders per ``(customer_id, day)``; ``stored`` the rows
     ``(customer_id, day, orders)`` of the batch's customers' order days around the batch's
@@ -57,6 +65,7 @@ def order_day_rows(
         after[customer_id][day] = orders
     gaps: Counter[tuple[date, date]] = Counter()
     lone: Counter[tuple[date, date]] = Counter()
+    last: Counter[date] = Counter()
     for customer_id, now in after.items():
         before = {
             day: left for day, n in now.items() if (left := n - batch.get((customer_id, day), 0))
@@ -66,6 +75,9 @@ def order_day_rows(
         for key, sign in ((lone_first(now), 1), (lone_first(before), -1)):
             if key is not None:
                 lone[key] += sign
+        last[max(now)] += 1
+        if before:
+            last[max(before)] -= 1
     day = enc.date
     return (
         [
@@ -74,4 +86,5 @@ def order_day_rows(
             if n
         ],
         [(day(first), day(following), n) for (first, following), n in lone.items() if n],
+        [(day(d), n) for d, n in last.items() if n],
     )

@@ -50,6 +50,7 @@ from ..models import (
     Customer,
     CustomerDay,
     CustomerGap,
+    CustomerLastDay,
     CustomerMonth,
     CustomerValueCount,
     DailySales,
@@ -198,6 +199,13 @@ def _customer_value_counts(ctx: RebuildContext) -> Insert:
     return insert(_table(CustomerValueCount)).from_select(
         ["figure", "bucket", "customers"], union_all(*per_figure)
     )
+
+
+def _customer_last_days(ctx: RebuildContext) -> Insert:
+    """Per day: the customers whose last order day it is. Runs after ``_customers``."""
+    cu = _CUSTOMERS
+    source = select(cu.c.last_order_date, func.count()).group_by(cu.c.last_order_date)
+    return insert(_table(CustomerLastDay)).from_select(["day", "customers"], source)
 
 
 def _products(ctx: RebuildContext) -> Insert:
@@ -420,6 +428,7 @@ def _lone_first_orders(ctx: RebuildContext) -> Insert:
 REBUILDS: tuple[tuple[type[Base], Rebuild], ...] = (
     (Customer, _customers),
     (CustomerValueCount, _customer_value_counts),
+    (CustomerLastDay, _customer_last_days),
     (Product, _products),
     (DailySales, _daily_sales),
     (ProductDailySales, _product_daily_sales),

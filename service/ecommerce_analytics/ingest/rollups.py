@@ -18,6 +18,7 @@ from ..models import (
     Customer,
     CustomerDay,
     CustomerGap,
+    CustomerLastDay,
     CustomerMonth,
     DailySales,
     LoneFirstOrder,
@@ -223,12 +224,13 @@ def write_shared_rollups(
     rows: BatchRows,
     customer_months: list[Row],
     cohort_deltas: list[Row],
-    order_days: tuple[list[Row], list[Row]],
+    order_days: tuple[list[Row], list[Row], list[Row]],
     value_counts: list[Row],
 ) -> None:
     """``customer_months``, then the rollups nearly every concurrent batch updates: the days'
-    totals, the products and their pairs, the cohort grid, the order-day gaps (``order_days``:
-    ``customer_gaps`` and ``lone_first_orders`` deltas), the customers per value bucket
+    totals, the products and their pairs, the cohort grid, the order-day rollups
+    (``order_days``: ``customer_gaps``, ``lone_first_orders`` and ``customer_last_days``
+    deltas), the customers per value bucket
     (``value_counts``: ``customer_value_counts`` deltas). Written last (and ``data_version``
     after them), since a row lock is held until commit: written first, they would serialize
     concurrent batches for the whole transaction."""
@@ -282,7 +284,7 @@ def write_shared_rollups(
         key=("cohort_month", "month_start"),
         add=("customers", "revenue"),
     )
-    gaps, lone = order_days
+    gaps, lone, last_days = order_days
     upsert_add_rows(
         session,
         CustomerGap.__table__,  # type: ignore[arg-type]
@@ -297,6 +299,14 @@ def write_shared_rollups(
         ("first_day", "next_day", "customers"),
         lone,
         key=("first_day", "next_day"),
+        add=("customers",),
+    )
+    upsert_add_rows(
+        session,
+        CustomerLastDay.__table__,  # type: ignore[arg-type]
+        ("day", "customers"),
+        last_days,
+        key=("day",),
         add=("customers",),
     )
     write_value_counts(session, value_counts)

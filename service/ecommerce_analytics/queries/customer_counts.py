@@ -1,5 +1,5 @@
-"""Distinct customers who ordered over any range and per period, from ``customer_gaps``; all
-customers and the latest order day from the small rollups, not a scan of ``customers``.
+"""Distinct customers who ordered over any range and per period, from ``customer_gaps``; the
+latest order day from the end of an index, not a scan of ``customers``.
 
 A customer ordered in a window exactly once with their previous order day before the window
 (or none: ``previous_day = day``), so a window's distinct customers are a sum over its days:
@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..models import CohortMonthly, CustomerDay, CustomerGap
+from ..models import CustomerDay, CustomerGap
 
 _PERIOD = {
     "day": CustomerGap.day,
@@ -55,18 +55,6 @@ def customers_per_period(
         select(period, counted, new).where(CustomerGap.day.between(start, end)).group_by(period)
     )
     return {p: (int(n or 0), int(m or 0)) for p, n, m in rows}
-
-
-def all_customers(session: Session) -> int:
-    """Customers who ever ordered: the sum of the cohort sizes (row (c, c) of ``cohort_months``
-    counts cohort c, and every customer is in exactly one cohort), a read of a few hundred rows
-    instead of counting every customer."""
-    total = session.scalar(
-        select(func.sum(CohortMonthly.customers)).where(
-            CohortMonthly.cohort_month == CohortMonthly.month_start
-        )
-    )
-    return int(total or 0)
 
 
 def latest_order_day(session: Session) -> date | None:

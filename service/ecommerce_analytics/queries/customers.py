@@ -1,28 +1,30 @@
 """Customer analytics from the per-customer rollup (``customers``), ``cohort_months`` and the
 order-day rollups (``customer_gaps``, ``lone_first_orders``).
 
-Lifetime value, distribution and RFM read the per-customer rollup, never the orders. Ranking
-(percentiles, quintile cut points, RFM scores and segments, the paged window) runs in the
-database: a request scans the rollup in SQL and returns a bounded number of rows to Python,
-instead of building and sorting one Python object per customer.
+Lifetime value, distribution and RFM read the per-customer rollup, never the orders. Ranks
+(percentiles, histogram edges, quintile cut points) come from the customers per value bucket
+and the net spend index (``ranks``), without sorting every customer; RFM's scores, segments
+and paged window are computed in the database, which returns a bounded number of rows.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
+    Subquery,
     and_,
     case,
     func,
     literal,
     select,
+    type_coerce,
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -57,6 +59,7 @@ from .ranks import (
     net_count_below,
     one_snapshot,
     read_buckets,
+    read_last_days,
     values_at_ranks,
 )
 
@@ -114,26 +117,6 @@ def nearest_rank(sorted_values: list[Decimal], pct: int) -> Decimal:
 def nearest_rank_index(n: int, pct: int) -> int:
     """The 1-based rank of the nearest-rank ``pct`` percentile among ``n`` values."""
     return max(1, -(-pct * n // 100))
-
-
-def ranked_few(
-    session: Session, column: InstrumentedAttribute[Any], ranks: Iterable[int]
-) -> dict[int, Any]:
-    """``ranked`` for a column with few distinct values (order counts, order days): one grouped
-    pass, counting customers per value, instead of numbering every customer in sorted order
-    (a hash aggregate rather than a sort of the whole table: the bigger share of RFM's time)."""
-    wanted = sorted(set(ranks))
-    found: dict[int, Any] = {}
-    seen = 0
-    for value, count in session.execute(
-        select(column, func.count()).group_by(column).order_by(column)
-    ):
-        seen += int(count)
-        while len(found) < len(wanted) and wanted[len(found)] <= seen:
-            found[wanted[len(found)]] = value
-        if len(found) == len(wanted):
-            break
-    return found
 
 
 def _scaled(value: Decimal) -> int:
@@ -213,8 +196,10 @@ def returning_rate(session: Session, q: OptionalRange) -> ReturningRate:
     range is not their first ever (first order before ``start``, or 2+ orders in the range).
     Without a range: customers with 2+ orders among all customers."""
     if q.start is None or q.end is None:
-        total = session.scalar(select(func.count()).select_from(Customer)) or 0
-        returning = session.scalar(select(func.count()).where(Customer.orders >= 2)) or 0
+        # Customers per order count (``ranks``): a few hundred rows, not a count of every one.
+        buckets = read_buckets(session, ORDERS)
+        total = buckets.customers
+        returning = total - buckets.customers_below(2)
     else:
         total = distinct_customers(session, q.start, q.end)
         # Not returning: first order ever in the range, alone on its day, the next one after
@@ -415,7 +400,7 @@ def rfm(session: Session, q: RfmQuery, store: StoreSettings) -> RfmReport:
     # negated recency in days.
     ranks = quintile_ranks(n)
     net = Customer.net_sales
-    r_at = ranked_few(session, Customer.last_order_date, ranks)
+    r_at = values_at_ranks(read_last_days(session), ranks)
     f_at = values_at_ranks(read_buckets(session, ORDERS), ranks)
     m_at = net_at_ranks(session, net_buckets, ranks)
     scored = select(
@@ -427,31 +412,35 @@ def rfm(session: Session, q: RfmQuery, store: StoreSettings) -> RfmReport:
         _score_expr(Customer.orders, [f_at[k] for k in ranks]).label("f"),
         _score_expr(net, [m_at[k] for k in ranks]).label("m"),
     ).subquery()
-    labelled = select(
-        scored, _segment_expr(scored.c.r, scored.c.f, scored.c.m).label("segment")
-    ).subquery()
-    summary = session.execute(
-        select(labelled.c.segment, func.count(), func.sum(labelled.c.net)).group_by(
-            labelled.c.segment
-        )
+    # One pass over every customer: customers and net spend per (R, F, M) score cell (at most
+    # 125). The segment summary and where each score total starts in the page come from them.
+    cells = session.execute(
+        select(
+            scored.c.r,
+            scored.c.f,
+            scored.c.m,
+            func.count(),
+            func.sum(type_coerce(scored.c.net, BigInteger())),
+        ).group_by(scored.c.r, scored.c.f, scored.c.m)
     ).all()
+    per_segment: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    per_total: dict[int, int] = defaultdict(int)
+    for r, f, m, count, total in cells:
+        name = segment(int(r), int(f), int(m))
+        per_segment[name][0] += int(count)
+        per_segment[name][1] += int(total)
+        if q.segment is None or name == q.segment:
+            per_total[int(r) + int(f) + int(m)] += int(count)
     segments = [
         RfmSegmentSummary(
             segment=name,
-            customers=int(count),
-            share=ratio(int(count), n) or "0",
-            net_sales=fmt(Decimal(total), exp),
+            customers=count,
+            share=ratio(count, n) or "0",
+            net_sales=fmt(Decimal(total) / SCALE, exp),
         )
-        for name, count, total in sorted(summary, key=lambda row: (-int(row[1]), row[0]))
+        for name, (count, total) in sorted(per_segment.items(), key=lambda s: (-s[1][0], s[0]))
     ]
-    stmt = select(labelled)
-    if q.segment is not None:
-        stmt = stmt.where(labelled.c.segment == q.segment)
-    rows = session.execute(
-        stmt.order_by((labelled.c.r + labelled.c.f + labelled.c.m).desc(), labelled.c.customer_id)
-        .limit(q.limit + 1)
-        .offset(q.offset)
-    ).all()
+    rows = _rfm_page(session, scored, per_total, q)
     window = [
         RfmCustomer(
             customer_id=row.customer_id,
@@ -472,3 +461,32 @@ def rfm(session: Session, q: RfmQuery, store: StoreSettings) -> RfmReport:
         data=window,
         pagination=page(q.limit, q.offset, len(rows) > q.limit),
     )
+
+
+def _rfm_page(
+    session: Session, scored: Subquery, per_total: dict[int, int], q: RfmQuery
+) -> list[Any]:
+    """The page of RFM rows (highest score total first, then customer id; segment
+    ``q.segment`` only, when given), one score total at a time: ``per_total`` (customers per
+    total, from the score cells) says where the page starts, and each total's rows are read in
+    customer id order, which stops after the page instead of sorting every customer."""
+    labelled = select(
+        scored, _segment_expr(scored.c.r, scored.c.f, scored.c.m).label("segment")
+    ).subquery()
+    score_total = labelled.c.r + labelled.c.f + labelled.c.m
+    rows: list[Any] = []
+    skip, wanted = q.offset, q.limit + 1
+    for total in sorted(per_total, reverse=True):
+        if skip >= per_total[total]:
+            skip -= per_total[total]
+            continue
+        stmt = select(labelled).where(score_total == total)
+        if q.segment is not None:
+            stmt = stmt.where(labelled.c.segment == q.segment)
+        rows += session.execute(
+            stmt.order_by(labelled.c.customer_id).offset(skip).limit(wanted - len(rows))
+        ).all()
+        skip = 0
+        if len(rows) >= wanted:
+            break
+    return rows

@@ -1,8 +1,9 @@
 """Ranks among every customer without sorting them: the bucket counts of
-``customer_value_counts`` (kept exact at write time, ``value_buckets``) say which bucket holds
-a rank and how many customers come before it; for net spend, one short range of the
-``customers.net_sales`` index then gives the value. A few thousand bucket rows and a walk of at
-most one bucket, instead of a sort of every customer (seconds at 10M orders).
+``customer_value_counts`` and ``customer_last_days`` (kept exact at write time,
+``value_buckets``) say which bucket holds a rank and how many customers come before it; for
+net spend, one short range of the ``customers.net_sales`` index then gives the value. A few
+thousand bucket rows and a walk of at most one bucket, instead of a sort of every customer
+(seconds at 10M orders).
 
 Consistency: PostgreSQL reads the buckets and the index in one snapshot (``one_snapshot``);
 MySQL/MariaDB's REPEATABLE READ does so by default. SQLite reads each statement on its own, so
@@ -13,16 +14,21 @@ computation after writes pause is exact.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from itertools import accumulate
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import BigInteger, ColumnElement, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from ..models import Customer, CustomerValueCount
+from ..models import Customer, CustomerLastDay, CustomerValueCount
 from ..value_buckets import bucket_bounds, bucket_of
+
+# A bucket key: a net spend bucket or an order count, or a day.
+K = TypeVar("K", int, date)
 
 
 def one_snapshot(session: Session) -> None:
@@ -39,10 +45,10 @@ def stored_net() -> ColumnElement[int]:
 
 
 @dataclass(frozen=True)
-class Buckets:
+class Buckets(Generic[K]):
     """One figure's non-empty buckets in ascending order and the customers up to each."""
 
-    keys: list[int]
+    keys: list[K]
     # customers in buckets[0..i], inclusive
     through: list[int]
 
@@ -50,36 +56,51 @@ class Buckets:
     def customers(self) -> int:
         return self.through[-1] if self.through else 0
 
-    def locate(self, rank: int) -> tuple[int, int]:
+    def locate(self, rank: int) -> tuple[K, int]:
         """The bucket holding the ``rank``-th smallest value (1-based) and the rank within it."""
         i = bisect_left(self.through, rank)
         if i == len(self.keys):
             raise ValueError(f"rank {rank} beyond {self.customers} customers")
         return self.keys[i], rank - (self.through[i - 1] if i else 0)
 
-    def customers_below(self, key: int) -> int:
+    def customers_below(self, key: K) -> int:
         """Customers in the buckets before bucket ``key``."""
         i = bisect_left(self.keys, key)
         return self.through[i - 1] if i else 0
 
 
-def read_buckets(session: Session, figure: str) -> Buckets:
-    rows = session.execute(
-        select(CustomerValueCount.bucket, CustomerValueCount.customers)
-        .where(CustomerValueCount.figure == figure, CustomerValueCount.customers != 0)
-        .order_by(CustomerValueCount.bucket)
-    ).all()
-    return Buckets(
-        keys=[int(key) for key, _ in rows], through=list(accumulate(int(n) for _, n in rows))
+def _buckets(rows: Sequence[Any]) -> Buckets[Any]:
+    return Buckets(keys=[key for key, _ in rows], through=list(accumulate(int(n) for _, n in rows)))
+
+
+def read_buckets(session: Session, figure: str) -> Buckets[int]:
+    """A figure of ``customer_value_counts`` (``value_buckets.NET``, ``ORDERS``)."""
+    c = CustomerValueCount
+    return _buckets(
+        session.execute(
+            select(c.bucket, c.customers)
+            .where(c.figure == figure, c.customers != 0)
+            .order_by(c.bucket)
+        ).all()
     )
 
 
-def values_at_ranks(buckets: Buckets, ranks: Iterable[int]) -> dict[int, int]:
-    """``{rank: value}`` for a figure whose buckets are its values (``orders``)."""
+def read_last_days(session: Session) -> Buckets[date]:
+    """Customers per last order day (``customer_last_days``), one bucket per day."""
+    d = CustomerLastDay
+    return _buckets(
+        session.execute(select(d.day, d.customers).where(d.customers != 0).order_by(d.day)).all()
+    )
+
+
+def values_at_ranks(buckets: Buckets[K], ranks: Iterable[int]) -> dict[int, K]:
+    """``{rank: value}`` for a figure whose buckets are its values (order counts, days)."""
     return {rank: buckets.locate(rank)[0] for rank in set(ranks)}
 
 
-def net_at_ranks(session: Session, buckets: Buckets, ranks: Iterable[int]) -> dict[int, Decimal]:
+def net_at_ranks(
+    session: Session, buckets: Buckets[int], ranks: Iterable[int]
+) -> dict[int, Decimal]:
     """``{rank: net spend}``: the ``rank``-th smallest net spend among all customers (1-based),
     ``buckets`` being the ``net`` figure's. One index range walk per rank, within its bucket."""
     found: dict[int, Decimal] = {}
@@ -98,7 +119,7 @@ def net_at_ranks(session: Session, buckets: Buckets, ranks: Iterable[int]) -> di
     return found
 
 
-def net_count_below(session: Session, buckets: Buckets, bound: int) -> int:
+def net_count_below(session: Session, buckets: Buckets[int], bound: int) -> int:
     """Customers whose stored net spend is below ``bound`` (an integer): the buckets wholly
     below it, plus one index range count in the bucket that holds it."""
     key = bucket_of(bound)

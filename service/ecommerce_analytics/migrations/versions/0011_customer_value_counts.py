@@ -1,6 +1,6 @@
 """Ranks over every customer without sorting them: ``customers.net_sales`` stored and indexed,
-and ``customer_value_counts`` (customers per bucket of net spend and per order count),
-backfilled from ``customers``.
+``customer_value_counts`` (customers per bucket of net spend and per order count) and
+``customer_last_days`` (customers per last order day), backfilled from ``customers``.
 
 The LTV distribution, RFM's cut points, churn risk's threshold and the customer list sorted a
 table of every customer on each computation (seconds at 10M orders); with these they read a
@@ -37,6 +37,18 @@ def _customers_check(columns: tuple[str, ...]) -> str:
     )
 
 
+def _count_check(table: str, sqlite: bool) -> list[sa.CheckConstraint]:
+    """SQLite only, as every rollup (migration 0007): the count stays an exact 32-bit integer."""
+    if not sqlite:
+        return []
+    return [
+        sa.CheckConstraint(
+            f"typeof(customers) = 'integer' AND customers {_INT32}",
+            name=op.f(f"ck_{table}_integers"),
+        )
+    ]
+
+
 def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     net = sa.Column("net_sales", sa.BigInteger(), server_default="0", nullable=False)
@@ -65,22 +77,32 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_customers_net_sales"), "customers", [sa.text("net_sales DESC"), "customer_id"]
     )
+    last_days = op.create_table(
+        "customer_last_days",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("customers", sa.Integer(), server_default="0", nullable=False),
+        sa.PrimaryKeyConstraint("day", name=op.f("pk_customer_last_days")),
+        *_count_check("customer_last_days", sqlite),
+    )
+    assert last_days is not None
+    customers_last = sa.table(
+        "customers", sa.column("last_order_date", sa.Date()), sa.column("customer_id", sa.String())
+    )
+    op.execute(
+        last_days.insert().from_select(
+            ["day", "customers"],
+            sa.select(customers_last.c.last_order_date, sa.func.count()).group_by(
+                customers_last.c.last_order_date
+            ),
+        )
+    )
     counts = op.create_table(
         "customer_value_counts",
         sa.Column("figure", sa.String(16), nullable=False),
         sa.Column("bucket", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("customers", sa.Integer(), server_default="0", nullable=False),
         sa.PrimaryKeyConstraint("figure", "bucket", name=op.f("pk_customer_value_counts")),
-        *(
-            [
-                sa.CheckConstraint(
-                    f"typeof(customers) = 'integer' AND customers {_INT32}",
-                    name=op.f("ck_customer_value_counts_integers"),
-                )
-            ]
-            if sqlite
-            else []
-        ),
+        *_count_check("customer_value_counts", sqlite),
     )
     assert counts is not None
     for figure, value in ((NET, bucket_sql(c.net_sales)), (ORDERS, c.orders)):
@@ -95,6 +117,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("customer_value_counts")
+    op.drop_table("customer_last_days")
     op.drop_index(op.f("ix_customers_net_sales"), table_name="customers")
     if op.get_bind().dialect.name == "sqlite":
         with op.batch_alter_table("customers") as batch:
