@@ -219,7 +219,7 @@ def test_a_bad_keep_warm_window_stops_the_app_naming_the_setting(value, monkeypa
         create_app({"DATABASE_URL": "sqlite://"})
 
 
-LTV = "/api/v1/customers/ltv-distribution"
+RFM = "/api/v1/customers/rfm"
 
 
 def _warm_app(make_app: Any, window_s: float) -> tuple[Flask, Api, Clock]:
@@ -235,16 +235,16 @@ def test_a_ranking_read_recently_is_refreshed_ahead_of_its_bound_without_a_reade
     warm = snapshots(app).warm
     assert warm is not None
     api.post("/api/v1/orders", {"orders": [order("A1")]})
-    first = api.get(LTV)
+    first = api.get(RFM)
     assert first.status_code == 200
     api.post("/api/v1/orders", {"orders": [order("A2")]})
     clock.now += 3
     warm.tick()
     snapshots(app).refresher.drain()
-    after = api.get(LTV)
+    after = api.get(RFM)
     assert after.headers["X-Data-Age"] == "0.000"
     assert after.headers["X-Cache"] == "hit"
-    assert after.json["total"] != first.json["total"]
+    assert after.json["segments"] != first.json["segments"]
 
 
 def test_only_rankings_are_kept_warm_and_only_within_the_window(make_app):
@@ -258,7 +258,7 @@ def test_only_rankings_are_kept_warm_and_only_within_the_window(make_app):
     api.post("/api/v1/orders", {"orders": [order("A2")]})
     clock.now += 3
     assert warm.tick() == 0
-    assert api.get(LTV).status_code == 200
+    assert api.get(RFM).status_code == 200
     api.post("/api/v1/orders", {"orders": [order("A3")]})
     clock.now += 11
     assert warm.tick() == 0
