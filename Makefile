@@ -8,10 +8,14 @@ PORT ?= 8080
 .PHONY: run test lint typecheck pytest install docs bench bench-full bench-smoke bench-preview clean \
 	checkov checkov-install lock
 
-$(STAMP): pyproject.toml
+# Both distributions, editable, and the workspace's `dev` group (pip 25.1+ reads
+# [dependency-groups]); docs/packaging.md says what each distribution carries.
+DISTRIBUTIONS := platform/pyproject.toml service/pyproject.toml
+
+$(STAMP): pyproject.toml $(DISTRIBUTIONS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
+	$(BIN)/python -m pip install --quiet -e './platform[ops]' -e ./service --group dev
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -48,25 +52,27 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 $(CHECKOV_STAMP): pyproject.toml
 	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet '.[checkov]'
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade 'pip>=25.1'
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --group checkov
 	@touch $(CHECKOV_STAMP)
 
 checkov-install: $(CHECKOV_STAMP)
 
 checkov: $(STAMP) $(CHECKOV_STAMP)
-	for stack in dev prod; do \
+	stacks=$$(scripts/stacks.sh) || exit 1; \
+	for stack in $$stacks; do \
 		$(BIN)/platformkit checkov --stack $$stack \
 			--checkov $(CHECKOV_VENV)/bin/checkov --sarif checkov-$$stack.sarif || exit 1; \
 	done
 
 # The service image's dependencies, pinned with hashes (service/Dockerfile installs only these).
-# Run after changing the `service` extra; tests/test_service_lock.py fails until you do.
+# Run after changing service/pyproject.toml's dependencies; tests/test_service_lock.py fails
+# until you do.
 lock: $(STAMP)
-	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --extra service \
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet \
 		--generate-hashes --allow-unsafe --build-deps-for wheel --strip-extras \
 		--no-emit-index-url --no-emit-trusted-host --no-emit-find-links \
-		--output-file service/requirements.lock pyproject.toml
+		--output-file service/requirements.lock service/pyproject.toml
 
 # Regenerate the reference tables in docs/ from the code.
 docs: $(STAMP)

@@ -1,25 +1,13 @@
-"""Entry point of the platformkit policy pack: assembles the PolicyPack, nothing else.
+"""This repository's policy pack: platformkit's ``platformkit-aws`` pack with its own waivers.
 
-The Pulumi CLI runs this file with ``policies/`` as ``sys.path[0]`` and waits for the port the
-SDK prints; ``PolicyPack(...)`` then serves gRPC until the CLI stops it. Rules live in
-``platformkit.policy`` so they can be imported and tested without starting a server.
+The same pack as the one installed with the distribution (``platformkit.policy.pack``); this
+directory adds what belongs to the repository: ``PulumiPolicy.yaml`` pointing at its ``.venv``,
+and ``waivers.yaml``. The Pulumi CLI runs this file with ``policies/`` as ``sys.path[0]``, hence
+no generic module names here.
 """
 
 from pathlib import Path
 
-from pulumi_policy import EnforcementLevel, PolicyPack
+from platformkit.policy.pack import serve
 
-from platformkit.policy import build_policies
-
-PACK_NAME = "platformkit-aws"
-
-PolicyPack(
-    name=PACK_NAME,
-    # Each policy declares its own default level; the per-environment config files override.
-    enforcement_level=EnforcementLevel.MANDATORY,
-    policies=build_policies(waivers_file=Path(__file__).resolve().parent / "waivers.yaml"),
-    description="Secure-by-default rules for the platformkit AWS stack (network, ALB, ECS, RDS, "
-    "ECR, logs, KMS, IAM, tags, cost), with per-environment config and waivers.",
-    provider="aws",
-    tags=["aws", "platformkit"],
-)
+serve(waivers_file=Path(__file__).resolve().parent / "waivers.yaml")

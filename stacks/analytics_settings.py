@@ -171,12 +171,7 @@ def load_settings() -> Settings:
         analytics_ranking_max_staleness=read.integer("analyticsRankingMaxStaleness", 0, 3600),
         analytics_keep_warm=read.integer("analyticsKeepWarm", 0, 86400),
     )
-    if not settings.min_count <= settings.desired_count <= settings.max_count:
-        raise read.fail(
-            "desiredCount",
-            f"must lie between minCount ({settings.min_count}) and maxCount "
-            f"({settings.max_count}), got {settings.desired_count}",
-        )
+    _check_task_counts(read, settings)
     if not settings.db_instance_class.startswith("db."):
         raise read.fail(
             "dbInstanceClass", f"must be an RDS class such as db.t4g.micro, got "
@@ -184,6 +179,20 @@ def load_settings() -> Settings:
         )  # fmt: skip
     _reject_unknown_keys(config, read)
     return settings
+
+
+def _check_task_counts(read: _Reader, settings: Settings) -> None:
+    # minCount <= desiredCount <= maxCount. The bounds are checked against each other first:
+    # when they cross, no desiredCount could be right, and blaming it would send the user to
+    # the wrong line of the stack file.
+    low, desired, high = settings.min_count, settings.desired_count, settings.max_count
+    if low > high:
+        raise read.fail("minCount", f"must not exceed maxCount ({high}), got {low}")
+    if not low <= desired <= high:
+        raise read.fail(
+            "desiredCount",
+            f"must lie between minCount ({low}) and maxCount ({high}), got {desired}",
+        )
 
 
 def _reject_unknown_keys(config: pulumi.Config, read: _Reader) -> None:

@@ -1,8 +1,9 @@
-"""The service image's lock file (``service/requirements.lock``) agrees with ``pyproject.toml``.
+"""The service image's lock file (``service/requirements.lock``) agrees with the service's
+``service/pyproject.toml``.
 
 The Dockerfile installs only what the lock pins, each file checked against its hashes, so two
-builds of one commit get the same packages. This keeps the lock honest: every direct
-requirement of the ``service`` extra (and the build backend) is pinned at a version its
+builds of one commit get the same packages. This keeps the lock honest: every dependency of the
+``ecommerce-analytics`` distribution (and its build backend) is pinned at a version its
 specifier allows, nothing else is direct, and every pin carries hashes. ``make lock`` fixes it.
 """
 
@@ -16,7 +17,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCK = ROOT / "service" / "requirements.lock"
+SERVICE = ROOT / "service"
+LOCK = SERVICE / "requirements.lock"
 _PIN = re.compile(r"^([A-Za-z0-9._-]+)==([^ \\]+)")
 
 
@@ -42,15 +44,15 @@ def pins() -> dict[str, tuple[str, list[str], int]]:
 
 
 def project() -> dict[str, object]:
-    data: dict[str, object] = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    data: dict[str, object] = tomllib.loads((SERVICE / "pyproject.toml").read_text("utf-8"))
     return data
 
 
 def required() -> dict[str, Requirement]:
     data = project()
-    extras = data["project"]["optional-dependencies"]  # type: ignore[index]
+    dependencies = data["project"]["dependencies"]  # type: ignore[index]
     build = data["build-system"]["requires"]  # type: ignore[index]
-    found = [Requirement(r) for r in [*extras["service"], *build]]
+    found = [Requirement(r) for r in [*dependencies, *build]]
     return {canonicalize_name(r.name): r for r in found}
 
 
@@ -65,7 +67,9 @@ def test_every_service_requirement_is_pinned_within_its_specifier() -> None:
 
 
 def test_the_lock_has_no_direct_requirement_pyproject_lacks() -> None:
-    direct = {n for n, (_, via, _) in pins().items() if any("pyproject.toml" in v for v in via)}
+    direct = {
+        n for n, (_, via, _) in pins().items() if any("service/pyproject.toml" in v for v in via)
+    }
     assert direct == set(required()), "the lock is stale: run `make lock`"
 
 
@@ -78,5 +82,7 @@ def test_every_pin_carries_hashes() -> None:
 def test_the_image_installs_only_from_the_lock_with_hashes() -> None:
     dockerfile = (ROOT / "service" / "Dockerfile").read_text("utf-8")
     assert "--require-hashes" in dockerfile and "service/requirements.lock" in dockerfile
-    # The project itself goes in without resolving anything the lock does not pin.
-    assert '".[service]"' not in dockerfile
+    # The service goes in without resolving anything the lock does not pin, and alone:
+    # nothing of the toolkit (platform/) is copied into the image.
+    assert "pip install --no-deps --no-build-isolation ./service" in dockerfile
+    assert "COPY platform" not in dockerfile

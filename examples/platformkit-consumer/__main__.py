@@ -1,6 +1,6 @@
 """A payments API in a VPC its team already has, built from platformkit components.
 
-Shows the import path other projects use (``pip install platformkit[infra]``) and the
+Shows the import path other projects use (``pip install platformkit``) and the
 ``NetworkRef`` that adopts an existing network instead of creating one.
 """
 

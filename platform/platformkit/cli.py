@@ -5,7 +5,9 @@
 [--output FILE]`` runs a Pulumi Python program offline under Pulumi's mock runtime, prints
 its resource tree and, with ``--policy-pack``, the verdicts of each policy pack, run through
 the analyzer protocol as the Pulumi CLI runs it (see ``docs/preview.md``). ``platformkit checkov``
-scans a stack with Checkov through the Terraform-plan export. Each subcommand is
+scans a stack with Checkov through the Terraform-plan export; ``platformkit policy-pack-path``
+prints the directory of the policy pack installed with platformkit; ``platformkit --version``
+prints the installed distribution's version. Each subcommand is
 one ``_add_<command>`` function registering its parser and handler, so ``verify`` and
 ``dr-drill`` slot in beside it; report formats are one entry each in ``REPORTERS``.
 
@@ -19,6 +21,7 @@ import argparse
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -95,12 +98,51 @@ def build_parser() -> argparse.ArgumentParser:
         prog="platformkit",
         description="Platform toolkit: run Pulumi programs offline and check them.",
     )
+    parser.add_argument("--version", action="version", version=f"platformkit {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_preview(commands)
     _add_checkov(commands)
+    _add_policy_pack_path(commands)
     add_verify(commands)
     add_dr_drill(commands)
     return parser
+
+
+def _version() -> str:
+    # The installed distribution's metadata, so a wheel and an editable install both report
+    # what pip installed; a bare source tree on sys.path has none.
+    try:
+        return version("platformkit")
+    except PackageNotFoundError:
+        return "(not installed: no distribution metadata)"
+
+
+def _add_policy_pack_path(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = commands.add_parser(
+        "policy-pack-path",
+        help="print the directory of the policy pack installed with platformkit",
+        description=(
+            "Print the directory of the platformkit-aws policy pack installed with this "
+            "distribution, for `--policy-pack` of `platformkit preview` or `pulumi preview` "
+            "(the latter runs it with the python3 on PATH, which must be this environment's). "
+            "Its per-environment configs are config/dev.json and config/prod.json inside it."
+        ),
+    )
+    command.set_defaults(handler=_policy_pack_path)
+
+
+def _policy_pack_path(args: argparse.Namespace) -> int:
+    from platformkit.policy.pack import PACK_DIRECTORY
+
+    if not (PACK_DIRECTORY / "PulumiPolicy.yaml").is_file():
+        print(
+            f"error: the policy pack is missing from {PACK_DIRECTORY} (a broken install: "
+            "reinstall platformkit)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    print(PACK_DIRECTORY)
+    return EXIT_OK
 
 
 def _add_checkov(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

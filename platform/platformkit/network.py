@@ -13,6 +13,7 @@ from platformkit.iam import service_trust_policy
 from platformkit.network_ref import NetworkRef
 from platformkit.tags import standard_tags
 from platformkit.validation import (
+    InvalidArgument,
     invalid,
     require_choice,
     require_log_retention,
@@ -543,7 +544,7 @@ def _resolve_zones(settings: _Settings, opts: pulumi.ResourceOptions) -> pulumi.
 
     def first(names: Sequence[str]) -> list[str]:
         if len(names) < wanted:
-            raise ValueError(
+            raise InvalidArgument(
                 f"{COMPONENT}: az_count={wanted} is invalid here; the region has only "
                 f"{len(names)} available zones ({', '.join(names)})."
             )

@@ -5,14 +5,28 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+import pulumi
 
-def invalid(component: str, name: str, field: str, value: Any, expected: str) -> ValueError:
-    """Build the ``ValueError`` a component raises for a bad argument.
+
+class InvalidArgument(pulumi.RunError, ValueError):
+    """A component argument outside what the component accepts.
+
+    A ``ValueError`` to callers. Also a ``pulumi.RunError``, so ``pulumi up`` and
+    ``platformkit preview`` print the one-line message alone, as they do for invalid config:
+    it names the instance, the field and the value, which locates the mistake better than a
+    traceback through the component's internals.
+    """
+
+
+def invalid(component: str, name: str, field: str, value: Any, expected: str) -> InvalidArgument:
+    """Build the ``InvalidArgument`` a component raises for a bad argument.
 
     The message names the component instance, the field and the value received, then says
     what is accepted, e.g. ``Network 'core': az_count=1 is invalid; expected 2 to 6.``
     """
-    return ValueError(f"{component} {name!r}: {field}={value!r} is invalid; expected {expected}.")
+    return InvalidArgument(
+        f"{component} {name!r}: {field}={value!r} is invalid; expected {expected}."
+    )
 
 
 def require_range(component: str, name: str, field: str, value: int, low: int, high: int) -> int:

@@ -6,12 +6,14 @@ import ast
 import re
 
 import pytest
+import yaml
 from pulumi_policy import EnforcementLevel, StackValidationPolicy
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from platformkit.policy import ALL_POLICIES, RULES, WaiverSet, build_policies, rule_metadata
+from platformkit.policy.pack import PACK_DIRECTORY, PRESETS
 
-from .helpers import REPO_ROOT
+from .helpers import CONFIG_DIR, REPO_ROOT
 
 VERBS = {"Require", "Forbid", "Keep", "Restrict", "Flag", "Recommend", "Report", "Cap"}
 
@@ -59,25 +61,40 @@ def test_sdk_accepts_every_policy_and_schema():
     assert all("failOnUnknown" in p.configSchema.properties for p in info.policies)
 
 
-def test_main_only_assembles_the_pack_from_build_policies():
-    source = (REPO_ROOT / "policies" / "__main__.py").read_text(encoding="utf-8")
-    tree = ast.parse(source)
+@pytest.mark.parametrize(
+    "entry", [REPO_ROOT / "policies" / "__main__.py", PACK_DIRECTORY / "__main__.py"], ids=str
+)
+def test_each_pack_entry_point_only_serves_the_one_pack(entry):
+    # The shipped pack and this repository's differ only in where waivers come from.
+    tree = ast.parse(entry.read_text(encoding="utf-8"))
     calls = {
         n.func.id
         for n in ast.walk(tree)
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
     }
-    assert {"PolicyPack", "build_policies"} <= calls
+    assert "serve" in calls and "PolicyPack" not in calls
     assert not [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
     imports = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-    assert "platformkit.policy" in imports
+    assert "platformkit.policy.pack" in imports
 
 
-def test_policy_project_file_points_at_python_and_the_venv():
-    import yaml
-
+def test_the_repository_pack_runs_in_the_repository_venv():
     project = yaml.safe_load(
         (REPO_ROOT / "policies" / "PulumiPolicy.yaml").read_text(encoding="utf-8")
     )
     assert project["runtime"]["name"] == "python"
     assert project["runtime"]["options"]["virtualenv"] == "../.venv"
+
+
+def test_the_shipped_pack_runs_in_the_environment_it_is_installed_in():
+    # A virtualenv path relative to site-packages would name a venv that does not exist.
+    project = yaml.safe_load((PACK_DIRECTORY / "PulumiPolicy.yaml").read_text(encoding="utf-8"))
+    assert project["runtime"] == "python"
+
+
+def test_the_shipped_configs_are_the_repository_stacks_configs():
+    # dev and prod here use the profiles every consumer gets, unchanged (policies/config
+    # links to them), so the rule table in docs/policies.md describes both.
+    for preset in PRESETS:
+        shipped = (PACK_DIRECTORY / "config" / f"{preset}.json").read_text(encoding="utf-8")
+        assert (CONFIG_DIR / f"{preset}.json").read_text(encoding="utf-8") == shipped

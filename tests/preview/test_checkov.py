@@ -21,7 +21,7 @@ from tests.preview.conftest import PROGRAMS, REPO
 CHECKOV = os.environ.get("CHECKOV") or shutil.which("checkov")
 needs_checkov = pytest.mark.skipif(
     not (CHECKOV and shutil.which(CHECKOV)),
-    reason="checkov is not installed (pip install 'platformkit[checkov]' or set $CHECKOV)",
+    reason="checkov is not installed (make checkov-install, or set $CHECKOV)",
 )
 
 
@@ -139,7 +139,7 @@ def test_a_missing_checkov_is_named_with_how_to_install_it(
     code = cli_main(["checkov", *argv])
     assert code == 2
     err = capsys.readouterr().err
-    assert "/nonexistent/checkov" in err and "platformkit[checkov]" in err
+    assert "/nonexistent/checkov" in err and "pipx install checkov" in err
 
 
 def test_a_bad_baseline_fails_before_scanning(

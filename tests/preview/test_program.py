@@ -63,3 +63,32 @@ def test_config_reaches_pulumi_config(basic_up) -> None:
     }
     log_group = basic_up.recording.one("aws:cloudwatch/logGroup:LogGroup")
     assert log_group.inputs["retentionInDays"] == 14
+
+
+@pytest.mark.parametrize(
+    ("program", "expected"),
+    [
+        (
+            "import pulumi\nraise pulumi.RunError('Pulumi.dev.yaml: app:size must be 1-3, got 9')",
+            "error: Pulumi.dev.yaml: app:size must be 1-3, got 9",
+        ),
+        (
+            "from platformkit import Network\nNetwork('core', {'az_count': 7})",
+            "error: Network 'core': az_count=7 is invalid; expected an integer from 2 to 6.",
+        ),
+    ],
+    ids=["run-error", "component-argument"],
+)
+def test_errors_the_program_raises_for_the_user_print_as_one_line(
+    tmp_path, program: str, expected: str
+) -> None:
+    # pulumi.RunError is how a program says "this message is the whole story": the Pulumi CLI
+    # prints no traceback for it, and neither does the engine.
+    (tmp_path / "Pulumi.yaml").write_text("name: oneline\nruntime: python\n", encoding="utf-8")
+    (tmp_path / "Pulumi.dev.yaml").write_text(
+        "config:\n  aws:region: eu-west-1\n", encoding="utf-8"
+    )
+    (tmp_path / "__main__.py").write_text(program + "\n", encoding="utf-8")
+    with pytest.raises(ProgramError) as caught:
+        run_preview(tmp_path, "dev")
+    assert caught.value.message == expected

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from platformkit.cli import main as cli_main
 from platformkit.preview.errors import PreviewError
 from platformkit.preview.result import PreviewResult, run_preview
 
@@ -169,6 +170,11 @@ def project(tmp_path: Path) -> Callable[[str], Path]:
             "ecommerce-analytics:desiredCount must lie between minCount (2) and maxCount (10)",
         ),
         (
+            # The bounds cross: no desiredCount could fit, so they are what the user must fix.
+            "config:\n  ecommerce-analytics:minCount: 5\n  ecommerce-analytics:maxCount: 2\n",
+            "Pulumi.test.yaml: ecommerce-analytics:minCount must not exceed maxCount (2), got 5",
+        ),
+        (
             "config:\n  ecommerce-analytics:analyticsMaxStaleness: -1\n",
             "ecommerce-analytics:analyticsMaxStaleness must be",
         ),
@@ -193,6 +199,19 @@ def test_invalid_config_fails_before_any_resource_naming_key_and_file(
         run_preview(project(stack_yaml), "test")
     assert message in str(error.value)
     assert "Pulumi.test.yaml" in str(error.value)
+    # One line, no traceback: the message is everything the user needs.
+    assert len(error.value.message.splitlines()) == 1
+
+
+def test_the_cli_prints_a_config_error_as_one_line(
+    project: Callable[[str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    directory = project("config:\n  aws:region: us-east-1\n  ecommerce-analytics:azCount: 7\n")
+    code = cli_main(["preview", str(directory), "--stack", "test"])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "error: Pulumi.test.yaml: ecommerce-analytics:azCount must be from 2 to 6, got 7\n"
+    )
 
 
 def test_operations_output_satisfies_the_verify_contract(

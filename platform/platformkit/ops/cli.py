@@ -13,6 +13,7 @@ credentials, no region, a refusal); 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import time
 from collections.abc import Callable
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from platformkit.ops.checks import HttpGet
 
 # boto3 is imported when a command runs, not when the parser is built: `platformkit preview`
-# must work where only the `infra` extra is installed.
+# must work where platformkit is installed without the `ops` extra.
 
 EXIT_OK = 0
 EXIT_FAILED_CHECKS = 1
@@ -171,7 +172,19 @@ def _setup(args: argparse.Namespace, deps: OpsDeps) -> tuple[OperationsContract,
     return contract, deps.make_clients(args.region or contract.region)
 
 
+def _without_boto3() -> bool:
+    # boto3 comes with the `ops` extra only: a consumer who installed plain `platformkit`
+    # gets the install command, not a ModuleNotFoundError traceback.
+    if importlib.util.find_spec("boto3") is None:
+        _err("this command calls AWS through boto3, which is not installed: "
+             "pip install 'platformkit[ops]'")  # fmt: skip
+        return True
+    return False
+
+
 def _verify(args: argparse.Namespace, deps: OpsDeps) -> int:
+    if _without_boto3():
+        return EXIT_CANNOT_RUN
     from platformkit.ops.aws import AwsAccessError, check_access
     from platformkit.ops.checks import CheckContext
     from platformkit.ops.verify import RENDERERS, VerifyReport, run_checks
@@ -205,6 +218,8 @@ def _verify(args: argparse.Namespace, deps: OpsDeps) -> int:
 
 
 def _dr_drill(args: argparse.Namespace, deps: OpsDeps) -> int:
+    if _without_boto3():
+        return EXIT_CANNOT_RUN
     from platformkit.ops.aws import AwsAccessError, check_access
     from platformkit.ops.dr_drill import DrillError, cleanup, run_drill
 

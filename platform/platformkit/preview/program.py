@@ -88,8 +88,12 @@ def program_error(project: Project, exc: BaseException) -> ProgramError:
 
     When no frame of the user's is involved (the error surfaced inside Pulumi's machinery,
     resolving a resource's outputs or an invoke's result), the summary says which resource,
-    output or invoke Pulumi was handling.
+    output or invoke Pulumi was handling. A ``pulumi.RunError`` (invalid or missing config,
+    among others) is reported by its message alone, as the Pulumi CLI reports it: the program
+    raised it to say exactly what is wrong, so a traceback would only bury that.
     """
+    if isinstance(exc, pulumi.RunError) and str(exc).strip():
+        return ProgramError(f"error: {str(exc).strip()}", "", exc)
     message = str(exc).strip().splitlines()
     detail = f": {message[0]}" if message else ""
     summary = f"error: program {_shown(project)} raised {type(exc).__name__}{detail}"

@@ -16,7 +16,7 @@ def _document() -> dict[str, Any]:
     from ..openapi import build_document  # needs every blueprint module imported first
 
     try:
-        release = version("platformkit")
+        release = version("ecommerce-analytics")
     except PackageNotFoundError:
         release = "0.0.0"
     return build_document(release)

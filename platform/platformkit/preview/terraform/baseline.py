@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 _CHECK_ID = re.compile(r"^CKV2?_[A-Z0-9]+_\d+$")
 
 
@@ -45,9 +47,6 @@ class Accepted:
 
 def load_baseline(path: Path) -> list[Accepted]:
     """The entries of the baseline at ``path``; ``BaselineError`` names what is wrong."""
-    # Imported here so ``platformkit --help`` works without the infra extra's PyYAML.
-    import yaml
-
     try:
         raw = yaml.safe_load(path.read_text("utf-8"))
     except OSError as exc:

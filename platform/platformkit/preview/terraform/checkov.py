@@ -221,8 +221,9 @@ def run(args: argparse.Namespace) -> int:
     checkov = args.checkov or os.environ.get("CHECKOV") or shutil.which("checkov")
     if not checkov or not shutil.which(checkov):
         print(
-            f"error: checkov not found ({checkov or 'not on PATH'}): install it with "
-            "`pip install 'platformkit[checkov]'` or pass --checkov PATH",
+            f"error: checkov not found ({checkov or 'not on PATH'}): install it in a venv of "
+            "its own (`pipx install checkov`; its pins clash with Pulumi's) and pass "
+            "--checkov PATH or set $CHECKOV",
             file=sys.stderr,
         )
         return EXIT_FAILED

@@ -1,7 +1,7 @@
 """Regenerate ``aws_names.json`` from pulumi-aws's ``bridge-metadata.json``.
 
 Usage (``bridge-metadata.json`` is ``provider/cmd/pulumi-resource-aws/bridge-metadata.json`` in a
-checkout of https://github.com/pulumi/pulumi-aws, at the release ``pyproject.toml`` pins)::
+checkout of https://github.com/pulumi/pulumi-aws, at the release ``platform/pyproject.toml`` pins)::
 
     python -m platformkit.preview.terraform.vendor PATH/TO/bridge-metadata.json [--commit SHA]
 
