@@ -24,14 +24,16 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Pulumi programs each have a top-level __main__.py, so each is checked on its own.
+# Pulumi programs each have a top-level __main__.py, so each is checked on its own (examples
+# may nest projects one level down: examples/two-stack/network, examples/two-stack/app).
 typecheck: $(STAMP)
 	$(BIN)/mypy
 	cd stacks && MYPYPATH=../platform ../$(BIN)/mypy --config-file ../pyproject.toml \
 		__main__.py analytics_settings.py
-	for example in examples/*/; do \
-		(cd $$example && MYPYPATH=../../platform ../../$(BIN)/mypy \
-			--config-file ../../pyproject.toml __main__.py) || exit 1; \
+	for program in examples/*/__main__.py examples/*/*/__main__.py; do \
+		test -f $$program || continue; \
+		(cd $$(dirname $$program) && MYPYPATH=$(CURDIR)/platform $(CURDIR)/$(BIN)/mypy \
+			--config-file $(CURDIR)/pyproject.toml __main__.py) || exit 1; \
 	done
 
 pytest: $(STAMP)

@@ -1,15 +1,17 @@
 """The ``platformkit`` console script.
 
 ``platformkit preview [PROGRAM_DIR] --stack NAME [--policy-pack DIR ...]
-[--policy-pack-config FILE ...] [--mode up|preview] [--format text|json|sarif|junit|terraform-plan]
-[--output FILE]`` runs a Pulumi Python program offline under Pulumi's mock runtime, prints
-its resource tree and, with ``--policy-pack``, the verdicts of each policy pack, run through
-the analyzer protocol as the Pulumi CLI runs it (see ``docs/preview.md``). ``platformkit checkov``
-scans a stack with Checkov through the Terraform-plan export; ``platformkit policy-pack-path``
-prints the directory of the policy pack installed with platformkit; ``platformkit --version``
-prints the installed distribution's version. Each subcommand is
-one ``_add_<command>`` function registering its parser and handler, so ``verify`` and
-``dr-drill`` slot in beside it; report formats are one entry each in ``REPORTERS``.
+[--policy-pack-config FILE ...] [--mode up|preview]
+[--format text|json|sarif|junit|terraform-plan|stack-outputs] [--output FILE] [--answers FILE]
+[--stack-outputs STACK=FILE ...] [--environment NAME=FILE ...]`` runs a Pulumi Python program
+offline under Pulumi's mock runtime, prints its resource tree and, with ``--policy-pack``, the
+verdicts of each policy pack, run through the analyzer protocol as the Pulumi CLI runs it (see
+``docs/preview.md``); referenced stacks' outputs and imported ESC environments come from
+files. ``platformkit checkov`` scans a stack with Checkov through the Terraform-plan export;
+``platformkit policy-pack-path`` prints the directory of the policy pack installed with
+platformkit; ``platformkit --version`` prints the installed distribution's version. Each
+subcommand is one ``_add_<command>`` function registering its parser and handler, so ``verify``
+and ``dr-drill`` slot in beside it; report formats are one entry each in ``REPORTERS``.
 
 Exit codes: 0 success; 1 a mandatory policy was violated; 2 the project, its config, the
 program, a policy pack or its config failed, or the command line was wrong.
@@ -59,6 +61,12 @@ def _render_junit(result: PreviewResult) -> str:
     return render_junit(result)
 
 
+def _render_stack_outputs(result: PreviewResult) -> str:
+    from platformkit.preview.report_json import render_stack_outputs
+
+    return render_stack_outputs(result)
+
+
 def _render_terraform_plan(result: PreviewResult) -> str:
     from platformkit.preview.terraform.plan import render_terraform_plan
 
@@ -72,6 +80,8 @@ REPORTERS: dict[str, Reporter] = {
     "junit": _render_junit,
     # The graph as a Terraform plan for Terraform scanners (Checkov): docs/preview.md.
     "terraform-plan": _render_terraform_plan,
+    # What `pulumi stack output --json` prints: another stack's --stack-outputs FILE.
+    "stack-outputs": _render_stack_outputs,
 }
 """``--format`` name → reporter. Importing a reporter is deferred: it pulls in Pulumi."""
 
@@ -231,6 +241,30 @@ def _add_preview(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         ),
     )
     preview.add_argument(
+        "--stack-outputs",
+        dest="stack_outputs",
+        action="append",
+        type=_stack_outputs_spec,
+        default=[],
+        metavar="STACK=FILE",
+        help=(
+            "outputs of a stack the program references (StackReference): FILE holds what "
+            "`pulumi stack output --json --stack STACK` prints (repeatable)"
+        ),
+    )
+    preview.add_argument(
+        "--environment",
+        dest="environments",
+        action="append",
+        type=_environment_spec,
+        default=[],
+        metavar="NAME=FILE",
+        help=(
+            "values of an ESC environment the stack file imports: FILE holds what "
+            "`esc env open NAME` prints (repeatable)"
+        ),
+    )
+    preview.add_argument(
         "--timeout",
         type=float,
         default=120.0,
@@ -240,11 +274,33 @@ def _add_preview(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     preview.set_defaults(handler=_preview)
 
 
+def _stack_outputs_spec(text: str) -> tuple[str, Path]:
+    from platformkit.preview.stack_outputs import parse_spec
+
+    try:
+        return parse_spec(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _environment_spec(text: str) -> tuple[str, Path]:
+    from platformkit.preview.esc_environments import parse_spec
+
+    try:
+        return parse_spec(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def _preview(args: argparse.Namespace) -> int:
     try:
         from platformkit.preview.answers import load_answers
+        from platformkit.preview.esc_environments import load_environments
+        from platformkit.preview.stack_outputs import load_stack_outputs
 
-        answers = load_answers(args.answers)
+        answers = load_answers(args.answers).supplied(
+            load_stack_outputs(args.stack_outputs), load_environments(args.environments)
+        )
         if args.policy_packs or args.policy_pack_configs:
             from platformkit.preview.policy_gate import gate_report, run_policy_preview
 

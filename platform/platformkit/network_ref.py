@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import pulumi
+
+STACK_OUTPUT_NAMES = {
+    "vpc_id": "vpcId",
+    "vpc_cidr_block": "vpcCidrBlock",
+    "public_subnet_ids": "publicSubnetIds",
+    "private_subnet_ids": "privateSubnetIds",
+    "isolated_subnet_ids": "isolatedSubnetIds",
+}
+"""Field → the stack output ``stack_outputs`` exports and ``from_stack_reference`` reads."""
 
 
 @dataclass(frozen=True)
@@ -24,6 +33,10 @@ class NetworkRef:
         )
 
     or take ``Network(...).ref``. Each subnet list holds one subnet per availability zone.
+
+    Across stacks (a network stack and the app stacks that use it), the network stack exports
+    ``network.ref.stack_outputs()`` and an app stack reads them back with
+    ``NetworkRef.from_stack_reference(pulumi.StackReference(...), az_count=...)``.
     """
 
     vpc_id: pulumi.Input[str]
@@ -37,12 +50,69 @@ class NetworkRef:
     isolated_subnet_ids: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
     """Subnets with no route to the internet (databases)."""
 
+    def stack_outputs(self) -> dict[str, Any]:
+        """This network as stack outputs (``vpcId``, ``vpcCidrBlock``, ``publicSubnetIds``,
+        ``privateSubnetIds``, ``isolatedSubnetIds``), for ``pulumi.export``."""
+        return {output: getattr(self, name) for name, output in STACK_OUTPUT_NAMES.items()}
+
+    @classmethod
+    def from_stack_reference(
+        cls,
+        reference: pulumi.StackReference,
+        az_count: int,
+        *,
+        public_subnets: bool = True,
+    ) -> NetworkRef:
+        """The network another stack exported with ``stack_outputs()``.
+
+        ``az_count`` is the number of AZs of that network. It must be a plain value: the
+        components count subnets when they are constructed (a load balancer needs two),
+        and a stack output is only known later. When the referenced stack's subnet lists
+        hold another number of ids, the run fails naming the output. ``public_subnets``:
+        whether that network has public subnets. Defaults to ``True``.
+        """
+        if isinstance(az_count, bool) or not isinstance(az_count, int) or az_count < 1:
+            raise ValueError(
+                f"NetworkRef.from_stack_reference: az_count must be a positive integer (the "
+                f"referenced network's number of AZs), got {az_count!r}"
+            )
+
+        def subnets(field_name: str) -> list[pulumi.Output[str]]:
+            output = STACK_OUTPUT_NAMES[field_name]
+            ids = reference.require_output(output).apply(_counted(output, az_count))
+            return [ids.apply(_item(index)) for index in range(az_count)]
+
+        return cls(
+            vpc_id=reference.require_output(STACK_OUTPUT_NAMES["vpc_id"]),
+            vpc_cidr_block=reference.require_output(STACK_OUTPUT_NAMES["vpc_cidr_block"]),
+            public_subnet_ids=subnets("public_subnet_ids") if public_subnets else (),
+            private_subnet_ids=subnets("private_subnet_ids"),
+            isolated_subnet_ids=subnets("isolated_subnet_ids"),
+        )
+
 
 class HasNetworkRef(Protocol):
     """Anything exposing a ``ref`` (such as ``Network``) can stand in for a ``NetworkRef``."""
 
     @property
     def ref(self) -> NetworkRef: ...
+
+
+def _counted(output: str, az_count: int) -> Callable[[Any], list[str]]:
+    def check(ids: Any) -> list[str]:
+        if not isinstance(ids, list) or len(ids) != az_count:
+            held = f"{len(ids)} subnet ids" if isinstance(ids, list) else repr(ids)
+            raise ValueError(
+                f"stack output {output!r} holds {held}, but NetworkRef.from_stack_reference "
+                f"was given az_count={az_count}; pass the referenced network's number of AZs"
+            )
+        return [str(i) for i in ids]
+
+    return check
+
+
+def _item(index: int) -> Callable[[list[str]], str]:
+    return lambda ids: ids[index]
 
 
 def as_network_ref(network: NetworkRef | HasNetworkRef) -> NetworkRef:

@@ -8,9 +8,7 @@ exports, the values a resource received, the verdicts of the pack.
 
 from __future__ import annotations
 
-import gc
 import re
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,13 +17,13 @@ import pytest
 
 from platformkit.preview.analyzer import PolicyPackProcess
 from platformkit.preview.answers import load_answers
-from platformkit.preview.errors import UnsupportedFeature
 from platformkit.preview.fake_cloud import Mode
 from platformkit.preview.policy_gate import prepare_gate, run_gate
 from platformkit.preview.recording import COMPUTED
 from platformkit.preview.result import SECRET, PreviewResult, run_preview
+from platformkit.preview.stack_outputs import MissingStackOutputs
 from platformkit.preview.watchdog import ProgramTimeout
-from tests.preview.conftest import PROGRAMS, REPO
+from tests.preview.conftest import PROGRAMS, REPO, collect_failed_run
 
 CORPUS = PROGRAMS / "corpus"
 NAMES = sorted(p.name for p in CORPUS.iterdir() if (p / "Pulumi.yaml").is_file())
@@ -163,24 +161,13 @@ def test_stack_reference_outputs_come_from_the_answers_file(runs: Any) -> None:
         }
 
 
-def collect_failed_run() -> None:
-    """Collect what a failed run left half-built, here rather than in a later test.
-
-    Outputs derived from a failed one never start some of their coroutines; when collected,
-    Python warns that they were "never awaited" (harmless: the failure was reported).
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        gc.collect()
-
-
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_stack_reference_without_answers_is_a_clear_error() -> None:
-    with pytest.raises(UnsupportedFeature) as caught:
+    with pytest.raises(MissingStackOutputs) as caught:
         run_preview(CORPUS / "stack_reference", "dev", "up", timeout=60)
     message = str(caught.value)
-    assert message.startswith("error: unsupported offline: StackReference:")
-    assert "'acme/network/prod'" in message and "stackReferences" in message
+    assert message.startswith("error: StackReference 'acme/network/prod':")
+    assert "--stack-outputs acme/network/prod=FILE" in message
     del caught
     collect_failed_run()
 

@@ -13,19 +13,25 @@ A YAML or JSON mapping with four optional sections::
 
 Invoke results may use the result's wire names (``imageId``) or Python names (``image_id``)
 and override the generated answer field by field. A secret key without a namespace belongs to
-the project. Values given here stay secret: they are never printed.
+the project. Values given here stay secret: they are never printed. ``stackReferences``
+entries follow the rules of ``--stack-outputs`` files (``stack_outputs``: ``"[secret]"``
+marks a secret output); ``Answers.supplied`` adds those files and ``--environment`` files
+(``esc_environments``), so everything the user supplies travels as one ``Answers``.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from platformkit.preview.errors import PreviewError
+from platformkit.preview.esc_environments import OpenedEnvironment
+from platformkit.preview.stack_outputs import StackOutputs, from_mapping
 
 _SECTIONS = ("invokes", "stackReferences", "secrets", "resources")
 
@@ -40,24 +46,38 @@ class Answers:
 
     invokes: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Invoke token → result fields (they override the generated ones)."""
-    stack_references: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Stack name → its outputs."""
+    stack_references: dict[str, StackOutputs] = field(default_factory=dict)
+    """Stack name (as supplied) → its outputs."""
     secrets: dict[str, Any] = field(default_factory=dict)
     """Config key (qualified or not) → the plain value a ``secure:`` key stands for."""
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Logical resource name → outputs it gets in ``up`` mode (over the derived ones)."""
+    environments: dict[str, OpenedEnvironment] = field(default_factory=dict)
+    """ESC environment name → its opened values (``--environment``)."""
     source: Path | None = None
+
+    def supplied(
+        self,
+        stack_outputs: Iterable[StackOutputs] = (),
+        environments: Mapping[str, OpenedEnvironment] | None = None,
+    ) -> Answers:
+        """These answers plus ``--stack-outputs`` files (merged over ``stackReferences``,
+        in order) and ``--environment`` files."""
+        references = dict(self.stack_references)
+        for outputs in stack_outputs:
+            known = references.get(outputs.name)
+            references[outputs.name] = known.merged(outputs) if known else outputs
+        return replace(
+            self,
+            stack_references=references,
+            environments={**self.environments, **(environments or {})},
+        )
 
     def secret_for(self, key: str) -> Any:
         """The value supplied for ``project:name`` (also found under ``name``), or ``None``."""
         if key in self.secrets:
             return self.secrets[key]
         return self.secrets.get(key.partition(":")[2])
-
-    @property
-    def where(self) -> str:
-        """How to refer to the file in messages."""
-        return str(self.source) if self.source else "an --answers file"
 
 
 def load_answers(path: Path | None) -> Answers:
@@ -99,7 +119,10 @@ def load_answers(path: Path | None) -> Answers:
                 )
     return Answers(
         invokes={str(k): dict(v) for k, v in sections["invokes"].items()},
-        stack_references={str(k): dict(v) for k, v in sections["stackReferences"].items()},
+        stack_references={
+            str(k): from_mapping(str(k), v, f"{path} (stackReferences)")
+            for k, v in sections["stackReferences"].items()
+        },
         secrets={str(k): v for k, v in sections["secrets"].items()},
         resources={str(k): dict(v) for k, v in sections["resources"].items()},
         source=path,

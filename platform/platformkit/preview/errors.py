@@ -49,16 +49,3 @@ class ProgramError(PreviewError):
         self.traceback_text = traceback_text
         self.exception = exception
         super().__init__(f"{traceback_text.rstrip()}\n{summary}" if traceback_text else summary)
-
-
-UNSUPPORTED_PREFIX = "unsupported offline"
-"""How every message about a feature the engine does not emulate starts (docs/preview.md)."""
-
-
-class UnsupportedFeature(PreviewError):
-    """The program needs something the offline engine cannot emulate (docs/preview.md lists
-    each case); ``feature`` names it, the message says what to do instead."""
-
-    def __init__(self, feature: str, detail: str) -> None:
-        self.feature = feature
-        super().__init__(f"error: {UNSUPPORTED_PREFIX}: {feature}: {detail}")

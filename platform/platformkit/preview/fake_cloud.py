@@ -9,7 +9,12 @@ resource's type and name, so two runs of the same program produce the same ids.
 In ``preview`` mode a created resource gets its inputs back and nothing else, so every computed
 output (ids, ARNs, endpoints) stays unknown, exactly as a real ``pulumi preview`` shows them.
 What exists already is known in both modes, as it is for the CLI: ``Resource.get`` reads and
-``StackReference`` outputs (which the user supplies in the answers file).
+``StackReference`` outputs (which the user supplies: ``stack_outputs``; secret ones go back
+marked secret, with their names in ``secretOutputNames`` as the engine sends them).
+
+With a ``RegionCheck`` (``platformkit preview`` passes one), an AWS resource or invoke on the
+default provider, or an ``aws.Provider`` without a region, fails as pulumi-aws fails when it
+finds no region (``aws_region``).
 
 Remote components (awsx) never get their inputs echoed back: their outputs are shaped by the
 component's declared output types (scalars and id lists in ``up`` mode, unknown in
@@ -26,10 +31,10 @@ from typing import Any, Literal
 
 import pulumi
 
-from platformkit.preview import sdk_schema
+from platformkit.preview import sdk_schema, stack_outputs, wire
 from platformkit.preview.answers import Answers
 from platformkit.preview.aws_models import BUILDERS, ID_PREFIXES
-from platformkit.preview.errors import UnsupportedFeature
+from platformkit.preview.aws_region import RegionCheck
 from platformkit.preview.identity import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_REGION,
@@ -44,6 +49,7 @@ Mode = Literal["up", "preview"]
 
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 DYNAMIC_RESOURCE = "pulumi-python:dynamic:Resource"
+AWS_PROVIDER = "pulumi:providers:aws"
 
 
 def resource_seed(args: pulumi.runtime.MockResourceArgs) -> str:
@@ -63,15 +69,21 @@ def resource_seed(args: pulumi.runtime.MockResourceArgs) -> str:
 class FakeCloud(pulumi.runtime.Mocks):
     """Mocks that answer like AWS would; see the module docstring.
 
-    ``answers`` (default: none) supplies invoke results and other stacks' outputs.
+    ``answers`` (default: none) supplies invoke results and other stacks' outputs;
+    ``regions`` (default: none, nothing checked) fails AWS calls made without a region.
     """
 
     def __init__(
-        self, identity: Identity | None = None, mode: Mode = "up", answers: Answers | None = None
+        self,
+        identity: Identity | None = None,
+        mode: Mode = "up",
+        answers: Answers | None = None,
+        regions: RegionCheck | None = None,
     ) -> None:
         self.identity = identity or Identity()
         self.mode: Mode = mode
         self.answers = answers or Answers()
+        self.regions = regions
 
     # --- resources -------------------------------------------------------------------
 
@@ -82,6 +94,7 @@ class FakeCloud(pulumi.runtime.Mocks):
         read = bool(getattr(args, "read", False))
         if args.typ == STACK_REFERENCE:
             return self._stack_reference(args, inputs)
+        self._check_region(args.typ, args.name, str(args.provider or ""), inputs)
         if getattr(args, "remote", False):
             return None, self._component_outputs(args.typ, args.name, inputs, resource_seed(args))
         if self.mode == "preview" and not read:
@@ -131,18 +144,34 @@ class FakeCloud(pulumi.runtime.Mocks):
                 return str(inputs[key])
         return f"{name}-{seed[:7]}"
 
+    def _check_region(self, typ: str, name: str, provider: str, inputs: Mapping[str, Any]) -> None:
+        if self.regions is None:
+            return
+        if typ == AWS_PROVIDER:
+            self.regions.explicit_provider(name, inputs)
+        elif typ.startswith("aws:") and not provider:
+            self.regions.default_provider()
+
     def _stack_reference(
         self, args: pulumi.runtime.MockResourceArgs, inputs: Mapping[str, Any]
     ) -> tuple[str, dict[str, Any]]:
         stack = str(args.resource_id or inputs.get("name") or args.name)
-        outputs = self.answers.stack_references.get(stack)
-        if outputs is None:
-            raise UnsupportedFeature(
-                "StackReference",
-                f"the outputs of stack {stack!r} cannot be read offline; supply them in "
-                f"{self.answers.where} under stackReferences: {{{stack!r}: {{outputName: ...}}}}",
-            )
-        return stack, {"name": stack, "outputs": dict(outputs), "secretOutputNames": []}
+        supplied = self.answers.stack_references
+        project = pulumi.get_project()
+        found = stack_outputs.find(supplied, stack, project)
+        if found is None:
+            raise stack_outputs.missing(stack, supplied, project)
+        values = found.program_values()
+        # Secret outputs travel wrapped, as the engine sends them: the SDK then marks
+        # ``outputs`` secret, and ``get_output`` of a secret name returns a secret Output.
+        outputs = {
+            key: {wire.SIG_KEY: wire.SECRET_SIG, "value": value}
+            if key in found.secret_names
+            else value
+            for key, value in values.items()
+        }
+        secret_names = sorted(found.secret_names & set(values))
+        return stack, {"name": stack, "outputs": outputs, "secretOutputNames": secret_names}
 
     def _component_outputs(
         self, typ: str, name: str, inputs: Mapping[str, Any], seed: str
@@ -174,6 +203,7 @@ class FakeCloud(pulumi.runtime.Mocks):
     def call(
         self, args: pulumi.runtime.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        self._check_region(args.token, args.token, str(args.provider or ""), {})
         # The mock monitor iterates the failure list, so "no failures" must be [] not None.
         return look_up(self.identity, args.token, args.args, self.answers), []
 

@@ -21,8 +21,14 @@ from types import TracebackType
 import pulumi
 
 from platformkit.preview.answers import Answers
+from platformkit.preview.aws_region import (
+    RegionCheck,
+    default_provider_error,
+    default_provider_region,
+)
 from platformkit.preview.errors import PreviewError, ProgramError
 from platformkit.preview.fake_cloud import Mode
+from platformkit.preview.identity import DEFAULT_REGION, Identity
 from platformkit.preview.project import Project
 from platformkit.preview.recording import Recording, run_under_mocks
 from platformkit.preview.stack_config import StackConfig
@@ -48,16 +54,21 @@ def run_program(
     """Run ``project``'s program for ``stack`` under the mock runtime and record it.
 
     ``mode`` is ``"up"`` (computed outputs known) or ``"preview"`` (left unknown); ``answers``
-    supplies invoke results and other stacks' outputs; ``timeout`` bounds the run. Raises
-    ``ProgramError`` with a traceback trimmed to the user's frames when the program raises,
-    ``ProgramTimeout`` when it does not finish in time, ``UnsupportedFeature`` when it needs
-    something the engine cannot emulate.
+    supplies invoke results and other stacks' outputs; ``timeout`` bounds the run. The
+    program's environment has the stack's ESC ``environmentVariables`` added; the AWS region
+    is found as pulumi-aws finds it (``aws_region``), and an AWS call without one fails with
+    ``MissingRegion``. Raises ``ProgramError`` with a traceback trimmed to the user's frames
+    when the program raises, ``ProgramTimeout`` when it does not finish in time,
+    ``MissingStackOutputs`` when it references a stack whose outputs were not supplied.
     """
 
     def program() -> None:
         runpy.run_path(str(project.entry_point), run_name="__main__")
 
-    with _program_environment(project):
+    environ = {**os.environ, **config.environment_variables}
+    region = default_provider_region(config.values, environ)
+    missing = None if region else default_provider_error(config.stack_file.name, stack)
+    with _program_environment(project, config.environment_variables):
         try:
             return run_under_mocks(
                 program,
@@ -66,8 +77,10 @@ def run_program(
                 config=config.values,
                 secret_keys=config.secret_keys,
                 mode=mode,
+                identity=Identity(region=region or DEFAULT_REGION),
                 answers=answers,
                 timeout=timeout,
+                regions=RegionCheck(missing, environ),
             )
         except PreviewError:
             raise
@@ -92,16 +105,26 @@ def program_error(project: Project, exc: BaseException) -> ProgramError:
     among others) is reported by its message alone, as the Pulumi CLI reports it: the program
     raised it to say exactly what is wrong, so a traceback would only bury that.
     """
-    if isinstance(exc, pulumi.RunError) and str(exc).strip():
-        return ProgramError(f"error: {str(exc).strip()}", "", exc)
-    message = str(exc).strip().splitlines()
+    cause = _original(exc)
+    if isinstance(cause, pulumi.RunError) and str(cause).strip():
+        return ProgramError(f"error: {str(cause).strip()}", "", exc)
+    message = str(cause).strip().splitlines()
     detail = f": {message[0]}" if message else ""
-    summary = f"error: program {_shown(project)} raised {type(exc).__name__}{detail}"
+    summary = f"error: program {_shown(project)} raised {type(cause).__name__}{detail}"
     traceback_text = format_user_traceback(exc)
     context = "" if traceback_text.startswith("Traceback") else pulumi_context(exc)
     if context:
         summary += f" ({context})"
     return ProgramError(summary, traceback_text, exc)
+
+
+def _original(exc: BaseException) -> BaseException:
+    # The SDK re-raises an error met while preparing a resource's inputs (an apply callback
+    # that raised) as "While processing input: ... has risen: <error>", chained to it: the
+    # summary names the error the user's code raised, not the wrapper.
+    while isinstance(exc.__cause__, type(exc)) and str(exc).startswith("While processing "):
+        exc = exc.__cause__
+    return exc
 
 
 def format_user_traceback(exc: BaseException) -> str:
@@ -196,18 +219,25 @@ def _shown(project: Project) -> str:
 
 
 @contextmanager
-def _program_environment(project: Project) -> Iterator[None]:
+def _program_environment(project: Project, variables: dict[str, str]) -> Iterator[None]:
     search_dir = project.entry_point.parent
     saved_path = list(sys.path)
     saved_argv = list(sys.argv)
     saved_cwd = os.getcwd()
+    saved_variables = {name: os.environ.get(name) for name in variables}
     before = set(sys.modules)
     sys.path.insert(0, str(search_dir))
     sys.argv = [str(project.entry_point)]
     os.chdir(project.working_directory)
+    os.environ.update(variables)
     try:
         yield
     finally:
+        for name, value in saved_variables.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         os.chdir(saved_cwd)
         sys.argv = saved_argv
         sys.path[:] = saved_path

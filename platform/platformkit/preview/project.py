@@ -101,23 +101,47 @@ def load_project(directory: str | Path = ".") -> Project:
     )
 
 
-def load_stack_file(project: Project, stack: str) -> tuple[Path, dict[str, Any]]:
-    """Return the stack file's path and its ``config:`` mapping.
+@dataclass(frozen=True)
+class StackFile:
+    """What ``Pulumi.<stack>.yaml`` holds (empty when it does not exist)."""
+
+    path: Path
+    config: dict[str, Any] = field(default_factory=dict)
+    """The raw ``config:`` mapping."""
+    environments: list[str] = field(default_factory=list)
+    """The ESC environments it imports (``environment:``), in order."""
+
+
+def load_stack_file(project: Project, stack: str) -> StackFile:
+    """Read the stack file: its ``config:`` mapping and imported ESC environments.
 
     As with the Pulumi CLI, a stack needs no file: when ``Pulumi.<stack>.yaml`` does not exist
-    its config is empty (the project's defaults apply). Raises ``ProjectError`` when the file
-    exists but is malformed.
+    its config is empty (the project's defaults apply). ``environment:`` is a list of
+    environment names or ``{imports: [...]}``. Raises ``ProjectError`` when the file exists
+    but is malformed.
     """
     path = project.stack_file(stack)
     if not path.is_file():
-        return path, {}
+        return StackFile(path)
     raw = _read_yaml(path, project.directory) or {}
     if not isinstance(raw, dict):
         raise ProjectError(f"error: {path.name}: expected a mapping at the top level")
     config = raw.get("config") or {}
     if not isinstance(config, dict):
         raise ProjectError(f"error: {path.name}: 'config' must be a mapping of keys")
-    return path, config
+    return StackFile(path, config, _environments(raw.get("environment"), path.name))
+
+
+def _environments(raw: Any, filename: str) -> list[str]:
+    imports = raw.get("imports") if isinstance(raw, dict) and set(raw) == {"imports"} else raw
+    if imports is None:
+        return []
+    if isinstance(imports, list) and all(isinstance(name, str) and name for name in imports):
+        return list(imports)
+    raise ProjectError(
+        f"error: {filename}: 'environment' must list ESC environment names "
+        "(an inline environment definition cannot be evaluated offline)"
+    )
 
 
 def missing_stack_note(project: Project, stack: str) -> str:

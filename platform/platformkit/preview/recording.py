@@ -29,7 +29,9 @@ from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from platformkit.preview import wire
 from platformkit.preview.answers import Answers
+from platformkit.preview.aws_region import RegionCheck
 from platformkit.preview.fake_cloud import FakeCloud, Identity, Mode
+from platformkit.preview.stack_outputs import DEFAULT_ORGANIZATION
 from platformkit.preview.watchdog import DEFAULT_TIMEOUT, ProgramTimeout, deadline, pending_tasks
 
 # Signatures of Pulumi's wire encoding (pulumi/sdk/go/common/resource/sig).
@@ -393,6 +395,7 @@ def run_under_mocks(
     identity: Identity | None = None,
     answers: Answers | None = None,
     timeout: float | None = DEFAULT_TIMEOUT,
+    regions: RegionCheck | None = None,
 ) -> Recording:
     """Run ``program`` under the mock runtime and return what it registered.
 
@@ -400,13 +403,15 @@ def run_under_mocks(
     string values, as the Pulumi CLI passes them. ``mode="preview"`` runs as a dry run, with
     computed outputs left unknown. The region of the fake cloud is ``aws:region`` from the
     config unless ``identity`` is given; ``answers`` supplies what cannot be derived (invoke
-    results, other stacks' outputs). Exceptions raised by the program propagate; a run longer
+    results, other stacks' outputs); ``regions`` (default: none) makes AWS calls without a
+    region fail as the provider would. ``pulumi.get_organization()`` is ``organization``, as
+    on a self-managed backend. Exceptions raised by the program propagate; a run longer
     than ``timeout`` seconds (default ``DEFAULT_TIMEOUT``; ``None``: unbounded) raises
     ``ProgramTimeout`` naming what it was waiting on.
     """
     config = dict(config or {})
     identity = identity or Identity(region=config.get("aws:region") or Identity().region)
-    cloud = FakeCloud(identity, mode, answers)
+    cloud = FakeCloud(identity, mode, answers, regions)
     monitor = RecordingMonitor(cloud)
     # Always pass a list: ``None`` would keep the previous run's secret keys.
     pulumi.runtime.set_all_config(config, list(secret_keys or []))
@@ -421,6 +426,7 @@ def run_under_mocks(
         preview=mode == "preview",
         logger=collector.logger,
         monitor=monitor,
+        organization=DEFAULT_ORGANIZATION,
     )
     # ``pulumi.runtime.test`` resets these too before running a test body.
     settings = pulumi.runtime.settings.SETTINGS
@@ -445,6 +451,13 @@ def run_under_mocks(
     except ProgramTimeout as exc:
         # Kept without its traceback: its frames would keep the abandoned run alive.
         timed_out = ProgramTimeout(exc.seconds, exc.pending)
+    except BaseException:
+        # A failed run leaves tasks waiting on what failed (outputs derived from a failed
+        # stack reference, say); unwound now, they do not warn "never awaited" in whatever
+        # runs next in this process.
+        executor.shutdown(wait=False, cancel_futures=True)
+        _abandon(loop)
+        raise
     if timed_out is not None:
         # Whatever was waiting will never finish: drop it, so the next run in this process
         # starts from a clean event loop and no thread is waited for.
@@ -488,12 +501,16 @@ def _abandon(loop: asyncio.AbstractEventLoop) -> None:
         if not loop.is_running():
             loop.close()
         asyncio.set_event_loop(asyncio.new_event_loop())
-        settings = pulumi.runtime.settings.SETTINGS
-        settings.rpc_manager.clear()
-        settings.outputs.clear()
-        pulumi.runtime.settings.ROOT.set(None)
+        _forget_run()
         del tasks
         gc.collect()
+
+
+def _forget_run() -> None:
+    settings = pulumi.runtime.settings.SETTINGS
+    settings.rpc_manager.clear()
+    settings.outputs.clear()
+    pulumi.runtime.settings.ROOT.set(None)
 
 
 class _LoopClosingExecutor(ThreadPoolExecutor):

@@ -70,6 +70,13 @@ def to_document(result: PreviewResult) -> dict[str, Any]:
     return document
 
 
+def render_stack_outputs(result: PreviewResult) -> str:
+    """The stack outputs as ``pulumi stack output --json`` prints them: secrets as
+    ``"[secret]"`` (and computed values as ``"<computed>"``, so use mode ``up`` to hand them to
+    another stack's ``--stack-outputs``)."""
+    return json.dumps(_encode(result.outputs), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
 def load_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of the document ``to_document`` returns."""
     schema_package = resources.files("platformkit.preview.schema")

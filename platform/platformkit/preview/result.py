@@ -138,8 +138,9 @@ def run_preview(
     ``mode`` defaults to ``"up"`` (computed outputs known); ``answers`` (default: none) supplies
     what cannot be derived offline (see ``answers``); ``timeout`` (default
     ``DEFAULT_TIMEOUT`` seconds) bounds the program's run. Raises ``ProjectError``,
-    ``ConfigError``, ``ProgramError``, ``ProgramTimeout`` or ``UnsupportedFeature`` (all
-    ``PreviewError``) on failure; nothing runs when the project or its config is invalid.
+    ``ConfigError``, ``ProgramError``, ``ProgramTimeout``, ``MissingStackOutputs`` or
+    ``MissingRegion`` (all ``PreviewError``) on failure; nothing runs when the project or its
+    config is invalid.
     """
     project = load_project(directory)
     config = load_stack_config(project, stack, answers)

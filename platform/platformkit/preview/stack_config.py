@@ -17,6 +17,10 @@ This emulates what the Pulumi CLI does before it starts a program:
   value the user's answers file supplies, else a placeholder of the declared type (a string
   shaped by the key's name, ``0``, ``false``, ``[]``, ``{}``) and the key is marked secret, so
   ``pulumi.Config().require_secret(...)`` returns a secret Output.
+- ESC environments the stack file imports (``environment:``) are read from the files the
+  user supplied (``esc_environments``): their ``pulumiConfig`` is checked like the stack
+  file's config and applies under it (a key declared ``secret: true`` is then secret); their
+  ``environmentVariables`` go to the program. An import without a file is an error.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any
 
 from platformkit.preview.answers import Answers
 from platformkit.preview.errors import ConfigError
+from platformkit.preview.esc_environments import OpenedEnvironment
 from platformkit.preview.project import Project, load_stack_file, missing_stack_note
 from platformkit.preview.secret_values import placeholder
 
@@ -77,6 +82,8 @@ class StackConfig:
     """Fully qualified key → value string, as ``pulumi.runtime.set_all_config`` takes it."""
     secret_keys: list[str] = field(default_factory=list)
     """Keys whose value is secret (sorted)."""
+    environment_variables: dict[str, str] = field(default_factory=dict)
+    """Variables the imported ESC environments set for the program."""
 
     @property
     def region(self) -> str | None:
@@ -94,7 +101,8 @@ def load_stack_config(project: Project, stack: str, answers: Answers | None = No
     A ``secure:`` string becomes the value ``answers`` supplies for its key, else a plausible
     stand-in shaped by its name (``secret_values``); either way the key is marked secret.
     """
-    path, raw_stack = load_stack_file(project, stack)
+    stack_file = load_stack_file(project, stack)
+    path = stack_file.path
     stack_name = project.display_path(path)
     project_name = project.display_path(project.project_file)
     problems: list[str] = []
@@ -104,8 +112,16 @@ def load_stack_config(project: Project, stack: str, answers: Answers | None = No
 
     config = StackConfig(stack_file=path)
     secrets: set[str] = set()
-    given: dict[str, Any] = {}
-    for raw_key, raw_value in raw_stack.items():
+    # Key → (value, where it was set, from an ESC environment?); the stack file's own
+    # config is read last, so it wins over the environments' pulumiConfig.
+    given: dict[str, tuple[Any, str, bool]] = {}
+    opened = _opened(stack_file.environments, answers, stack_name, problems)
+    for environment in opened:
+        for key, raw_value in environment.pulumi_config.items():
+            qualified = key if ":" in key else f"{project.name}:{key}"
+            given[qualified] = (raw_value, environment.label, True)
+        config.environment_variables.update(environment.environment_variables)
+    for raw_key, raw_value in stack_file.config.items():
         key = str(raw_key)
         if ":" not in key:
             problems.append(
@@ -117,24 +133,30 @@ def load_stack_config(project: Project, stack: str, answers: Answers | None = No
         if namespace == project.name:
             # A key of the project namespace may be written with nested ``:`` only here.
             key = f"{project.name}:{name}"
-        given[key] = raw_value
+        given[key] = (raw_value, stack_name, False)
 
     own_declared = any(k.startswith(f"{project.name}:") for k in declarations)
-    for key, raw_value in given.items():
+    for key, (raw_value, where, from_environment) in given.items():
         declaration = declarations.get(key)
         if declaration is None and own_declared and key.startswith(f"{project.name}:"):
             known = ", ".join(sorted(k.partition(":")[2] for k in declarations)) or "none"
             problems.append(
-                f"{stack_name}: {key}: not declared in {project_name}'s config block "
+                f"{where}: {key}: not declared in {project_name}'s config block "
                 f"(declared keys: {known})"
             )
             continue
         value, is_secret = _encode(raw_value, declaration)
         if declaration is not None:
-            problem = _check(declaration, raw_value, is_secret)
+            # ``esc env open`` prints secrets in plain text: a secret key is taken as given.
+            problem = (
+                _type_problem(declaration, raw_value)
+                if from_environment
+                else _check(declaration, raw_value, is_secret)
+            )
             if problem:
-                problems.append(f"{stack_name}: {key}: {problem}")
+                problems.append(f"{where}: {key}: {problem}")
                 continue
+            is_secret = is_secret or (from_environment and declaration.secret)
         config.values[key] = value
         if is_secret:
             secrets.add(key)
@@ -143,6 +165,8 @@ def load_stack_config(project: Project, stack: str, answers: Answers | None = No
         if key in given:
             continue
         if not declaration.has_default:
+            if len(opened) < len(stack_file.environments):
+                continue  # an environment not opened may well set it: that error is enough
             problems.append(
                 f"{stack_name}: {key}: missing required value "
                 f"(declared in {project_name} without a default)"
@@ -170,6 +194,22 @@ def load_stack_config(project: Project, stack: str, answers: Answers | None = No
         elif config.values.get(key) == SECRET_PLACEHOLDER:
             config.values[key] = placeholder(key)
     return config
+
+
+def _opened(
+    names: list[str], answers: Answers | None, stack_name: str, problems: list[str]
+) -> list[OpenedEnvironment]:
+    supplied = answers.environments if answers is not None else {}
+    opened = []
+    for name in names:
+        if name in supplied:
+            opened.append(supplied[name])
+        else:
+            problems.append(
+                f"{stack_name}: environment: ESC environment {name!r} cannot be opened "
+                f"offline; pass --environment {name}=FILE with what `esc env open {name}` prints"
+            )
+    return opened
 
 
 def parse_declarations(
