@@ -15,8 +15,9 @@ program's ``requirements.txt`` is first installed into that interpreter's enviro
 whose requirements do not resolve are reported as ``not installable`` and not run.
 
 An outcome is ``ok`` (exit 0, or 1 for the gate: the packs ran and found violations),
-``unsupported`` (exit 2 with the engine's ``unsupported offline`` message, naming a feature
-docs/preview.md lists), ``failed`` (any other exit 2) or ``hang`` (killed after
+``unsupported`` (exit 2 naming a ``StackReference`` whose outputs are not supplied: the
+corpus supplies none, and the engine needs them, as docs/preview.md says), ``failed`` (any
+other exit 2) or ``hang`` (killed after
 ``--timeout`` seconds, default 120). The table and the counts go to stdout; ``--json``
 writes every outcome with the last lines of stderr.
 """
@@ -36,8 +37,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 POLICY_PACK = REPO / "policies"
 DEFAULT_TIMEOUT = 120.0
-UNSUPPORTED_MARKER = "unsupported offline"
-"""Start of every message the engine prints for a feature docs/preview.md lists as missing."""
+UNSUPPORTED_MARKER = "the outputs of this stack are not supplied"
+"""In the engine's error for a ``StackReference`` to a stack whose outputs nobody supplied
+(``preview.stack_outputs.missing``)."""
 _FAKE_CIPHERTEXT = "AAABAPlatformkitCorpusCiphertext0000000000=="
 
 # The config each README asks for (`pulumi config set ...`), keyed by program directory.

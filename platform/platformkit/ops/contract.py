@@ -34,13 +34,14 @@ against what the stack declared rather than re-deriving it.
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from platformkit.outputs_json import json_kind, parse_outputs
 
 CONTRACT_OUTPUT = "operations"
 """Name of the stack output holding the contract."""
@@ -108,7 +109,7 @@ def parse_contract(outputs: Mapping[str, Any]) -> OperationsContract:
             f"resources belong to it: {EXPORT_HINT}"
         )
     if not isinstance(raw, Mapping):
-        raise OutputsError(f"output '{CONTRACT_OUTPUT}' must be an object, got {_kind(raw)}")
+        raise OutputsError(f"output '{CONTRACT_OUTPUT}' must be an object, got {json_kind(raw)}")
     reader = _Reader(raw, CONTRACT_OUTPUT)
     version = reader.integer("contractVersion", default=CONTRACT_VERSION)
     if version != CONTRACT_VERSION:
@@ -181,12 +182,9 @@ def load_outputs(
         text = (run or _run)(["pulumi", "stack", "output", "--json", "--stack", stack])
         source = f"`pulumi stack output --json --stack {stack}`"
     try:
-        outputs = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise OutputsError(f"{source} is not JSON: {exc}") from exc
-    if not isinstance(outputs, dict):
-        raise OutputsError(f"{source} must hold a JSON object of outputs, got {_kind(outputs)}")
-    return outputs
+        return parse_outputs(text, source)
+    except ValueError as exc:
+        raise OutputsError(str(exc)) from exc
 
 
 def _run(command: Sequence[str]) -> str:
@@ -198,10 +196,6 @@ def _run(command: Sequence[str]) -> str:
         detail = done.stderr.strip() or f"exit code {done.returncode}"
         raise OutputsError(f"`{' '.join(command)}` failed: {detail}")
     return done.stdout
-
-
-def _kind(value: object) -> str:
-    return "null" if value is None else type(value).__name__
 
 
 class _Reader:

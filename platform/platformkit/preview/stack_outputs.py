@@ -23,12 +23,12 @@ Stack names match as the Pulumi CLI resolves them: ``dev`` means the current pro
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from platformkit.outputs_json import parse_outputs
 from platformkit.preview.errors import PreviewError
 from platformkit.preview.secret_values import placeholder
 
@@ -108,16 +108,9 @@ def load_stack_outputs(specs: Iterable[tuple[str, Path]]) -> list[StackOutputs]:
                 f"error: --stack-outputs {stack}: cannot read {path}: {exc.strerror}"
             ) from exc
         try:
-            data = json.loads(text)
+            data = parse_outputs(text, str(path))
         except ValueError as exc:
-            raise StackOutputsError(
-                f"error: --stack-outputs {stack}: {path} is not JSON: {exc}"
-            ) from exc
-        if not isinstance(data, dict):
-            raise StackOutputsError(
-                f"error: --stack-outputs {stack}: {path} must hold a JSON object of outputs "
-                "(what `pulumi stack output --json` prints)"
-            )
+            raise StackOutputsError(f"error: --stack-outputs {stack}: {exc}") from exc
         loaded.append(from_mapping(stack, data, str(path)))
     return loaded
 
