@@ -6,13 +6,22 @@ from collections.abc import Collection
 from typing import Any
 
 
-def invalid(component: str, name: str, field: str, value: Any, expected: str) -> ValueError:
+class InvalidArgument(ValueError):
+    """A component argument was rejected; ``field`` is its path (``network.public_subnet_ids``)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def invalid(component: str, name: str, field: str, value: Any, expected: str) -> InvalidArgument:
     """Build the ``ValueError`` a component raises for a bad argument.
 
     The message names the component instance, the field and the value received, then says
     what is accepted, e.g. ``Network 'core': az_count=1 is invalid; expected 2 to 6.``
     """
-    return ValueError(f"{component} {name!r}: {field}={value!r} is invalid; expected {expected}.")
+    message = f"{component} {name!r}: {field}={value!r} is invalid; expected {expected}."
+    return InvalidArgument(message, field)
 
 
 def require_range(component: str, name: str, field: str, value: int, low: int, high: int) -> int:
