@@ -20,12 +20,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Pulumi programs each have a top-level __main__.py, so each is checked on its own.
+# Pulumi programs (and the component package's plugin) each have a top-level __main__.py, so
+# each is checked on its own; examples in other languages have none.
 typecheck: $(STAMP)
 	$(BIN)/mypy
 	cd stacks && MYPYPATH=../platform ../$(BIN)/mypy --config-file ../pyproject.toml \
 		__main__.py analytics_settings.py
+	cd provider && MYPYPATH=../platform ../$(BIN)/mypy --config-file ../pyproject.toml __main__.py
 	for example in examples/*/; do \
+		test -f $$example/__main__.py || continue; \
 		(cd $$example && MYPYPATH=../../platform ../../$(BIN)/mypy \
 			--config-file ../../pyproject.toml __main__.py) || exit 1; \
 	done
@@ -68,10 +71,11 @@ lock: $(STAMP)
 		--no-emit-index-url --no-emit-trusted-host --no-emit-find-links \
 		--output-file service/requirements.lock pyproject.toml
 
-# Regenerate the reference tables in docs/ from the code.
+# Regenerate the reference tables in docs/ and the component package's schema from the code.
 docs: $(STAMP)
 	$(BIN)/python -m platformkit.reference
 	$(BIN)/python -m platformkit.policy.docs
+	$(BIN)/python -m platformkit.provider.schema
 
 # Service load benchmarks with wrk (apt-get install wrk): quick (minutes), full (much longer).
 bench: $(STAMP)
