@@ -187,6 +187,24 @@ def test_preview_with_refs_not_known_yet(provider: Provider) -> None:
     assert response.urn.endswith("platformkit:index:Cluster::apps")
     assert provider.engine.named("apps-alb").inputs["subnets"] == wire.UNKNOWN
 
+    cluster_urn, database_urn = response.urn, network_urn.replace("Network::core", "Database::db")
+    service = provider.construct(
+        "WebService",
+        "api",
+        {
+            "cluster": output_value(dependencies=[cluster_urn], known=False),
+            "database": output_value(dependencies=[database_urn], known=False),
+            "image": "public.ecr.aws/nginx/nginx:1.27",
+            "hostHeaders": ["api.example.com"],
+        },
+        dry_run=True,
+        dependencies={"cluster": [cluster_urn], "database": [database_urn]},
+    )
+    ecs = provider.engine.named("api-service").inputs
+    assert ecs["cluster"] == wire.UNKNOWN
+    assert ecs["capacityProviderStrategies"] == wire.UNKNOWN
+    assert state(service)["url"] == wire.UNKNOWN
+
 
 # --- errors a consumer sees -----------------------------------------------------------------
 
