@@ -24,12 +24,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Pulumi programs each have a top-level __main__.py, so each is checked on its own (examples
-# may nest projects one level down: examples/two-stack/network, examples/two-stack/app).
+# Pulumi programs (and the component package's plugin) each have a top-level __main__.py,
+# so each is checked on its own (examples may nest projects one level down:
+# examples/two-stack/network; examples in other languages have none).
 typecheck: $(STAMP)
 	$(BIN)/mypy
 	cd stacks && MYPYPATH=../platform ../$(BIN)/mypy --config-file ../pyproject.toml \
 		__main__.py analytics_settings.py
+	cd provider && MYPYPATH=../platform ../$(BIN)/mypy --config-file ../pyproject.toml __main__.py
 	for program in examples/*/__main__.py examples/*/*/__main__.py; do \
 		test -f $$program || continue; \
 		(cd $$(dirname $$program) && MYPYPATH=$(CURDIR)/platform $(CURDIR)/$(BIN)/mypy \
@@ -76,10 +78,11 @@ lock: $(STAMP)
 		--no-emit-index-url --no-emit-trusted-host --no-emit-find-links \
 		--output-file service/requirements.lock service/pyproject.toml
 
-# Regenerate the reference tables in docs/ from the code.
+# Regenerate the reference tables in docs/ and the component package's schema from the code.
 docs: $(STAMP)
 	$(BIN)/python -m platformkit.reference
 	$(BIN)/python -m platformkit.policy.docs
+	$(BIN)/python -m platformkit.provider.schema
 
 # Service load benchmarks with wrk (apt-get install wrk): quick (minutes), full (much longer).
 bench: $(STAMP)

@@ -6,7 +6,7 @@ import hashlib
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -124,6 +124,35 @@ DEFAULT_CAPACITY_PROVIDER_STRATEGY: tuple[CapacityProviderStrategy, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class ClusterRef:
+    """What a ``WebService`` needs of a cluster: ``Cluster(...).ref``, or built by hand from
+    another stack's outputs to run a service on a cluster that stack owns. Any field may be an
+    output (as a reference arriving from another stack or Pulumi language is).
+    """
+
+    network: NetworkRef
+    """The network the cluster runs in (services go into its private subnets)."""
+    cluster_name: pulumi.Input[str]
+    """Name of the ECS cluster."""
+    cluster_arn: pulumi.Input[str]
+    """ARN of the ECS cluster."""
+    listener_arn: pulumi.Input[str]
+    """ARN of the listener services attach their rules to."""
+    alb_security_group_id: pulumi.Input[str]
+    """Security group of the load balancer; services admit traffic from it."""
+    load_balancer_arn_suffix: pulumi.Input[str]
+    """ARN suffix of the load balancer, the ``LoadBalancer`` CloudWatch metric dimension."""
+    url: pulumi.Input[str]
+    """``https://<dns_name>`` with a certificate, else ``http://<dns_name>``."""
+    https: pulumi.Input[bool] = False
+    """Whether the load balancer serves HTTPS. Defaults to `False`."""
+    capacity_provider_strategy: pulumi.Input[Sequence[CapacityProviderStrategy]] = field(
+        default_factory=lambda: list(DEFAULT_CAPACITY_PROVIDER_STRATEGY)
+    )
+    """The capacity provider strategy services use. Defaults to FARGATE with a base of 1."""
+
+
 class ClusterArgs(TypedDict):
     """Arguments of ``Cluster``. Only ``network`` is required.
 
@@ -222,12 +251,14 @@ class _Settings:
         if "network" not in args:
             raise invalid(COMPONENT, name, "network", None, "a Network or a NetworkRef")
         network = as_network_ref(args["network"])
-        if len(network.public_subnet_ids) < MIN_PUBLIC_SUBNETS:
+        public = network.public_subnet_ids
+        # An output's length is unknown until deployment, when AWS checks it.
+        if isinstance(public, Sequence) and len(public) < MIN_PUBLIC_SUBNETS:
             raise invalid(
                 COMPONENT,
                 name,
                 "network.public_subnet_ids",
-                list(network.public_subnet_ids),
+                list(public),
                 f"at least {MIN_PUBLIC_SUBNETS} public subnets in different AZs "
                 "(an application load balancer spans two or more)",
             )
@@ -518,6 +549,21 @@ class Cluster(pulumi.ComponentResource):
             }
         )
 
+    @property
+    def ref(self) -> ClusterRef:
+        """This cluster as a ``ClusterRef``, e.g. to export for a service in another stack."""
+        return ClusterRef(
+            network=self.network,
+            cluster_name=self.cluster_name,
+            cluster_arn=self.cluster_arn,
+            listener_arn=self.listener_arn,
+            alb_security_group_id=self.alb_security_group_id,
+            load_balancer_arn_suffix=self.load_balancer_arn_suffix,
+            url=self.url,
+            https=self.https,
+            capacity_provider_strategy=self.capacity_provider_strategy,
+        )
+
     # --- ECS ----------------------------------------------------------------------------
 
     def _create_ecs_cluster(self, settings: _Settings) -> aws.ecs.Cluster:
@@ -682,7 +728,7 @@ class Cluster(pulumi.ComponentResource):
             load_balancer_type="application",
             internal=False,
             ip_address_type="ipv4",
-            subnets=list(settings.network.public_subnet_ids),
+            subnets=settings.network.public_subnet_ids,
             security_groups=[security_group.id],
             drop_invalid_header_fields=True,
             desync_mitigation_mode="defensive",

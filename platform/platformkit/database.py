@@ -123,6 +123,32 @@ _MAINTENANCE_WINDOW_PATTERN = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class DatabaseRef:
+    """What a ``WebService`` needs of a database: ``Database(...).ref``, or built by hand from
+    another stack's outputs. Any field may be an output (as a reference arriving from another
+    stack or Pulumi language is).
+    """
+
+    address: pulumi.Input[str]
+    """Host name of the instance."""
+    port: pulumi.Input[int]
+    """Port the engine listens on."""
+    engine: pulumi.Input[str]
+    """``"mysql"`` or ``"postgres"``."""
+    database_name: pulumi.Input[str]
+    """Name of the database created with the instance."""
+    identifier: pulumi.Input[str]
+    """DB instance identifier (the ``DBInstanceIdentifier`` CloudWatch dimension)."""
+    security_group_id: pulumi.Input[str]
+    """Security group of the instance; a service adds its ingress rule to it."""
+    master_secret_arn: pulumi.Input[str]
+    """ARN of the RDS-managed secret, a JSON object with ``username`` and ``password``."""
+    kms_key_arn: pulumi.Input[str | None] = None
+    """Customer-managed key encrypting the master secret, if any (an output may resolve to
+    none). Defaults to none."""
+
+
 class DatabaseArgs(TypedDict):
     """Arguments of ``Database``. Plain (non-``Input``) fields are validated at construction."""
 
@@ -340,6 +366,20 @@ class Database(pulumi.ComponentResource):
         """
         return self._ingress_rule(f"{self._name}-from-{name}", security_group_id)
 
+    @property
+    def ref(self) -> DatabaseRef:
+        """This database as a ``DatabaseRef``, e.g. to export for a service in another stack."""
+        return DatabaseRef(
+            address=self.address,
+            port=self.port,
+            engine=self.engine,
+            database_name=self.database_name,
+            identifier=self.identifier,
+            security_group_id=self.security_group_id,
+            master_secret_arn=self.master_secret_arn,
+            kms_key_arn=self.kms_key_arn,
+        )
+
     # --- children ------------------------------------------------------------------------
 
     def _child(self, depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
@@ -376,7 +416,7 @@ class Database(pulumi.ComponentResource):
         return aws.rds.SubnetGroup(
             f"{self._name}-subnets",
             description=f"Isolated subnets of database {self._name}",
-            subnet_ids=list(settings.network.isolated_subnet_ids),
+            subnet_ids=settings.network.isolated_subnet_ids,
             tags=self._tags,
             opts=self._child(),
         )
@@ -582,10 +622,12 @@ def _settings(name: str, args: DatabaseArgs) -> _Settings:
         return value
 
     network = as_network_ref(args["network"])
-    if len(network.isolated_subnet_ids) < 2:
+    isolated = network.isolated_subnet_ids
+    # An output's length is unknown until deployment, when AWS checks it.
+    if isinstance(isolated, Sequence) and len(isolated) < 2:
         raise fail(
             "network.isolated_subnet_ids",
-            list(network.isolated_subnet_ids),
+            list(isolated),
             "at least two isolated subnets in different availability zones "
             "(an RDS subnet group spans two AZs or more)",
         )

@@ -32,7 +32,10 @@ class NetworkRef:
             isolated_subnet_ids=["subnet-e", "subnet-f"],
         )
 
-    or take ``Network(...).ref``. Each subnet list holds one subnet per availability zone.
+    or take ``Network(...).ref``. Each subnet list holds one subnet per availability zone. A list
+    may also be one output (``Output[list[str]]``, as a reference arriving from another Pulumi
+    language is): its length is then unknown while the program runs, so the components cannot
+    check the subnet count and AWS does when it creates the resources.
 
     Across stacks (a network stack and the app stacks that use it), the network stack exports
     ``network.ref.stack_outputs()`` and an app stack reads them back with
@@ -43,11 +46,11 @@ class NetworkRef:
     """ID of the VPC."""
     vpc_cidr_block: pulumi.Input[str]
     """Primary IPv4 CIDR block of the VPC (used for in-VPC security group rules)."""
-    public_subnet_ids: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
+    public_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]] = field(default_factory=tuple)
     """Subnets with a route to an internet gateway (load balancers, NAT gateways)."""
-    private_subnet_ids: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
+    private_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]] = field(default_factory=tuple)
     """Subnets with outbound access through NAT or endpoints only (services)."""
-    isolated_subnet_ids: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
+    isolated_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]] = field(default_factory=tuple)
     """Subnets with no route to the internet (databases)."""
 
     def stack_outputs(self) -> dict[str, Any]:

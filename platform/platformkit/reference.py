@@ -27,6 +27,8 @@ COMPONENTS = (
     ("platformkit.database", "Database", ("DatabaseArgs",)),
     ("platformkit.web_service", "WebService", ("WebServiceArgs", "DockerBuild")),
     ("platformkit.network_ref", "NetworkRef", ()),
+    ("platformkit.cluster", "ClusterRef", ()),
+    ("platformkit.database", "DatabaseRef", ()),
 )
 """(module, component class, argument TypedDicts) in the order the reference shows them."""
 

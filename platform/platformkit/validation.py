@@ -8,14 +8,21 @@ from typing import Any
 import pulumi
 
 
+
 class InvalidArgument(pulumi.RunError, ValueError):
-    """A component argument outside what the component accepts.
+    """A component argument outside what the component accepts; ``field`` is its path
+    (``network.public_subnet_ids``).
 
     A ``ValueError`` to callers. Also a ``pulumi.RunError``, so ``pulumi up`` and
     ``platformkit preview`` print the one-line message alone, as they do for invalid config:
     it names the instance, the field and the value, which locates the mistake better than a
-    traceback through the component's internals.
+    traceback through the component's internals. The component provider reports it as an
+    input error on ``field``.
     """
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def invalid(component: str, name: str, field: str, value: Any, expected: str) -> InvalidArgument:
@@ -24,9 +31,8 @@ def invalid(component: str, name: str, field: str, value: Any, expected: str) ->
     The message names the component instance, the field and the value received, then says
     what is accepted, e.g. ``Network 'core': az_count=1 is invalid; expected 2 to 6.``
     """
-    return InvalidArgument(
-        f"{component} {name!r}: {field}={value!r} is invalid; expected {expected}."
-    )
+    message = f"{component} {name!r}: {field}={value!r} is invalid; expected {expected}."
+    return InvalidArgument(message, field)
 
 
 def require_range(component: str, name: str, field: str, value: int, low: int, high: int) -> int:

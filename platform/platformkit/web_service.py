@@ -39,20 +39,18 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
+from platformkit.cluster import CapacityProviderStrategy, Cluster, ClusterRef
+from platformkit.database import Database, DatabaseRef
 from platformkit.iam import service_trust_policy
 from platformkit.log_key import DELETION_WINDOW_DAYS, account_administers, logs_may_encrypt
 from platformkit.tags import standard_tags
 from platformkit.validation import invalid, require_choice, require_range
-
-if TYPE_CHECKING:
-    from platformkit.cluster import Cluster
-    from platformkit.database import Database
 
 COMPONENT = "WebService"
 TYPE_TOKEN = "platformkit:index:WebService"
@@ -126,8 +124,9 @@ class DockerBuild(TypedDict):
 class WebServiceArgs(TypedDict):
     """Arguments of ``WebService``. Sizes and counts are plain values: they are validated."""
 
-    cluster: Cluster
-    """The ``Cluster`` to run on; its ALB listener routes to the service. Required."""
+    cluster: Cluster | ClusterRef
+    """The ``Cluster`` (or a ``ClusterRef`` to one, e.g. from another stack) to run on; its ALB
+    listener routes to the service. Required."""
     image: NotRequired[pulumi.Input[str]]
     """URI of a prebuilt image (pin a digest). Exclusive with ``build``. Defaults to none."""
     image_repository_arn: NotRequired[pulumi.Input[str]]
@@ -179,9 +178,9 @@ class WebServiceArgs(TypedDict):
     """Listener rule host headers routed to the service. Defaults to none (any host)."""
     listener_rule_priority: NotRequired[int]
     """Priority of the listener rule (1-50000, unique per listener). Defaults to ``100``."""
-    database: NotRequired[Database]
-    """A ``Database`` to wire: network access, ``DB_*`` variables and the master secret.
-    Defaults to none."""
+    database: NotRequired[Database | DatabaseRef]
+    """A ``Database`` (or a ``DatabaseRef`` to one) to wire: network access, ``DB_*`` variables
+    and the master secret. Defaults to none."""
     environment_variables: NotRequired[Mapping[str, pulumi.Input[str]]]
     """Plain environment variables; secret-looking names are rejected (use ``secrets``).
     Defaults to none."""
@@ -253,8 +252,9 @@ class WebService(pulumi.ComponentResource):
         self._tags = standard_tags(
             environment=args.get("environment"), owner=args.get("owner"), extra=args.get("tags")
         )
-        cluster = args["cluster"]
-        database = args.get("database")
+        cluster = _cluster_ref(args["cluster"])
+        database_arg = args.get("database")
+        database = _database_ref(database_arg) if database_arg is not None else None
         invoke = pulumi.InvokeOptions(parent=self)
         self._account_id = aws.get_caller_identity_output(opts=invoke).account_id
         self._partition = aws.get_partition_output(opts=invoke)
@@ -273,7 +273,7 @@ class WebService(pulumi.ComponentResource):
         task_definition = self._create_task_definition(
             log_group, execution_role, task_role, database
         )
-        security_group = self._create_security_group(cluster, database)
+        security_group = self._create_security_group(cluster, database_arg)
         target_group, listener_rule = self._create_routing(cluster)
         service = self._create_service(
             cluster, task_definition, security_group, target_group, listener_rule
@@ -390,7 +390,7 @@ class WebService(pulumi.ComponentResource):
         self,
         log_group: aws.cloudwatch.LogGroup,
         repository_arn: pulumi.Output[str] | None,
-        database: Database | None,
+        database: DatabaseRef | None,
     ) -> tuple[aws.iam.Role, aws.iam.Role]:
         # Only ECS acting for this account's tasks may assume the roles.
         trust = service_trust_policy(
@@ -421,8 +421,9 @@ class WebService(pulumi.ComponentResource):
             opts=self._child(),
         )
         secret_refs = [*self._secret_refs(database).values()]
-        kms_keys = [*self._args.get("secrets_kms_key_arns", ())]
+        kms_keys: list[pulumi.Input[str | None]] = [*self._args.get("secrets_kms_key_arns", ())]
         if database is not None and database.kms_key_arn is not None:
+            # An output from another stack or language may resolve to None: dropped below.
             kms_keys.append(database.kms_key_arn)
         policy = pulumi.Output.all(
             log_group.arn,
@@ -437,18 +438,22 @@ class WebService(pulumi.ComponentResource):
             opts=self._child(),
         )
         statements: list[Any] = list(self._args.get("task_role_statements", ()))
-        if database is not None:
-            statements += _database_secret_statements(database)
-        if statements:
+        if statements or database is not None:
+            database_statements: pulumi.Input[list[dict[str, Any]]] = (
+                _database_secret_statements(database) if database is not None else []
+            )
+            document = pulumi.Output.all(statements, database_statements).apply(
+                lambda v: {"Version": "2012-10-17", "Statement": [*v[0], *v[1]]}
+            )
             aws.iam.RolePolicy(
                 f"{self._name}-task-policy",
                 role=task_role.id,
-                policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
+                policy=pulumi.Output.json_dumps(document),
                 opts=self._child(),
             )
         return execution_role, task_role
 
-    def _secret_refs(self, database: Database | None) -> dict[str, pulumi.Input[str]]:
+    def _secret_refs(self, database: DatabaseRef | None) -> dict[str, pulumi.Input[str]]:
         """Container secret name → ``valueFrom`` (database credentials first)."""
         refs: dict[str, pulumi.Input[str]] = {}
         if database is not None:
@@ -458,11 +463,11 @@ class WebService(pulumi.ComponentResource):
         refs.update(self._args.get("secrets", {}))
         return refs
 
-    def _environment(self, database: Database | None) -> dict[str, pulumi.Input[str]]:
+    def _environment(self, database: DatabaseRef | None) -> dict[str, pulumi.Input[str]]:
         env: dict[str, pulumi.Input[str]] = {}
         if database is not None:
             env["DB_HOST"] = database.address
-            env["DB_PORT"] = str(database.port)
+            env["DB_PORT"] = pulumi.Output.from_input(database.port).apply(str)
             env["DB_NAME"] = database.database_name
             env["DB_ENGINE"] = database.engine
             env["DB_SECRET_ARN"] = database.master_secret_arn
@@ -474,7 +479,7 @@ class WebService(pulumi.ComponentResource):
         log_group: aws.cloudwatch.LogGroup,
         execution_role: aws.iam.Role,
         task_role: aws.iam.Role,
-        database: Database | None,
+        database: DatabaseRef | None,
     ) -> aws.ecs.TaskDefinition:
         s = self._settings
         environment = self._environment(database)
@@ -531,7 +536,7 @@ class WebService(pulumi.ComponentResource):
         )
 
     def _create_security_group(
-        self, cluster: Cluster, database: Database | None
+        self, cluster: ClusterRef, database: Database | DatabaseRef | None
     ) -> aws.ec2.SecurityGroup:
         port = self._settings.container_port
         # Rules are separate resources (never inline) so other components can add theirs. The
@@ -566,23 +571,42 @@ class WebService(pulumi.ComponentResource):
             tags=self._tags,
             opts=self._child(),
         )
-        if database is not None:
-            aws.vpc.SecurityGroupEgressRule(
-                f"{self._name}-to-db",
-                security_group_id=group.id,
-                referenced_security_group_id=database.security_group_id,
+        if database is None:
+            return group
+        ref = _database_ref(database)
+        aws.vpc.SecurityGroupEgressRule(
+            f"{self._name}-to-db",
+            security_group_id=group.id,
+            referenced_security_group_id=ref.security_group_id,
+            ip_protocol="tcp",
+            from_port=ref.port,
+            to_port=ref.port,
+            description=pulumi.Output.concat("Web service to its ", ref.engine, " database"),
+            tags=self._tags,
+            opts=self._child(),
+        )
+        if isinstance(database, Database):
+            # The database owns its ingress rule (named ``<db>-from-<service>``).
+            database.allow_from(self._name, group.id)
+        else:
+            # A database owned elsewhere (another stack, another language): the service adds
+            # the rule to the database's group itself.
+            aws.vpc.SecurityGroupIngressRule(
+                f"{self._name}-db-ingress",
+                security_group_id=ref.security_group_id,
+                referenced_security_group_id=group.id,
                 ip_protocol="tcp",
-                from_port=database.port,
-                to_port=database.port,
-                description=f"Web service to its {database.engine} database",
+                from_port=ref.port,
+                to_port=ref.port,
+                description=pulumi.Output.format("{0} clients on port {1}", ref.engine, ref.port),
                 tags=self._tags,
                 opts=self._child(),
             )
-            # The database owns its ingress rule (named ``<db>-from-<service>``).
-            database.allow_from(self._name, group.id)
         return group
 
-    def _create_routing(self, cluster: Cluster) -> tuple[aws.lb.TargetGroup, aws.lb.ListenerRule]:
+    def _create_routing(
+        self, cluster: ClusterRef
+    ) -> tuple[aws.lb.TargetGroup, aws.lb.ListenerRule]:
         s = self._settings
         target_group = aws.lb.TargetGroup(
             f"{self._name}-tg",
@@ -623,36 +647,37 @@ class WebService(pulumi.ComponentResource):
 
     def _create_service(
         self,
-        cluster: Cluster,
+        cluster: ClusterRef,
         task_definition: aws.ecs.TaskDefinition,
         security_group: aws.ec2.SecurityGroup,
         target_group: aws.lb.TargetGroup,
         listener_rule: aws.lb.ListenerRule,
     ) -> aws.ecs.Service:
         s = self._settings
-        strategies: list[aws.ecs.ServiceCapacityProviderStrategyArgsDict] = []
-        for item in cluster.capacity_provider_strategy:
-            entry: aws.ecs.ServiceCapacityProviderStrategyArgsDict = {
-                "capacity_provider": item["capacity_provider"],
-                "weight": item["weight"],
-            }
-            if "base" in item:
-                entry["base"] = item["base"]
-            strategies.append(entry)
+        strategy = cluster.capacity_provider_strategy
+        strategies: pulumi.Input[Sequence[aws.ecs.ServiceCapacityProviderStrategyArgsDict]] | None
+        if isinstance(strategy, Sequence):
+            strategies = _service_strategies(strategy) or None
+        else:
+            # An output (a cluster from another stack or language): a Cluster's strategy is
+            # never empty, so it replaces the launch type as a known one does.
+            strategies = pulumi.Output.from_input(cluster.capacity_provider_strategy).apply(
+                _service_strategies
+            )
         return aws.ecs.Service(
             f"{self._name}-service",
             cluster=cluster.cluster_arn,
             task_definition=task_definition.arn,
             desired_count=s.desired_count,
             # A strategy and a launch type are mutually exclusive in the ECS API.
-            launch_type=None if strategies else "FARGATE",
-            capacity_provider_strategies=strategies or None,
+            launch_type=None if strategies is not None else "FARGATE",
+            capacity_provider_strategies=strategies,
             platform_version="LATEST",
             # Changing the capacity strategy (e.g. FARGATE -> FARGATE_SPOT) then rolls the
             # tasks instead of replacing the service.
             force_new_deployment=True,
             network_configuration={
-                "subnets": list(cluster.network.private_subnet_ids),
+                "subnets": cluster.network.private_subnet_ids,
                 "security_groups": [security_group.id],
                 "assign_public_ip": False,
             },
@@ -682,7 +707,7 @@ class WebService(pulumi.ComponentResource):
         )
 
     def _create_autoscaling(
-        self, cluster: Cluster, service: aws.ecs.Service, target_group: aws.lb.TargetGroup
+        self, cluster: ClusterRef, service: aws.ecs.Service, target_group: aws.lb.TargetGroup
     ) -> None:
         s = self._settings
         target = aws.appautoscaling.Target(
@@ -732,7 +757,7 @@ class WebService(pulumi.ComponentResource):
         )
 
     def _create_alarms(
-        self, cluster: Cluster, service: aws.ecs.Service, target_group: aws.lb.TargetGroup
+        self, cluster: ClusterRef, service: aws.ecs.Service, target_group: aws.lb.TargetGroup
     ) -> aws.sns.Topic:
         s = self._settings
         topic = aws.sns.Topic(
@@ -851,10 +876,10 @@ class WebService(pulumi.ComponentResource):
 
     def _create_dashboard(
         self,
-        cluster: Cluster,
+        cluster: ClusterRef,
         service: aws.ecs.Service,
         target_group: aws.lb.TargetGroup,
-        database: Database | None,
+        database: DatabaseRef | None,
     ) -> aws.cloudwatch.Dashboard:
         lb = cluster.load_balancer_arn_suffix
         tg = target_group.arn_suffix
@@ -946,11 +971,37 @@ class WebService(pulumi.ComponentResource):
             opts=self._child(),
         )
 
-    def _url(self, cluster: Cluster) -> pulumi.Output[str]:
+    def _url(self, cluster: ClusterRef) -> pulumi.Output[str]:
         hosts = self._settings.host_headers
         if hosts and "*" not in hosts[0] and "?" not in hosts[0]:
-            return pulumi.Output.from_input(f"{'https' if cluster.https else 'http'}://{hosts[0]}")
-        return cluster.url
+            return pulumi.Output.from_input(cluster.https).apply(
+                lambda https: f"{'https' if https else 'http'}://{hosts[0]}"
+            )
+        return pulumi.Output.from_input(cluster.url)
+
+
+def _cluster_ref(cluster: Cluster | ClusterRef) -> ClusterRef:
+    return cluster if isinstance(cluster, ClusterRef) else cluster.ref
+
+
+def _database_ref(database: Database | DatabaseRef) -> DatabaseRef:
+    return database if isinstance(database, DatabaseRef) else database.ref
+
+
+def _service_strategies(
+    strategy: Sequence[CapacityProviderStrategy],
+) -> list[aws.ecs.ServiceCapacityProviderStrategyArgsDict]:
+    """The cluster's capacity provider strategy in the ECS service's terms."""
+    entries: list[aws.ecs.ServiceCapacityProviderStrategyArgsDict] = []
+    for item in strategy:
+        entry: aws.ecs.ServiceCapacityProviderStrategyArgsDict = {
+            "capacity_provider": item["capacity_provider"],
+            "weight": item["weight"],
+        }
+        if "base" in item:
+            entry["base"] = item["base"]
+        entries.append(entry)
+    return entries
 
 
 class _Settings:
@@ -1228,7 +1279,7 @@ def _execution_policy(
     log_group_arn: str,
     repository_arn: str | None,
     secret_refs: Sequence[str],
-    kms_key_arns: Sequence[str],
+    kms_key_arns: Sequence[str | None],
 ) -> dict[str, Any]:
     """The execution role's policy: pull its image, write its logs, read its secrets."""
     statements: list[dict[str, Any]] = [
@@ -1280,7 +1331,7 @@ def _execution_policy(
                 "Resource": parameters,
             }
         )
-    keys = sorted(set(kms_key_arns))
+    keys = sorted({key for key in kms_key_arns if key})
     if keys:
         statements.append(
             {"Sid": "DecryptSecrets", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": keys}
@@ -1363,23 +1414,29 @@ def _ecr_repository_arn(image: pulumi.Input[str]) -> str | None:
     )
 
 
-def _database_secret_statements(database: Database) -> list[dict[str, Any]]:
+def _database_secret_statements(database: DatabaseRef) -> pulumi.Output[list[dict[str, Any]]]:
     """Let the application re-read the rotating master secret (and decrypt it with a CMK)."""
-    statements: list[dict[str, Any]] = [
-        {
-            "Sid": "ReadDatabaseSecret",
-            "Effect": "Allow",
-            "Action": "secretsmanager:GetSecretValue",
-            "Resource": database.master_secret_arn,
-        }
-    ]
-    if database.kms_key_arn is not None:
-        statements.append(
+
+    def statements(values: list[Any]) -> list[dict[str, Any]]:
+        secret_arn, kms_key_arn = values
+        result: list[dict[str, Any]] = [
             {
-                "Sid": "DecryptDatabaseSecret",
+                "Sid": "ReadDatabaseSecret",
                 "Effect": "Allow",
-                "Action": "kms:Decrypt",
-                "Resource": database.kms_key_arn,
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": secret_arn,
             }
-        )
-    return statements
+        ]
+        # Resolved first: a key arriving as an output from another stack may be None.
+        if kms_key_arn:
+            result.append(
+                {
+                    "Sid": "DecryptDatabaseSecret",
+                    "Effect": "Allow",
+                    "Action": "kms:Decrypt",
+                    "Resource": kms_key_arn,
+                }
+            )
+        return result
+
+    return pulumi.Output.all(database.master_secret_arn, database.kms_key_arn).apply(statements)

@@ -404,7 +404,7 @@ def test_load_balancer_is_hardened_and_internet_facing(run: Run) -> None:
     inputs = lb.inputs
     assert inputs["loadBalancerType"] == "application"
     assert inputs["internal"] is False
-    assert inputs["subnets"] == list(NETWORK.public_subnet_ids)
+    assert inputs["subnets"] == ["subnet-pub-a", "subnet-pub-b"]
     assert inputs["dropInvalidHeaderFields"] is True
     assert inputs["desyncMitigationMode"] == "defensive"
     assert inputs["enableDeletionProtection"] is True
@@ -723,7 +723,7 @@ def test_accepts_anything_with_a_network_ref(run: Run) -> None:
 
     built = build(run, network=FakeNetwork())
     assert built.cluster.network is NETWORK
-    assert built.recording.one(LOAD_BALANCER).inputs["subnets"] == list(NETWORK.public_subnet_ids)
+    assert built.recording.one(LOAD_BALANCER).inputs["subnets"] == ["subnet-pub-a", "subnet-pub-b"]
 
 
 def test_preview_mode_leaves_computed_outputs_unknown_without_failing(run: Run) -> None:
@@ -738,6 +738,32 @@ def test_preview_mode_leaves_computed_outputs_unknown_without_failing(run: Run) 
 def test_fewer_than_two_public_subnets_is_rejected(run: Run) -> None:
     network = NetworkRef(vpc_id="vpc-1", vpc_cidr_block="10.0.0.0/16", public_subnet_ids=["s-a"])
     expect_invalid(run, "network.public_subnet_ids", ["s-a"], network=network)
+
+
+def test_an_output_subnet_list_is_passed_through_unchecked(run: Run) -> None:
+    """A list known only later (a ref from another language) cannot be counted: AWS checks it."""
+
+    def program() -> None:
+        network = NetworkRef(
+            vpc_id="vpc-1",
+            vpc_cidr_block="10.0.0.0/16",
+            public_subnet_ids=pulumi.Output.from_input(["s-a"]),
+        )
+        Cluster("web", {"network": network, "waf": False, "access_logs": False})
+
+    assert run(program).one(LOAD_BALANCER).inputs["subnets"] == ["s-a"]
+
+
+def test_ref_carries_what_a_service_needs(run: Run) -> None:
+    built = build(run)
+    ref = built.cluster.ref
+    assert ref.network is NETWORK
+    assert ref.https is False
+    assert ref.capacity_provider_strategy == [
+        {"capacity_provider": "FARGATE", "weight": 1, "base": 1}
+    ]
+    assert ref.cluster_arn is built.cluster.cluster_arn
+    assert ref.listener_arn is built.cluster.listener_arn
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -13,8 +14,9 @@ import pulumi_aws as aws
 import pytest
 
 import platformkit.web_service
-from platformkit.cluster import Cluster
-from platformkit.database import Database
+from platformkit.cluster import Cluster, ClusterRef
+from platformkit.database import Database, DatabaseRef
+from platformkit.network_ref import NetworkRef
 from platformkit.preview.recording import COMPUTED, Recording, ResourceRecord
 from platformkit.web_service import (
     DEFAULT_USER,
@@ -312,6 +314,125 @@ def test_dashboard_shows_database_only_when_wired(run: Run) -> None:
     metrics = rds[0]["properties"]["metrics"]
     assert {m[1] for m in metrics} == {"CPUUtilization", "DatabaseConnections"}
     assert all(m[3] == identifier for m in metrics)
+
+
+# --- services on refs (another stack's cluster and database, or another language's) ---------
+
+CLUSTER_REF = ClusterRef(
+    network=NETWORK,
+    cluster_name="shared",
+    cluster_arn="arn:aws:ecs:us-east-1:123456789012:cluster/shared",
+    listener_arn="arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/shared/1/2",
+    alb_security_group_id="sg-0alb",
+    load_balancer_arn_suffix="app/shared/1",
+    url="https://shared.example.com",
+    https=True,
+)
+DATABASE_REF = DatabaseRef(
+    address="ledger.abc.us-east-1.rds.amazonaws.com",
+    port=5432,
+    engine="postgres",
+    database_name="ledger",
+    identifier="ledger-prod",
+    security_group_id="sg-0db",
+    master_secret_arn=SECRET_ARN,
+)
+
+
+def test_a_service_on_refs_wires_the_same_way_and_opens_the_database_itself(run: Run) -> None:
+    urls: list[str] = []
+
+    def program() -> None:
+        service = WebService(
+            "web",
+            {
+                "cluster": CLUSTER_REF,
+                "database": DATABASE_REF,
+                "image": IMAGE,
+                "host_headers": ["api.example.com"],
+            },
+        )
+        service.url.apply(urls.append)
+
+    recording = run(program)
+    assert urls == ["https://api.example.com"]
+    service = recording.one(SERVICE).inputs
+    assert service["cluster"] == CLUSTER_REF.cluster_arn
+    assert service["networkConfiguration"]["subnets"] == ["subnet-priv-a", "subnet-priv-b"]
+    assert service["capacityProviderStrategies"] == [
+        {"capacityProvider": "FARGATE", "weight": 1, "base": 1}
+    ]
+    assert "launchType" not in service
+    env = {item["name"]: item["value"] for item in container(recording)["environment"]}
+    assert (env["DB_HOST"], env["DB_PORT"], env["DB_ENGINE"]) == (
+        DATABASE_REF.address,
+        "5432",
+        "postgres",
+    )
+    # No Database component to own the rule: the service adds it to the database's group,
+    # as its own child.
+    ingress = recording.named("web-db-ingress")
+    assert ingress.parent == recording.one(COMPONENT).urn
+    assert ingress.inputs["securityGroupId"] == "sg-0db"
+    assert ingress.inputs["referencedSecurityGroupId"] == recording.named("web-sg").outputs["id"]
+    assert (ingress.inputs["fromPort"], ingress.inputs["toPort"]) == (5432, 5432)
+    assert recording.named("web-to-db").inputs["description"] == (
+        "Web service to its postgres database"
+    )
+
+
+def test_a_service_on_refs_whose_fields_are_outputs(run: Run) -> None:
+    """A ref from another Pulumi language arrives as outputs, lists and flags included."""
+
+    def program() -> None:
+        network = NetworkRef(
+            vpc_id=pulumi.Output.from_input("vpc-1"),
+            vpc_cidr_block="10.20.0.0/16",
+            public_subnet_ids=pulumi.Output.from_input(["subnet-pub-a", "subnet-pub-b"]),
+            private_subnet_ids=pulumi.Output.from_input(["subnet-priv-a", "subnet-priv-b"]),
+            isolated_subnet_ids=pulumi.Output.from_input(["subnet-iso-a", "subnet-iso-b"]),
+        )
+        cluster = dataclasses.replace(
+            CLUSTER_REF,
+            network=network,
+            https=pulumi.Output.from_input(False),
+            capacity_provider_strategy=pulumi.Output.from_input(
+                [{"capacity_provider": "FARGATE_SPOT", "weight": 1}]
+            ),
+        )
+        database = dataclasses.replace(
+            DATABASE_REF,
+            port=pulumi.Output.from_input(3306),
+            kms_key_arn=pulumi.Output.from_input(None),  # an optional output left unset
+        )
+        service = WebService(
+            "web",
+            {
+                "cluster": cluster,
+                "database": database,
+                "image": IMAGE,
+                "host_headers": ["api.example.com"],
+            },
+        )
+        service.url.apply(urls.append)
+
+    urls: list[str] = []
+    recording = run(program)
+    assert urls == ["http://api.example.com"]
+    service = recording.one(SERVICE).inputs
+    assert service["networkConfiguration"]["subnets"] == ["subnet-priv-a", "subnet-priv-b"]
+    assert service["capacityProviderStrategies"] == [
+        {"capacityProvider": "FARGATE_SPOT", "weight": 1}
+    ]
+    env = {item["name"]: item["value"] for item in container(recording)["environment"]}
+    assert env["DB_PORT"] == "3306"
+    # A key that resolved to None grants nothing (no statement with a null resource).
+    task = policy(recording, "web-task-policy")
+    assert [s["Sid"] for s in task["Statement"]] == ["ReadDatabaseSecret"]
+    execution = policy(recording, "web-execution-policy")
+    assert not any(s.get("Sid") == "DecryptSecrets" for s in execution["Statement"])
+    ingress = recording.named("web-db-ingress").inputs
+    assert ingress["description"] == "postgres clients on port 3306"
 
 
 # --- IAM ------------------------------------------------------------------------------
