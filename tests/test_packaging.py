@@ -41,17 +41,27 @@ class Example:
     ``directory`` is relative to examples/ (its first component is copied with everything
     under it, so sibling stacks stay reachable); ``profile`` names the shipped policy config
     (``config/<profile>.json`` in the pack) it is gated with; ``args`` are further
-    ``platformkit preview`` arguments, paths in them relative to the example's directory.
+    ``platformkit preview`` arguments, paths in them relative to the example's directory;
+    ``references`` maps each stack the program references (``StackReference``) to the example
+    directory whose same-named stack provides its outputs (previewed first, ``--format
+    stack-outputs``, and passed with ``--stack-outputs``).
     """
 
     directory: str
     stack: str
     profile: str = "dev"
     args: tuple[str, ...] = ()
+    references: tuple[tuple[str, str], ...] = ()
 
 
 EXAMPLES = [
     Example("platformkit-consumer", "staging"),
+    Example("two-stack/network", "dev"),
+    Example(
+        "two-stack/app",
+        "dev",
+        references=(("organization/shared-network/dev", "two-stack/network"),),
+    ),
 ]
 """Every consumer example; adding one is adding a line here."""
 
@@ -235,12 +245,24 @@ def test_a_consumer_example_previews_and_passes_the_shipped_pack(
     pack = Path(found.stdout.strip())
     # The pack the wheel installed, not this repository's policies/.
     assert found.returncode == 0 and pack.is_relative_to(toolkit.parent), found
+    supplied: list[str] = []
+    for reference, directory in example.references:
+        outputs = tmp_path / f"{directory.replace('/', '-')}.json"
+        made = run(
+            toolkit,
+            "platformkit", "preview", str(tmp_path / directory), "--stack", example.stack,
+            "--format", "stack-outputs", "--output", str(outputs),
+            cwd=here,
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        supplied += ["--stack-outputs", f"{reference}={outputs}"]
     result = run(
         toolkit,
         "platformkit", "preview", "--stack", example.stack,
         "--policy-pack", str(pack),
         "--policy-pack-config", str(pack / "config" / f"{example.profile}.json"),
         *example.args,
+        *supplied,
         cwd=here,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
