@@ -546,7 +546,8 @@ def _resolve_zones(settings: _Settings, opts: pulumi.ResourceOptions) -> pulumi.
         if len(names) < wanted:
             raise InvalidArgument(
                 f"{COMPONENT}: az_count={wanted} is invalid here; the region has only "
-                f"{len(names)} available zones ({', '.join(names)})."
+                f"{len(names)} available zones ({', '.join(names)}).",
+                "az_count",
             )
         return sorted(names)[:wanted]
 

@@ -8,7 +8,6 @@ from typing import Any
 import pulumi
 
 
-
 class InvalidArgument(pulumi.RunError, ValueError):
     """A component argument outside what the component accepts; ``field`` is its path
     (``network.public_subnet_ids``).

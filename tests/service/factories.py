@@ -95,20 +95,29 @@ def ingest_concurrently(app: Any, key: str, batches_per_writer: list[list[list[d
 
     ``batches_per_writer[t]`` is the list of ``orders`` payloads thread ``t`` sends, in order.
     """
+    return post_concurrently(
+        app,
+        key,
+        [
+            [("/api/v1/orders", {"orders": batch}) for batch in batches]
+            for batches in batches_per_writer
+        ],
+    )
+
+
+def post_concurrently(app: Any, key: str, posts_per_writer: list[list[tuple[str, Any]]]):
+    """Send each writer's ``(url, json body)`` posts from its own thread at once, in order;
+    return the bodies of the answers that were not 200 or 201."""
     errors: list[object] = []
 
-    def writer(batches: list[list[dict[str, Any]]]) -> None:
+    def writer(posts: list[tuple[str, Any]]) -> None:
         client = app.test_client()
-        for batch in batches:
-            r = client.post(
-                "/api/v1/orders",
-                json={"orders": batch},
-                headers={"Authorization": f"Bearer {key}"},
-            )
+        for url, body in posts:
+            r = client.post(url, json=body, headers={"Authorization": f"Bearer {key}"})
             if r.status_code not in (200, 201):
                 errors.append(r.json)
 
-    threads = [threading.Thread(target=writer, args=(b,)) for b in batches_per_writer]
+    threads = [threading.Thread(target=writer, args=(posts,)) for posts in posts_per_writer]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -6,7 +6,6 @@ an independent computation from the raw orders once writes stop."""
 from __future__ import annotations
 
 import random
-import threading
 from collections import Counter, defaultdict
 from decimal import Decimal
 from typing import Any
@@ -19,7 +18,7 @@ from ecommerce_analytics.money import SCALE
 from ecommerce_analytics.value_buckets import NET, ORDERS, bucket_of
 
 from .conftest import get_engine, new_key
-from .factories import ingest_concurrently, order
+from .factories import ingest_concurrently, order, post_concurrently
 
 
 def _plan(writers: int, batches: int, per_batch: int) -> list[list[list[dict[str, Any]]]]:
@@ -45,26 +44,6 @@ def _plan(writers: int, batches: int, per_batch: int) -> list[list[list[dict[str
     ]
 
 
-def _refund_concurrently(app: Any, key: str, order_ids: list[str]) -> list[Any]:
-    errors: list[Any] = []
-
-    def refund(order_id: str) -> None:
-        r = app.test_client().post(
-            f"/api/v1/orders/{order_id}/refunds",
-            json={"amount": "0.25"},
-            headers={"Authorization": f"Bearer {key}"},
-        )
-        if r.status_code not in (200, 201):
-            errors.append(r.json)
-
-    threads = [threading.Thread(target=refund, args=(oid,)) for oid in order_ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
-
-
 def test_counts_and_figures_stay_exact_under_concurrent_writers_and_refunds(make_app, backend):
     app = make_app()
     key = new_key(app, "write", "read")
@@ -74,15 +53,10 @@ def test_counts_and_figures_stay_exact_under_concurrent_writers_and_refunds(make
     second_wave = [batch[batches // 2 :] for batch in plan]
     assert ingest_concurrently(app, key, first_wave) == []
     refunded = [o["order_id"] for batch in first_wave[0] for o in batch]
-    refunds: list[Any] = []
+    orders = [[("/api/v1/orders", {"orders": b}) for b in batches] for batches in second_wave]
+    refunds = [[(f"/api/v1/orders/{oid}/refunds", {"amount": "0.25"})] for oid in refunded]
     # Refunds race the second wave of orders on the same customers.
-    racer = threading.Thread(
-        target=lambda: refunds.extend(_refund_concurrently(app, key, refunded))
-    )
-    racer.start()
-    assert ingest_concurrently(app, key, second_wave) == []
-    racer.join()
-    assert refunds == []
+    assert post_concurrently(app, key, orders + refunds) == []
 
     net: dict[str, Decimal] = defaultdict(Decimal)
     orders: Counter[str] = Counter()
