@@ -53,10 +53,10 @@ def test_counts_and_figures_stay_exact_under_concurrent_writers_and_refunds(make
     second_wave = [batch[batches // 2 :] for batch in plan]
     assert ingest_concurrently(app, key, first_wave) == []
     refunded = [o["order_id"] for batch in first_wave[0] for o in batch]
-    orders = [[("/api/v1/orders", {"orders": b}) for b in batches] for batches in second_wave]
+    writes = [[("/api/v1/orders", {"orders": b}) for b in wave] for wave in second_wave]
     refunds = [[(f"/api/v1/orders/{oid}/refunds", {"amount": "0.25"})] for oid in refunded]
     # Refunds race the second wave of orders on the same customers.
-    assert post_concurrently(app, key, orders + refunds) == []
+    assert post_concurrently(app, key, writes + refunds) == []
 
     net: dict[str, Decimal] = defaultdict(Decimal)
     orders: Counter[str] = Counter()
