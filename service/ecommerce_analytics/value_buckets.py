@@ -23,7 +23,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, case, literal, type_coerce
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 NET = "net"
 ORDERS = "orders"
@@ -57,16 +60,38 @@ def bucket_bounds(key: int) -> tuple[int | None, int]:
     return mantissa * width, (mantissa + 1) * width
 
 
+class integer_division(FunctionElement[int]):  # noqa: N801 (an SQL function's name)
+    """``a / b`` on integers, truncated: ``/`` on PostgreSQL and SQLite (integer operands),
+    ``DIV`` on MySQL/MariaDB, where ``/`` (and SQLAlchemy's ``//``, ``FLOOR(a / b)``) divides
+    as DECIMAL, rounded to ``div_precision_increment`` places."""
+
+    type = BigInteger()
+    name = "integer_division"
+    inherit_cache = True
+
+
+@compiles(integer_division)
+def _divide(element: integer_division, compiler: SQLCompiler, **kw: Any) -> str:
+    a, b = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"({a} / {b})"
+
+
+@compiles(integer_division, "mysql")
+@compiles(integer_division, "mariadb")
+def _divide_mysql(element: integer_division, compiler: SQLCompiler, **kw: Any) -> str:
+    a, b = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"({a} DIV {b})"
+
+
 def bucket_sql(value: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[int]:
-    """``bucket_of`` in SQL (integer arithmetic only: the same on every engine), for
+    """``bucket_of`` in SQL, in integer arithmetic on every engine (``integer_division``), for
     set-based recounts."""
     # Compared as the stored integer: a ``Money`` column would scale the bounds.
     value = type_coerce(value, BigInteger())
 
     def in_decade(decade: int) -> ColumnElement[int]:
-        return literal(decade * 1_000, BigInteger()) + value // literal(
-            10 ** (decade - 2), BigInteger()
-        )
+        divisor = literal(10 ** (decade - 2), BigInteger())
+        return literal(decade * 1_000, BigInteger()) + integer_division(value, divisor)
 
     whens: list[tuple[ColumnElement[bool], ColumnElement[int]]] = [
         (value < 0, literal(NEGATIVE, BigInteger())),

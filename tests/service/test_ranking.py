@@ -19,6 +19,7 @@ from ecommerce_analytics.money import SCALE
 from ecommerce_analytics.queries.ranks import (
     net_at_ranks,
     net_count_below,
+    one_snapshot,
     read_buckets,
     values_at_ranks,
 )
@@ -93,3 +94,27 @@ def test_every_rank_is_the_value_a_sort_puts_there(app, n):
     assert found == dict(enumerate(sorted(nets), start=1))
     assert counts == dict(enumerate(sorted(orders), start=1))
     assert below == {e: sum(1 for v in nets if int(v * SCALE) < e) for e in edges}
+
+
+def test_a_computation_reads_one_snapshot_while_writes_commit(app):
+    """Customers committed between a computation's reads of the bucket counts and of the index
+    are in neither (without one snapshot, SQLite counted them in the second only: more
+    customers below an edge than in all buckets, a negative histogram bucket)."""
+    engine = get_engine(app)
+    with Session(engine) as setup:
+        for i, net in enumerate([Decimal("10"), Decimal("100.01")]):
+            _add(setup, i, net, 1)
+        setup.commit()
+    with Session(engine) as reader:
+        one_snapshot(reader)
+        buckets = read_buckets(reader, NET)
+        with Session(engine) as writer:
+            for i in (2, 3):
+                _add(writer, i, Decimal("55"), 1)
+            writer.commit()
+        # An edge inside the bucket the new customers join: one index range count.
+        below = net_count_below(reader, buckets, int(Decimal("55.05") * SCALE))
+        top = net_at_ranks(reader, buckets, [buckets.customers])
+    assert buckets.customers == 2
+    assert below == 1
+    assert top == {2: Decimal("100.01")}

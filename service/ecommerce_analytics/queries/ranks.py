@@ -5,10 +5,10 @@ net spend, one short range of the ``customers.net_sales`` index then gives the v
 thousand bucket rows and a walk of at most one bucket, instead of a sort of every customer
 (seconds at 10M orders).
 
-Consistency: PostgreSQL reads the buckets and the index in one snapshot (``one_snapshot``);
-MySQL/MariaDB's REPEATABLE READ does so by default. SQLite reads each statement on its own, so
-there a write committed in between may shift a value by the customers it moved; the next
-computation after writes pause is exact.
+Consistency: a computation reads the buckets and the index in one snapshot on every engine
+(``one_snapshot``), so a write committing meanwhile is either wholly in its figures or not at
+all (without it, SQLite could count a customer in one read and not the other: a negative
+histogram bucket).
 """
 
 from __future__ import annotations
@@ -32,10 +32,18 @@ K = TypeVar("K", int, date)
 
 
 def one_snapshot(session: Session) -> None:
-    """PostgreSQL: run this session's next transaction in REPEATABLE READ, so every statement
-    of a computation sees the same committed data (the default, READ COMMITTED, takes a new
-    snapshot per statement). A no-op once the transaction has begun, and elsewhere."""
-    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+    """Read the rest of this session's transaction in one snapshot, so the bucket counts and
+    the index walks of a computation see the same committed writes: PostgreSQL in REPEATABLE
+    READ (its default, READ COMMITTED, takes a snapshot per statement); MySQL/MariaDB in
+    REPEATABLE READ explicitly (their default, unless the server was set otherwise); SQLite in
+    an explicit ``BEGIN`` (its driver opens no transaction for a ``SELECT``, so each would read
+    the latest commit; in WAL mode the snapshot blocks no writer). A no-op once the
+    transaction has begun."""
+    if session.in_transaction():
+        return
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("BEGIN")
+    else:
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
@@ -110,12 +118,15 @@ def net_at_ranks(
         stmt = select(Customer.net_sales)
         if low is not None:
             stmt = stmt.where(stored_net() >= low)
-        # No upper bound: if a write moved customers between the two reads (SQLite only), the
-        # walk runs on into the next bucket rather than off the end of this one.
         value = session.scalar(stmt.order_by(stored_net()).offset(within - 1).limit(1))
         if value is None:
-            value = session.scalar(select(Customer.net_sales).order_by(stored_net().desc()))
-        found[rank] = value if value is not None else Decimal(0)
+            # Read in one snapshot (``one_snapshot``), the counts and the rows agree unless the
+            # counts are wrong: say so rather than answer with another rank's value.
+            raise RuntimeError(
+                f"customer_value_counts disagrees with customers: net bucket {key} holds "
+                f"fewer than {within} customers"
+            )
+        found[rank] = value
     return found
 
 
