@@ -163,14 +163,13 @@ def ltv_distribution(
     # (the maximum in the last): exact integer arithmetic, so its lower edge is the smallest
     # v with (v - low) x buckets >= i x (high - low).
     lo, span = _scaled(low), _scaled(high) - _scaled(low)
-    below = [0]
+    # Customers below each bucket's lower edge; every customer in the first when all are equal.
+    edges = range(1, q.buckets)
     if span:
-        below += [
-            net_count_below(session, buckets, lo + -(-i * span // q.buckets))
-            for i in range(1, q.buckets)
-        ]
-    below.append(n)
-    below += [n] * (q.buckets + 1 - len(below))
+        inner = [net_count_below(session, buckets, lo + -(-i * span // q.buckets)) for i in edges]
+    else:
+        inner = [n] * len(edges)
+    below = [0, *inner, n]
     histogram = [
         HistogramBucket(
             lower=fmt(low + width * i, exp),
