@@ -109,11 +109,6 @@ def customer_list(session: Session, q: CustomerListQuery, store: StoreSettings) 
     )
 
 
-def nearest_rank(sorted_values: list[Decimal], pct: int) -> Decimal:
-    """Nearest-rank percentile: the smallest value with at least ``pct``% of values <= it."""
-    return sorted_values[nearest_rank_index(len(sorted_values), pct) - 1]
-
-
 def nearest_rank_index(n: int, pct: int) -> int:
     """The 1-based rank of the nearest-rank ``pct`` percentile among ``n`` values."""
     return max(1, -(-pct * n // 100))
@@ -283,22 +278,6 @@ class CustomerSnapshot:
     net_sales: Decimal
 
 
-def snapshots(session: Session, *where: Any) -> list[CustomerSnapshot]:
-    stmt = (
-        select(
-            Customer.customer_id,
-            Customer.first_order_at,
-            Customer.last_order_at,
-            Customer.last_order_date,
-            Customer.orders,
-            Customer.net_sales,
-        )
-        .where(*where)
-        .order_by(Customer.customer_id)
-    )
-    return [CustomerSnapshot(*row) for row in session.execute(stmt)]
-
-
 def resolve_as_of(session: Session, as_of: date | None) -> date | None:
     """Default ``as_of`` to the latest order day; an earlier one cannot be answered from
     lifetime rollups, so it is a 400 rather than a silently wrong answer."""
@@ -313,16 +292,6 @@ def resolve_as_of(session: Session, as_of: date | None) -> date | None:
             f"Customer figures are lifetime totals; as_of must be on or after {latest}.",
         )
     return as_of
-
-
-def quintile_cuts(values: list[Any]) -> list[Any]:
-    ordered = sorted(values)
-    return [ordered[min(len(ordered) - 1, (len(ordered) * k) // 5)] for k in (1, 2, 3, 4)]
-
-
-def score(value: Any, cuts: list[Any]) -> int:
-    """1..5: one more than the number of quintile cut points strictly below ``value``."""
-    return 1 + sum(1 for cut in cuts if value > cut)
 
 
 def segment(r: int, f: int, m: int) -> str:
@@ -349,15 +318,15 @@ def segment(r: int, f: int, m: int) -> str:
 
 
 def quintile_ranks(n: int) -> list[int]:
-    """1-based ranks of the four quintile cut points among ``n`` sorted values (as
-    ``quintile_cuts``)."""
+    """1-based ranks of the four quintile cut points among ``n`` sorted values: the values at
+    positions ``n x k // 5`` (0-based, k = 1..4) of the sorted list."""
     return [min(n - 1, (n * k) // 5) + 1 for k in (1, 2, 3, 4)]
 
 
 def _score_expr(
     column: ColumnElement[Any] | InstrumentedAttribute[Any], cuts: list[Any]
 ) -> ColumnElement[int]:
-    """SQL for ``score``: 1 + the number of cut points strictly below the value."""
+    """A 1-5 score: 1 + the number of quintile cut points strictly below the value."""
     expr: ColumnElement[int] = literal(1)
     for cut in cuts:
         expr = expr + case((column > cut, 1), else_=0)
