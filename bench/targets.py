@@ -368,7 +368,8 @@ def api_key(target: Target) -> str:
 
 def rollups_exact(target: Target) -> bool:
     """Rollups equal aggregates of the raw rows (orders, units, money; per day and customer),
-    and the customers per value bucket a recount of the customers."""
+    and the customers per value bucket, last order day and RFM cell a recount of the
+    customers."""
     from sqlalchemy import BigInteger, create_engine, func, select, type_coerce
 
     from ecommerce_analytics.models import (
@@ -379,8 +380,9 @@ def rollups_exact(target: Target) -> bool:
         Order,
         OrderLine,
         Product,
+        RfmCell,
     )
-    from ecommerce_analytics.value_buckets import NET, ORDERS, bucket_sql
+    from ecommerce_analytics.value_buckets import NET, ORDERS, band_sql, bucket_sql
 
     net_of_parts = Customer.gross_sales - Customer.discounts - Customer.returns
 
@@ -428,6 +430,30 @@ def rollups_exact(target: Target) -> bool:
             day = Customer.last_order_date
             recount_days = set(conn.execute(select(day, func.count()).group_by(day)).tuples())
             checks.append((len(stored_days ^ recount_days), 0))
+            cell = RfmCell
+            stored_cells = set(
+                conn.execute(
+                    select(
+                        cell.last_order_date,
+                        cell.orders,
+                        cell.net_band,
+                        cell.customers,
+                        type_coerce(cell.net_sales, BigInteger),
+                    ).where(cell.customers != 0)
+                ).tuples()
+            )
+            band = band_sql(Customer.net_sales)
+            cell_key = (Customer.last_order_date, Customer.orders, band)
+            recount_cells = set(
+                conn.execute(
+                    select(
+                        *cell_key,
+                        func.count(),
+                        func.sum(type_coerce(Customer.net_sales, BigInteger)),
+                    ).group_by(*cell_key)
+                ).tuples()
+            )
+            checks.append((len(stored_cells ^ recount_cells), 0))
     finally:
         engine.dispose()
     return all(int(a or 0) == int(b or 0) for a, b in checks)

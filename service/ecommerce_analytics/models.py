@@ -209,6 +209,22 @@ class CustomerLastDay(Base):
     customers: Mapped[int] = _count()
 
 
+class RfmCell(Base):
+    """Customers, and their net spend, per (last order day, order count, net band), kept
+    exact at write time (``ingest.value_counts``): RFM scores every customer of a cell alike
+    unless one of its net cut points falls in the cell's band (``value_buckets.band_of``), so
+    the segment summary reads the cells and walks only those bands' customers
+    (``queries.rfm_cells``), not every customer."""
+
+    __tablename__ = "rfm_cells"
+
+    last_order_date: Mapped[date] = mapped_column(primary_key=True)
+    orders: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    net_band: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    customers: Mapped[int] = _count()
+    net_sales: Mapped[Decimal] = _money()
+
+
 class Product(Base):
     """Lifetime per-product counters (the denominators of basket analysis)."""
 
@@ -367,6 +383,7 @@ ROLLUP_TABLES = (
     LoneFirstOrder,
     CustomerValueCount,
     CustomerLastDay,
+    RfmCell,
 )
 
 

@@ -16,6 +16,11 @@ Two figures are counted per customer:
 Keys grow with the values they hold (``bucket_of`` is monotonic), so a cumulative sum over
 keys in order counts the customers below any bucket. The scheme is part of the schema:
 changing it needs a migration that recounts the table (``ingest.rebuild``).
+
+RFM's cells (``rfm_cells``) count customers per coarser *band* of net spend: two significant
+digits (``band_of``: a net bucket key divided by ten, so a band is ten whole buckets, or fewer
+at a decade's start), about 90 per decade, so that the cells over (last order day, orders,
+band) stay in the low hundreds of thousands at millions of customers.
 """
 
 from __future__ import annotations
@@ -60,6 +65,25 @@ def bucket_bounds(key: int) -> tuple[int | None, int]:
     return mantissa * width, (mantissa + 1) * width
 
 
+def band_of(value: int) -> int:
+    """The net *band* of a stored (scaled) amount: two significant digits (``bucket_of``'s key
+    divided by ten; negative values share band ``NEGATIVE``). Monotonic, like the buckets."""
+    key = bucket_of(value)
+    return NEGATIVE if key == NEGATIVE else key // 10
+
+
+def band_bounds(band: int) -> tuple[int | None, int]:
+    """``[low, high)`` of the stored values in net band ``band`` (``low`` None: the negative
+    band)."""
+    if band == NEGATIVE:
+        return None, 0
+    if band < _EXACT_BELOW // 10:
+        return band * 10, band * 10 + 10
+    decade, mantissa = divmod(band, 100)
+    width = 10 ** (decade - 1)
+    return mantissa * width, (mantissa + 1) * width
+
+
 class integer_division(FunctionElement[int]):  # noqa: N801 (an SQL function's name)
     """``a / b`` on integers, truncated: ``/`` on PostgreSQL and SQLite (integer operands),
     ``DIV`` on MySQL/MariaDB, where ``/`` (and SQLAlchemy's ``//``, ``FLOOR(a / b)``) divides
@@ -100,3 +124,13 @@ def bucket_sql(value: ColumnElement[Any] | InstrumentedAttribute[Any]) -> Column
     # The last decade is the ``else``: its upper bound, 10**19, is past BIGINT.
     whens += [(value < 10 ** (decade + 1), in_decade(decade)) for decade in _DECADES[:-1]]
     return case(*whens, else_=in_decade(_DECADES[-1]))
+
+
+def band_sql(value: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[int]:
+    """``band_of`` in SQL (``bucket_sql`` divided by ten; SQL's division truncates towards
+    zero, so the negative band is its own case)."""
+    stored = type_coerce(value, BigInteger())
+    return case(
+        (stored < 0, literal(NEGATIVE, BigInteger())),
+        else_=integer_division(bucket_sql(value), literal(10, BigInteger())),
+    )

@@ -5,7 +5,8 @@ walk), against a plain sort in Python, on every engine; and the bucket scheme it
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,7 +14,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from ecommerce_analytics.ingest.value_counts import value_count_rows, write_value_counts
+from ecommerce_analytics.ingest.value_counts import (
+    Added,
+    Stored,
+    value_count_rows,
+    write_value_counts,
+)
 from ecommerce_analytics.models import Customer
 from ecommerce_analytics.money import SCALE
 from ecommerce_analytics.queries.ranks import (
@@ -23,7 +29,16 @@ from ecommerce_analytics.queries.ranks import (
     read_buckets,
     values_at_ranks,
 )
-from ecommerce_analytics.value_buckets import NET, ORDERS, bucket_bounds, bucket_of
+from ecommerce_analytics.queries.rfm_cells import score_cells
+from ecommerce_analytics.upsert import encoders
+from ecommerce_analytics.value_buckets import (
+    NET,
+    ORDERS,
+    band_bounds,
+    band_of,
+    bucket_bounds,
+    bucket_of,
+)
 
 from .conftest import get_engine
 
@@ -39,15 +54,29 @@ def test_buckets_keep_the_order_of_values(a, gap):
     assert bucket_of(a) <= bucket_of(a + gap)
 
 
+@given(st.integers(min_value=-(2**63), max_value=2**63 - 1))
+def test_a_value_lies_within_its_bands_bounds_and_its_band_within_them(value):
+    band = band_of(value)
+    low, high = band_bounds(band)
+    assert (low is None or low <= value) and value < high
+    assert band_of(high) > band
+    if low is not None:
+        assert band_of(low) == band and band_of(high - 1) == band
+
+
+@given(st.integers(min_value=-(10**12), max_value=10**15), st.integers(0, 10**15))
+def test_bands_keep_the_order_of_values(a, gap):
+    assert band_of(a) <= band_of(a + gap)
+
+
 def test_a_bucket_spans_at_most_a_hundredth_of_its_values():
     for value in (999, 1_000, 1_234_567, 99_999_999, 10**18):
         low, high = bucket_bounds(bucket_of(value))
         assert low is not None and high - low <= max(1, low // 100)
 
 
-def _add(session: Session, i: int, net: Decimal, orders: int) -> None:
-    day = date(2026, 1, 1)
-    at = datetime(2026, 1, 1, 12, tzinfo=UTC)
+def _add(session: Session, i: int, net: Decimal, orders: int, day: date = date(2026, 1, 1)) -> None:
+    at = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
     session.add(
         Customer(
             customer_id=f"C{i:05d}",
@@ -65,8 +94,16 @@ def _add(session: Session, i: int, net: Decimal, orders: int) -> None:
         )
     )
     # Counted the way ingest counts a new customer.
-    stored = (int(net * SCALE), orders)
-    write_value_counts(session, value_count_rows({f"C{i:05d}": stored}, {f"C{i:05d}": stored}))
+    cid = f"C{i:05d}"
+    stored = int(net * SCALE)
+    write_value_counts(
+        session,
+        value_count_rows(
+            {cid: Added(stored, orders, None)},
+            {cid: Stored(stored, orders, day)},
+            encoders(session),
+        ),
+    )
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 7, 100, 997])
@@ -118,3 +155,49 @@ def test_a_computation_reads_one_snapshot_while_writes_commit(app):
     assert buckets.customers == 2
     assert below == 1
     assert top == {2: Decimal("100.01")}
+
+
+def _score(value, cuts):
+    return 1 + sum(1 for cut in cuts if value > cut)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_score_cells_equal_scoring_every_customer(app, seed):
+    """RFM's score cells from ``rfm_cells`` (bands without a cut point) and the walked bands
+    equal scoring each customer, whatever bands the cut points fall in: inside a crowded band,
+    on a band's first or last value, several in one band, below every value, in the negative
+    band."""
+    rng = random.Random(seed)
+    low, high = band_bounds(band_of(1_046_500))
+    assert low is not None
+    customers = []
+    for _ in range(600):
+        # Crowded price points (many customers share a band and an exact value) and a spread
+        # across decades, some negative (the band exists, though ingest never makes one).
+        spread = [rng.randrange(0, 10**9), rng.randrange(0, 10**5), -rng.randrange(1, 99)]
+        stored = rng.choice([1_046_500, 349_300, low, high - 1, high, *spread])
+        day = date(2026, 1, 1) + timedelta(days=rng.randrange(60))
+        customers.append((Decimal(stored) / SCALE, rng.choice([1, 1, 2, 3, 7]), day))
+    nets = sorted(int(net * SCALE) for net, _, _ in customers)
+    cut_sets = [
+        [nets[len(nets) * k // 5] for k in (1, 2, 3, 4)],
+        [low, high - 1, high, 1_046_500],
+        [1_046_500, 1_046_500, 1_046_501, 10**9],
+        [-(10**6), -1, 0, 349_300],
+    ]
+    with Session(get_engine(app)) as session:
+        for i, (net, orders, day) in enumerate(customers):
+            _add(session, i, net, orders, day)
+        session.flush()
+        for m_cuts in cut_sets:
+            r_cuts = [date(2026, 1, 10), date(2026, 1, 20), date(2026, 1, 20), date(2026, 2, 15)]
+            f_cuts = [1, 1, 2, 3]
+            got = score_cells(session, r_cuts, f_cuts, m_cuts)
+            expected: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0, 0])
+            for net, orders, day in customers:
+                stored = int(net * SCALE)
+                key = (_score(day, r_cuts), _score(orders, f_cuts), _score(stored, m_cuts))
+                expected[key][0] += 1
+                expected[key][1] += stored
+            assert sorted(got) == sorted((*k, n, total) for k, (n, total) in expected.items())
+        session.rollback()

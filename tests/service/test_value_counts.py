@@ -1,7 +1,7 @@
-"""``customer_value_counts`` and ``customers.net_sales`` stay exact while writers and refunds
-run concurrently on shared customers (every engine), and the figures read from them (the LTV
-distribution's percentiles and histogram, churn's threshold, the customer list's order) equal
-an independent computation from the raw orders once writes stop."""
+"""``customer_value_counts``, ``rfm_cells`` and ``customers.net_sales`` stay exact while writers
+and refunds run concurrently on shared customers (every engine), and the figures read from them
+(the LTV distribution's percentiles and histogram, churn's threshold, the customer list's order)
+equal an independent computation from the raw orders once writes stop."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ecommerce_analytics.models import Customer, CustomerValueCount
+from ecommerce_analytics.models import Customer, CustomerValueCount, RfmCell
 from ecommerce_analytics.money import SCALE
-from ecommerce_analytics.value_buckets import NET, ORDERS, bucket_of
+from ecommerce_analytics.value_buckets import NET, ORDERS, band_of, bucket_of
 
 from .conftest import get_engine, new_key
 from .factories import ingest_concurrently, order, post_concurrently
@@ -60,10 +60,12 @@ def test_counts_and_figures_stay_exact_under_concurrent_writers_and_refunds(make
 
     net: dict[str, Decimal] = defaultdict(Decimal)
     orders: Counter[str] = Counter()
+    last_day: dict[str, str] = {}
     for o in (o for writer in plan for batch in writer for o in batch):
         (line,) = o["lines"]
         net[o["customer_id"]] += line["quantity"] * Decimal(line["unit_price"])
         orders[o["customer_id"]] += 1
+        last_day[o["customer_id"]] = max(last_day.get(o["customer_id"], ""), o["created_at"][:10])
     for o in (o for batch in first_wave[0] for o in batch):
         net[o["customer_id"]] -= Decimal("0.25")
 
@@ -79,7 +81,25 @@ def test_counts_and_figures_stay_exact_under_concurrent_writers_and_refunds(make
                 ).where(CustomerValueCount.customers != 0)
             )
         }
+        cells = {
+            (day.isoformat(), n, band): (customers, total)
+            for day, n, band, customers, total in session.execute(
+                select(
+                    RfmCell.last_order_date,
+                    RfmCell.orders,
+                    RfmCell.net_band,
+                    RfmCell.customers,
+                    RfmCell.net_sales,
+                ).where(RfmCell.customers != 0)
+            )
+        }
     assert stored == dict(net)
+    expected_cells: dict[tuple[str, int, int], list[Any]] = defaultdict(lambda: [0, Decimal(0)])
+    for customer, value in net.items():
+        cell = expected_cells[(last_day[customer], orders[customer], band_of(int(value * SCALE)))]
+        cell[0] += 1
+        cell[1] += value
+    assert cells == {k: tuple(v) for k, v in expected_cells.items()}
     expected = Counter((NET, bucket_of(int(v * SCALE))) for v in net.values())
     expected.update((ORDERS, n) for n in orders.values())
     assert counts == dict(expected)

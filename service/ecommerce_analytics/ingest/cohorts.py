@@ -81,6 +81,7 @@ def _cohort_reads(pg: bool) -> tuple[Select[Any], Select[Any]]:
             # The stored integer, for ``value_counts``.
             type_coerce(_CUSTOMERS.c.net_sales, BigInteger).label("net_sales"),
             _CUSTOMERS.c.orders,
+            _CUSTOMERS.c.last_order_date,
         )
         .where(_member(_CUSTOMERS.c.customer_id, "ids", pg))
         .order_by(_CUSTOMERS.c.customer_id)
@@ -117,8 +118,9 @@ class _CohortState:
 
     # customer_id -> first order month (after this batch's ``customers`` upsert)
     first: dict[str, date]
-    # customer_id -> (net sales, orders) after this batch's upsert, for ``value_counts``
-    values: dict[str, tuple[int, int]]
+    # customer_id -> (net sales, orders, last order day) after this batch's upsert, for
+    # ``value_counts``
+    values: dict[str, tuple[int, int, date]]
     # (customer_id, month_start, cohort_month, order_value) of the stored rows this batch adds
     # to, and of those tagged with another cohort than the customer's first order month
     existing: list[Any]
@@ -127,9 +129,9 @@ class _CohortState:
     days: list[Any]
 
     def add_customers(self, rows: Iterable[Any]) -> None:
-        for customer_id, month, net, orders in rows:
+        for customer_id, month, net, orders, last_day in rows:
             self.first[customer_id] = month
-            self.values[customer_id] = (int(net), int(orders))
+            self.values[customer_id] = (int(net), int(orders), last_day)
 
 
 def send_cohort_reads(

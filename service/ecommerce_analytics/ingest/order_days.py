@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..periods import month_start, week_start
 from ..upsert import Encoders, Row
@@ -43,12 +43,25 @@ def lone_first(days: Days) -> tuple[date, date] | None:
     return ordered[0], ordered[1] if len(ordered) > 1 else ordered[0]
 
 
+class OrderDayRows(NamedTuple):
+    """A batch's order-day deltas (``order_day_rows``), and each customer's last order day."""
+
+    # ``customer_gaps``: ``day, previous_day, week_start, month_start, customers`` (encoded)
+    gaps: list[Row]
+    # ``lone_first_orders``: ``first_day, next_day, customers`` (encoded)
+    lone: list[Row]
+    # ``customer_last_days``: ``day, customers`` (encoded)
+    last_days: list[Row]
+    # customer_id -> the latest of their order days read (the days around the batch's, not
+    # always the last) before the batch (None: none) and after it (``value_counts``)
+    latest_read: dict[str, tuple[date | None, date]]
+
+
 def order_day_rows(
     batch: dict[tuple[str, date], int], stored: Iterable[Any], enc: Encoders
-) -> tuple[list[Row], list[Row], list[Row]]:
-    """Encoded deltas for ``customer_gaps`` (``day, previous_day, week_start, month_start,
-    customers``), ``lone_first_orders`` (``first_day, next_day, customers``) and
-    ``customer_last_days`` (``day, customers``).
+) -> OrderDayRows:
+    """Encoded deltas for ``customer_gaps``, ``lone_first_orders`` and ``customer_last_days``
+    (``OrderDayRows``), and the latest order day read per customer before and after the batch.
 
     The last of the days read is the customer's last order day whenever the batch moved it:
     then no order day follows the batch's last, so none was left out after it, and the old last
@@ -66,6 +79,7 @@ def order_day_rows(
     gaps: Counter[tuple[date, date]] = Counter()
     lone: Counter[tuple[date, date]] = Counter()
     last: Counter[date] = Counter()
+    latest: dict[str, tuple[date | None, date]] = {}
     for customer_id, now in after.items():
         before = {
             day: left for day, n in now.items() if (left := n - batch.get((customer_id, day), 0))
@@ -75,11 +89,12 @@ def order_day_rows(
         for key, sign in ((lone_first(now), 1), (lone_first(before), -1)):
             if key is not None:
                 lone[key] += sign
+        latest[customer_id] = (max(before) if before else None, max(now))
         last[max(now)] += 1
         if before:
             last[max(before)] -= 1
     day = enc.date
-    return (
+    return OrderDayRows(
         [
             (day(d), day(prev), day(week_start(d)), day(month_start(d)), n)
             for (d, prev), n in gaps.items()
@@ -87,4 +102,5 @@ def order_day_rows(
         ],
         [(day(first), day(following), n) for (first, following), n in lone.items() if n],
         [(day(d), n) for d, n in last.items() if n],
+        latest,
     )

@@ -18,7 +18,7 @@ from .cohorts import cohort_rows, key_lookups_only, send_cohort_reads
 from .order_days import order_day_rows
 from .rollups import BatchRows, write_customer_rollups, write_shared_rollups
 from .stored_form import LINE_COLUMNS, ORDER_COLUMNS, prepare_order
-from .value_counts import value_count_rows
+from .value_counts import batch_value_count_rows
 
 
 @dataclass
@@ -63,7 +63,9 @@ def ingest_orders(
     stored = cohort_state()
     customer_months, cohort_deltas = cohort_rows(rows.customer_months, stored, enc)
     order_days = order_day_rows(rows.day_orders, stored.days, enc)
-    value_counts = value_count_rows(rows.customer_deltas, stored.values)
+    value_counts = batch_value_count_rows(
+        rows.customer_deltas, stored.values, order_days.latest_read, enc
+    )
     with pipelined(session):
         key_lookups_only(session, False)
         write_shared_rollups(

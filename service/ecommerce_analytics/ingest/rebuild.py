@@ -62,10 +62,11 @@ from ..models import (
     ProductPair,
     Refund,
     RefundLine,
+    RfmCell,
     SharedResponse,
 )
 from ..periods import month_start, week_start
-from ..value_buckets import NET, ORDERS, bucket_sql
+from ..value_buckets import NET, ORDERS, band_sql, bucket_sql
 
 
 def _table(model: type[Base]) -> Table:
@@ -198,6 +199,19 @@ def _customer_value_counts(ctx: RebuildContext) -> Insert:
     ]
     return insert(_table(CustomerValueCount)).from_select(
         ["figure", "bucket", "customers"], union_all(*per_figure)
+    )
+
+
+def _rfm_cells(ctx: RebuildContext) -> Insert:
+    """Per (last order day, orders, net band): the customers and their net spend. Runs after
+    ``_customers``."""
+    cu = _CUSTOMERS
+    band = band_sql(cu.c.net_sales).label("net_band")
+    source = select(
+        cu.c.last_order_date, cu.c.orders, band, func.count(), func.sum(cu.c.net_sales)
+    ).group_by(cu.c.last_order_date, cu.c.orders, band)
+    return insert(_table(RfmCell)).from_select(
+        ["last_order_date", "orders", "net_band", "customers", "net_sales"], source
     )
 
 
@@ -429,6 +443,7 @@ REBUILDS: tuple[tuple[type[Base], Rebuild], ...] = (
     (Customer, _customers),
     (CustomerValueCount, _customer_value_counts),
     (CustomerLastDay, _customer_last_days),
+    (RfmCell, _rfm_cells),
     (Product, _products),
     (DailySales, _daily_sales),
     (ProductDailySales, _product_daily_sales),

@@ -26,10 +26,10 @@ from ..models import (
 from ..money import SCALE, ZERO, fmt
 from ..periods import month_start, week_start
 from ..schemas import RefundIn
-from ..upsert import insert_ignore, upsert_add
+from ..upsert import encoders, insert_ignore, upsert_add
 from .stored_form import stored_refund
 from .validation import refund_problems
-from .value_counts import value_count_rows, write_value_counts
+from .value_counts import Added, Stored, value_count_rows, write_value_counts
 
 
 def _bump(row: dict[str, Any], **deltas: Any) -> None:
@@ -143,10 +143,10 @@ def record_refund(
         add=("returns", "net_sales"),
     )
     # Under the row lock the upsert took: the customer's net spend with this refund.
-    net_now, orders = session.execute(
-        select(type_coerce(Customer.net_sales, BigInteger), Customer.orders).where(
-            Customer.customer_id == order.customer_id
-        )
+    net_now, orders, last_day = session.execute(
+        select(
+            type_coerce(Customer.net_sales, BigInteger), Customer.orders, Customer.last_order_date
+        ).where(Customer.customer_id == order.customer_id)
     ).one()
     upsert_add(
         session,
@@ -169,12 +169,14 @@ def record_refund(
         key=("day", "sku"),
         add=("returns", "units_returned"),
     )
-    # The refund moves the customer between net spend buckets; their order count stays.
+    # The refund moves the customer between net spend buckets and RFM cells; their order
+    # count and last order day stay.
     write_value_counts(
         session,
         value_count_rows(
-            {order.customer_id: (-int(amount * SCALE), 0)},
-            {order.customer_id: (int(net_now), int(orders))},
+            {order.customer_id: Added(-int(amount * SCALE), 0, last_day)},
+            {order.customer_id: Stored(int(net_now), int(orders), last_day)},
+            encoders(session),
         ),
     )
     bump_version(session)

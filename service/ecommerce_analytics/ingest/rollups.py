@@ -28,8 +28,9 @@ from ..models import (
 )
 from ..periods import month_start, week_start
 from ..upsert import Encoders, Row, upsert_add_rows
+from .order_days import OrderDayRows
 from .stored_form import StoredOrder, line_rows, order_row
-from .value_counts import write_value_counts
+from .value_counts import ValueCountRows, write_value_counts
 
 
 @dataclass
@@ -224,14 +225,14 @@ def write_shared_rollups(
     rows: BatchRows,
     customer_months: list[Row],
     cohort_deltas: list[Row],
-    order_days: tuple[list[Row], list[Row], list[Row]],
-    value_counts: list[Row],
+    order_days: OrderDayRows,
+    value_counts: ValueCountRows,
 ) -> None:
     """``customer_months``, then the rollups nearly every concurrent batch updates: the days'
     totals, the products and their pairs, the cohort grid, the order-day rollups
     (``order_days``: ``customer_gaps``, ``lone_first_orders`` and ``customer_last_days``
-    deltas), the customers per value bucket
-    (``value_counts``: ``customer_value_counts`` deltas). Written last (and ``data_version``
+    deltas), the customers per value bucket and RFM cell (``value_counts``:
+    ``customer_value_counts`` and ``rfm_cells`` deltas). Written last (and ``data_version``
     after them), since a row lock is held until commit: written first, they would serialize
     concurrent batches for the whole transaction."""
     upsert_add_rows(
@@ -284,7 +285,7 @@ def write_shared_rollups(
         key=("cohort_month", "month_start"),
         add=("customers", "revenue"),
     )
-    gaps, lone, last_days = order_days
+    gaps, lone, last_days, _ = order_days
     upsert_add_rows(
         session,
         CustomerGap.__table__,  # type: ignore[arg-type]

@@ -16,17 +16,14 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
     Subquery,
     and_,
     case,
     func,
-    literal,
     select,
-    type_coerce,
 )
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
 from ..config import StoreSettings
 from ..errors import Problem
@@ -62,6 +59,7 @@ from .ranks import (
     read_last_days,
     values_at_ranks,
 )
+from .rfm_cells import score_cells, score_expr
 
 MAX_COHORTS = 36
 PERCENTILES = (10, 25, 50, 75, 90, 99)
@@ -323,16 +321,6 @@ def quintile_ranks(n: int) -> list[int]:
     return [min(n - 1, (n * k) // 5) + 1 for k in (1, 2, 3, 4)]
 
 
-def _score_expr(
-    column: ColumnElement[Any] | InstrumentedAttribute[Any], cuts: list[Any]
-) -> ColumnElement[int]:
-    """A 1-5 score: 1 + the number of quintile cut points strictly below the value."""
-    expr: ColumnElement[int] = literal(1)
-    for cut in cuts:
-        expr = expr + case((column > cut, 1), else_=0)
-    return expr
-
-
 def _segment_expr(r: Any, f: Any, m: Any) -> ColumnElement[str]:
     """SQL for ``segment``, the same rules in the same order."""
     return case(
@@ -376,21 +364,19 @@ def rfm(session: Session, q: RfmQuery, store: StoreSettings) -> RfmReport:
         Customer.last_order_date.label("last_order_date"),
         Customer.orders.label("orders"),
         net.label("net"),
-        _score_expr(Customer.last_order_date, [r_at[k] for k in ranks]).label("r"),
-        _score_expr(Customer.orders, [f_at[k] for k in ranks]).label("f"),
-        _score_expr(net, [m_at[k] for k in ranks]).label("m"),
+        score_expr(Customer.last_order_date, [r_at[k] for k in ranks]).label("r"),
+        score_expr(Customer.orders, [f_at[k] for k in ranks]).label("f"),
+        score_expr(net, [m_at[k] for k in ranks]).label("m"),
     ).subquery()
-    # One pass over every customer: customers and net spend per (R, F, M) score cell (at most
-    # 125). The segment summary and where each score total starts in the page come from them.
-    cells = session.execute(
-        select(
-            scored.c.r,
-            scored.c.f,
-            scored.c.m,
-            func.count(),
-            func.sum(type_coerce(scored.c.net, BigInteger())),
-        ).group_by(scored.c.r, scored.c.f, scored.c.m)
-    ).all()
+    # Customers and net spend per (R, F, M) score cell (at most 125), from the RFM cells and
+    # the customers of the net bands holding a cut point (``rfm_cells``). The segment summary
+    # and where each score total starts in the page come from them.
+    cells = score_cells(
+        session,
+        [r_at[k] for k in ranks],
+        [f_at[k] for k in ranks],
+        [int(m_at[k] * SCALE) for k in ranks],
+    )
     per_segment: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     per_total: dict[int, int] = defaultdict(int)
     for r, f, m, count, total in cells:
