@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -159,3 +160,28 @@ def test_html_goes_to_standard_output(capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["preview", str(PROGRAMS / "basic"), "-s", "dev", "--format", "html"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("<!DOCTYPE html>") and out.rstrip().endswith("</html>")
+
+
+def test_a_waived_violation_shows_its_waiver(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waivers = tmp_path / "waivers.json"
+    waiver = {
+        "rule": "alb-drop-invalid-headers",
+        "resource": "*pwned*",
+        "reason": "legacy clients send <odd> headers; TICKET-7",
+        "owner": "qa@example.com",
+        "expires": "2999-12-31",
+    }
+    waivers.write_text(json.dumps({"waivers": [waiver]}), encoding="utf-8")
+    monkeypatch.setenv("PLATFORMKIT_WAIVERS", str(waivers))
+    result = run_policy_preview(HOSTILE, "test", "up", [PACK], [DEV_CONFIG])
+    report = gate_report(result)
+    assert report is not None and len(report.waived) == 1
+    page = Page(render_html(result))
+    balancer = next(r.urn for r in result.resources if r.name == SCRIPT_NAME)
+    assert (balancer, "verdict waived", "alb-drop-invalid-headers") in page.verdicts
+    text = page.text_of(balancer)
+    assert "waived (mandatory)" in text
+    assert f"Waiver: {waiver['reason']} (owner qa@example.com, expires 2999-12-31)" in text
+    assert "1 waived" in text
