@@ -137,6 +137,9 @@ def test_platformkit_ships_the_toolkit_and_its_policy_pack_but_not_the_service(w
         "platformkit/py.typed",
         "platformkit/preview/schema/preview-v1.json",
         "platformkit/preview/terraform/aws_names.json",
+        # The stack page (`--format html`) inlines these.
+        "platformkit/preview/assets/stack_page.css",
+        "platformkit/preview/assets/stack_page.js",
         "platformkit/policy_pack/PulumiPolicy.yaml",
         "platformkit/policy_pack/__main__.py",
         "platformkit/policy_pack/requirements.txt",

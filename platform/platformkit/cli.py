@@ -2,10 +2,11 @@
 
 ``platformkit preview [PROGRAM_DIR] --stack NAME [--policy-pack DIR ...]
 [--policy-pack-config FILE ...] [--mode up|preview]
-[--format text|json|sarif|junit|terraform-plan|stack-outputs] [--output FILE] [--answers FILE]
-[--stack-outputs STACK=FILE ...] [--environment NAME=FILE ...]`` runs a Pulumi Python program
-offline under Pulumi's mock runtime, prints its resource tree and, with ``--policy-pack``, the
-verdicts of each policy pack, run through the analyzer protocol as the Pulumi CLI runs it (see
+[--format text|json|sarif|junit|dot|html|terraform-plan|stack-outputs] [--output FILE]
+[--answers FILE] [--stack-outputs STACK=FILE ...] [--environment NAME=FILE ...]`` runs a Pulumi
+Python program offline under Pulumi's mock runtime, prints its resource tree (or its graph in
+DOT, or a self-contained HTML page) and, with ``--policy-pack``, the verdicts of each policy
+pack, run through the analyzer protocol as the Pulumi CLI runs it (see
 ``docs/preview.md``); referenced stacks' outputs and imported ESC environments come from
 files. ``platformkit checkov`` scans a stack with Checkov through the Terraform-plan export;
 ``platformkit policy-pack-path`` prints the directory of the policy pack installed with
@@ -67,6 +68,18 @@ def _render_stack_outputs(result: PreviewResult) -> str:
     return render_stack_outputs(result)
 
 
+def _render_dot(result: PreviewResult) -> str:
+    from platformkit.preview.report_dot import render_dot
+
+    return render_dot(result)
+
+
+def _render_html(result: PreviewResult) -> str:
+    from platformkit.preview.report_html import render_html
+
+    return render_html(result)
+
+
 def _render_terraform_plan(result: PreviewResult) -> str:
     from platformkit.preview.terraform.plan import render_terraform_plan
 
@@ -78,6 +91,10 @@ REPORTERS: dict[str, Reporter] = {
     "json": _render_json,
     "sarif": _render_sarif,
     "junit": _render_junit,
+    # The resource graph as `pulumi stack graph` writes it, for Graphviz.
+    "dot": _render_dot,
+    # One self-contained page: the tree by component with each resource's policy verdicts.
+    "html": _render_html,
     # The graph as a Terraform plan for Terraform scanners (Checkov): docs/preview.md.
     "terraform-plan": _render_terraform_plan,
     # What `pulumi stack output --json` prints: another stack's --stack-outputs FILE.
@@ -222,7 +239,12 @@ def _add_preview(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--format",
         choices=sorted(REPORTERS),
         default="text",
-        help="report format (default: text)",
+        help=(
+            "report format: text, json, sarif/junit (policy verdicts), dot (the resource "
+            "graph, as `pulumi stack graph` writes it), html (one self-contained page: the tree "
+            "by component with each resource's verdicts), terraform-plan, stack-outputs "
+            "(default: text)"
+        ),
     )
     preview.add_argument(
         "-o",
