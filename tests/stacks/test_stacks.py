@@ -118,7 +118,7 @@ def test_the_service_container_gets_the_database_settings(prod: PreviewResult) -
     environment = {e["name"]: e["value"] for e in container["environment"]}
     assert environment["DB_ENGINE"] == "mysql" and environment["DB_NAME"]
     assert environment["ANALYTICS_MAX_STALENESS"] == "5"
-    assert environment["ANALYTICS_RANKING_MAX_STALENESS"] == "60"
+    assert environment["ANALYTICS_RANKING_MAX_STALENESS"] == "5"
     assert environment["ANALYTICS_KEEP_WARM"] == "0"
     secrets = {s["name"] for s in container["secrets"]}
     assert {"DB_USERNAME", "DB_PASSWORD"} <= secrets
