@@ -16,6 +16,7 @@ from .auth import RATE_LIMITER_KEY, RateLimiter
 from .cache import EXTENSION_KEY as CACHE_KEY
 from .cache import ResponseCache, SharedResponses, Snapshots, code_fingerprint, current_version
 from .cli import register_commands
+from .dashboard import bp as dashboard_bp
 from .config import (
     DEFAULT_DB_STATEMENT_TIMEOUT_S,
     SQLITE_FILENAME,
@@ -50,6 +51,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _register_response_cache(app, database)
     register_error_handlers(app)
     register_blueprints(app)
+    app.register_blueprint(dashboard_bp)
     register_staleness_bounds(app)
     register_commands(app)
     return app
