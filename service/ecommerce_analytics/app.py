@@ -16,7 +16,6 @@ from .auth import RATE_LIMITER_KEY, RateLimiter
 from .cache import EXTENSION_KEY as CACHE_KEY
 from .cache import ResponseCache, SharedResponses, Snapshots, code_fingerprint, current_version
 from .cli import register_commands
-from .dashboard import bp as dashboard_bp
 from .config import (
     DEFAULT_DB_STATEMENT_TIMEOUT_S,
     SQLITE_FILENAME,
@@ -25,6 +24,7 @@ from .config import (
     config_from_env,
     env_seconds,
 )
+from .dashboard import bp as dashboard_bp
 from .errors import register_error_handlers
 from .migrations_state import MIGRATIONS_DIR
 

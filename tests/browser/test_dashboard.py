@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 import threading
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -118,6 +120,17 @@ def sign_in(browser: Any, server: Server) -> None:
     wait(browser, lambda: loaded(browser), "the dashboard did not finish loading")
 
 
+def full_page_screenshot(browser: Any, path: Path) -> None:
+    """The whole page, not just the window: the window grows to the page's height meanwhile."""
+    size = browser.get_window_size()
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.set_window_size(size["width"], max(height, size["height"]))
+    try:
+        browser.save_screenshot(str(path))
+    finally:
+        browser.set_window_size(size["width"], size["height"])
+
+
 def severe(browser: Any) -> list[Any]:
     return [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
 
@@ -144,7 +157,7 @@ def set_range(browser: Any, start: str, end: str) -> None:
 
 def assert_sales_match(browser: Any, server: Server, start: str, end: str) -> dict[str, Any]:
     granularity = browser.execute_script("return document.getElementById('granularity').value")
-    sales = server.api("/sales", start=start, end=end, granularity=granularity)
+    sales: dict[str, Any] = server.api("/sales", start=start, end=end, granularity=granularity)
     totals = sales["totals"]
     assert text(browser, "sales-range") == f"{start} to {end}"
     assert number(text(browser, "kpi-orders")) == str(totals["orders"])
@@ -183,12 +196,16 @@ def test_each_panel_shows_the_apis_figures_and_follows_the_range(browser, server
     bottom = server.api("/products/performance", start=start, end=end, limit=5, order="bottom")
     assert [row[0] for row in table_rows(browser, "bottom")] == [r["sku"] for r in bottom["data"]]
     cohorts = table_rows(browser, "cohorts")
-    assert cohorts and cohorts[0][2] == "100%"  # every cohort is all there in its first month
+    months = end[:7]
+    first = f"{int(months[:4]) - 1}-{int(months[5:]) + 1:02d}" if months[5:] != "12" else months
+    report = server.api("/customers/cohorts", start=first, end=months, months=11)
+    assert [(row[0], number(row[1])) for row in cohorts] == [
+        (c["cohort"], str(c["customers"])) for c in report["cohorts"]
+    ]
+    assert {row[2] for row in cohorts} == {"100%"}  # every cohort orders in its first month
     rfm = server.api("/customers/rfm", limit=1)
     shown = {row[0]: number(row[1]) for row in table_rows(browser, "rfm")}
-    assert shown == {
-        s["segment"].replace("_", " "): str(s["customers"]) for s in rfm["segments"]
-    }
+    assert shown == {s["segment"].replace("_", " "): str(s["customers"]) for s in rfm["segments"]}
     ltv = server.api("/customers/ltv-distribution", buckets=8)
     histogram = [int(number(row[1])) for row in table_rows(browser, "ltv")]
     assert histogram == [b["customers"] for b in ltv["histogram"]]
@@ -200,7 +217,7 @@ def test_each_panel_shows_the_apis_figures_and_follows_the_range(browser, server
         f"{p['sku_a']} + {p['sku_b']}" for p in pairs["data"]
     ]
     assert "Updated" in text(browser, "freshness")
-    browser.save_screenshot(str(Path(artifacts) / "dashboard-desktop.png"))
+    full_page_screenshot(browser, Path(artifacts) / "dashboard-desktop.png")
 
     # A narrower range: the figures become that range's.
     set_range(browser, "2025-01-01", "2025-01-31")
@@ -222,6 +239,51 @@ def test_each_panel_shows_the_apis_figures_and_follows_the_range(browser, server
     assert storage == "[[],[]]"
     assert not [url for url in visited_urls(browser) if server.key in url]
     assert severe(browser) == []
+
+
+def state_of(browser: Any, panel: str) -> str:
+    return str(
+        browser.execute_script(
+            f"const s = document.querySelector('#panel-{panel} [data-state]');"
+            "return s.hidden ? '' : s.innerText"
+        )
+    )
+
+
+def test_empty_and_refused_ranges_say_so(browser, server, artifacts):
+    from selenium.webdriver.support.ui import Select
+
+    sign_in(browser, server)
+    set_range(browser, "2030-01-01", "2030-01-31")  # no orders yet
+    wait(
+        browser,
+        lambda: state_of(browser, "sales") == "No orders between 2030-01-01 and 2030-01-31.",
+        "no empty state for a range without orders",
+    )
+    assert state_of(browser, "top") == "No product sold in this range."
+    # Over 1000 days at day granularity: the API's own explanation is shown.
+    Select(browser.find_element("id", "granularity")).select_by_value("day")
+    set_range(browser, "2020-01-01", "2025-06-30")
+    wait(browser, lambda: state_of(browser, "sales").startswith("Could not load:"), "no error")
+    problem = urllib.request.Request(
+        f"{server.url}/api/v1/sales?start=2020-01-01&end=2025-06-30&granularity=day",
+        headers={"Authorization": f"Bearer {server.key}"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(problem, timeout=10)
+    detail = json.load(refused.value)["detail"]
+    assert state_of(browser, "sales") == f"Could not load: {detail}"
+    assert "Could not refresh" in text(browser, "freshness")
+    browser.save_screenshot(str(Path(artifacts) / "dashboard-error.png"))
+    # A start after the end is caught before asking.
+    set_range(browser, "2025-02-01", "2025-01-01")
+    wait(
+        browser,
+        lambda: text(browser, "range-error") == "The start date must not be after the end date.",
+        "an inverted range went unexplained",
+    )
+    # The API's 400 is the only error the console saw.
+    assert all(" 400 " in entry["message"] for entry in severe(browser))
 
 
 def test_a_new_order_appears_without_a_reload(browser, server, artifacts):
@@ -262,7 +324,7 @@ def test_on_a_phone_nothing_overflows_sideways(browser, server, artifacts):
         "return [window.innerWidth, document.documentElement.scrollWidth]"
     )
     assert scroll_width <= width
-    browser.save_screenshot(str(Path(artifacts) / "dashboard-phone.png"))
+    full_page_screenshot(browser, Path(artifacts) / "dashboard-phone.png")
     assert severe(browser) == []
 
 

@@ -65,8 +65,7 @@ def login_form() -> Response:
 def login() -> Response:
     if not _same_origin():
         return _login_page(
-            error="The sign-in came from another site, so it was refused. Sign in from this "
-            "page.",
+            error="The sign-in came from another site, so it was refused. Sign in from this page.",
             status=403,
         )
     key = request.form.get("key", "").strip()
@@ -120,7 +119,9 @@ def docs() -> Response:
     return response
 
 
-def _login_page(*, error: str | None = None, notice: str | None = None, status: int = 200) -> Response:
+def _login_page(
+    *, error: str | None = None, notice: str | None = None, status: int = 200
+) -> Response:
     response = Response(render_template("login.html", error=error, notice=notice), status=status)
     response.headers["Cache-Control"] = "no-store"
     return response

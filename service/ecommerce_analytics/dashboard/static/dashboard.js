@@ -18,6 +18,8 @@ const state = {
   currency: "USD",
   chart: null,
   updatedAt: null,
+  age: 0,
+  failure: null,
   timer: null,
 };
 
@@ -72,12 +74,6 @@ function addMonths(month, n) {
   const [y, m] = month.split("-").map(Number);
   const total = y * 12 + (m - 1) + n;
   return `${String(Math.floor(total / 12)).padStart(4, "0")}-${String((total % 12) + 1).padStart(2, "0")}`;
-}
-
-function monthsBetween(a, b) {
-  const [ya, ma] = a.split("-").map(Number);
-  const [yb, mb] = b.split("-").map(Number);
-  return (yb - ya) * 12 + (mb - ma);
 }
 
 const money = (value) =>
@@ -148,9 +144,11 @@ function showEmpty(id, message) {
   section.setAttribute("aria-busy", "false");
 }
 
-// A failed refresh keeps what the panel showed, with the error above it.
-function showError(id, error) {
+// A failed poll keeps what the panel showed, with the error above it; a failed change (of
+// the range, say) hides it: those figures answer another question.
+function showError(id, error, keep = true) {
   const section = panel(id);
+  if (!keep) section.querySelector(".content").hidden = true;
   const note = section.querySelector("[data-state]");
   note.textContent = `Could not load: ${error.message}`;
   note.className = "state error";
@@ -242,15 +240,17 @@ function renderProducts(id, report, emptyText) {
   });
 }
 
-function renderCohorts(report, months) {
-  if (report.cohorts.length === 0) return showEmpty("cohorts", "No customer's first order falls in this range.");
+function renderCohorts(report, months, lastMonth) {
+  if (report.cohorts.length === 0) return showEmpty("cohorts", "No customer ordered for the first time in these months.");
   showContent("cohorts", (content) => {
     const head = el("tr", {}, el("th", {}, "Cohort"), el("th", { class: "num" }, "Customers"));
     for (let m = 0; m <= months; m += 1) head.append(el("th", { class: "num" }, `M${m}`));
     const body = report.cohorts.map((cohort) => {
       const row = el("tr", {}, el("th", { scope: "row" }, cohort.cohort), el("td", { class: "num" }, count(cohort.customers)));
       for (let m = 0; m <= months; m += 1) {
-        const cell = cohort.months.find((entry) => entry.month === m);
+        // Months after the range's last are not over (or not begun): left blank, not 0%.
+        const future = addMonths(cohort.cohort, m) > lastMonth;
+        const cell = future ? null : cohort.months.find((entry) => entry.month === m);
         const td = el("td", { class: "num heat" }, cell ? percent(cell.retention, 0) : "");
         if (cell) {
           const r = Number(cell.retention);
@@ -318,7 +318,7 @@ function renderChurn(report) {
       count(c.days_since_last_order),
       c.expected_interval_days === null ? "one order" : `${count(c.expected_interval_days)} d`,
     ]);
-    content.replaceChildren(table(["Customer", "Net sales", "Days since order", "Usual gap"], rows, [1, 2, 3]));
+    content.replaceChildren(table(["Customer", "Net sales", "Days idle", "Usual gap"], rows, [1, 2, 3]));
   });
 }
 
@@ -383,10 +383,10 @@ async function refresh({ busy = false } = {}) {
 
   const { start, end, granularity } = state;
   const days = daysBetween(start, end) + 1;
+  // The heatmap: the year of cohorts up to the range's last month, each followed to that month.
   const endMonth = end.slice(0, 7);
-  const firstMonth = addMonths(endMonth, -(COHORTS - 1));
-  const cohortStart = start.slice(0, 7) > firstMonth ? start.slice(0, 7) : firstMonth;
-  const cohortMonths = Math.min(monthsBetween(cohortStart, endMonth), COHORTS - 1);
+  const cohortStart = addMonths(endMonth, -(COHORTS - 1));
+  const cohortMonths = COHORTS - 1;
   const range = { start, end };
   const jobs = {
     sales: Promise.all([
@@ -404,7 +404,7 @@ async function refresh({ busy = false } = {}) {
     sales: ([current, previous]) => renderSales(current, previous),
     top: (r) => renderProducts("top", r, "No product sold in this range."),
     bottom: (r) => renderProducts("bottom", r, "No product sold in this range."),
-    cohorts: (r) => renderCohorts(r, cohortMonths),
+    cohorts: (r) => renderCohorts(r, cohortMonths, endMonth),
     rfm: renderRfm,
     ltv: renderLtv,
     pairs: renderPairs,
@@ -417,24 +417,33 @@ async function refresh({ busy = false } = {}) {
     const name = names[i];
     if (result.status === "fulfilled") return render[name](result.value);
     failure = failure || result.reason;
-    showError(name, result.reason);
-    if (name === "sales") showError("breakdown", result.reason);
+    showError(name, result.reason, !busy);
+    if (name === "sales") {
+      if (busy) document.getElementById("sales-range").textContent = `${start} to ${end}`;
+      showError("breakdown", result.reason, !busy);
+    }
   });
   if (failure) return reportFailure(failure);
+  state.failure = null;
   state.updatedAt = new Date();
   state.age = Math.max(0, ...ages);
   showFreshness();
 }
 
 function reportFailure(error) {
-  const line = document.getElementById("freshness");
-  line.textContent = `Could not refresh at ${new Date().toLocaleTimeString()}: ${error.message} Retrying every ${POLL_MS / 1000} s.`;
-  line.className = "freshness error";
+  state.failure = `Could not refresh at ${new Date().toLocaleTimeString()}: ${error.message} Retrying every ${POLL_MS / 1000} s.`;
+  showFreshness();
 }
 
+// Ticks every second; the last refresh's failure, while it stands, wins over its age.
 function showFreshness() {
-  if (!state.updatedAt) return;
   const line = document.getElementById("freshness");
+  if (state.failure) {
+    line.textContent = state.failure;
+    line.className = "freshness error";
+    return;
+  }
+  if (!state.updatedAt) return;
   const ago = Math.round((Date.now() - state.updatedAt) / 1000);
   const lag = state.age > 0 ? `figures may lag the latest orders by up to ${state.age.toFixed(1)} s` : "figures include every order";
   line.textContent = `Updated ${ago < 2 ? "just now" : `${ago} s ago`} (${state.updatedAt.toLocaleTimeString()}); ${lag}. Refreshes every ${POLL_MS / 1000} s.`;
