@@ -10,11 +10,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask_migrate import upgrade  # type: ignore[import-untyped]
 from werkzeug.serving import make_server
 
@@ -54,11 +56,10 @@ class Server:
             return json.load(response)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The demo's data (``seed``) behind a real HTTP server; every answer live and the
-    dashboard polling every second, so a test sees a new order within seconds."""
-    folder = tmp_path_factory.mktemp("dashboard")
+def _app(folder: Path, orders: int) -> tuple[Flask, str]:
+    """An app on a migrated SQLite file with ``orders`` demo orders (``seed``) and a key; every
+    answer live and the dashboard polling every second, so a test sees a new order within
+    seconds."""
     app = create_app(
         {
             "DATABASE_URL": f"sqlite:///{folder / 'analytics.sqlite3'}",
@@ -70,9 +71,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     with app.app_context():
         upgrade()
-        seed(get_db(), current_store(), SEEDED_ORDERS)
+        if orders:
+            seed(get_db(), current_store(), orders)
         with get_db().sessionmaker.begin() as session:
             key = create_key(session, ["read", "write"], "browser")[1]
+    return app, key
+
+
+@contextmanager
+def _serving(app: Flask, key: str) -> Iterator[Server]:
+    """``app`` behind a real HTTP server (werkzeug, threaded) on a free port."""
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -82,6 +90,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         httpd.shutdown()
         thread.join()
         app.extensions["ecommerce_analytics.db"].dispose()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The demo's data behind a real server, shared by this module's tests."""
+    with _serving(*_app(tmp_path_factory.mktemp("dashboard"), SEEDED_ORDERS)) as running:
+        yield running
 
 
 def wait(browser: Any, condition: Any, message: str) -> Any:
@@ -341,6 +356,26 @@ def test_a_bad_key_is_refused_on_the_sign_in_page(browser, server, artifacts):
     browser.save_screenshot(str(Path(artifacts) / "login-error.png"))
     # The 401 the page got, and the sign-in's own 401, are the only errors.
     assert all(" 401 " in entry["message"] for entry in severe(browser))
+
+
+def test_a_fresh_install_explains_each_empty_panel(browser, tmp_path):
+    with _serving(*_app(tmp_path, orders=0)) as empty:
+        sign_in(browser, empty)
+        states = {
+            name: state_of(browser, name)
+            for name in ("sales", "top", "cohorts", "rfm", "ltv", "churn", "pairs")
+        }
+    assert states["sales"].startswith("No orders between ")
+    assert states == {
+        "sales": states["sales"],
+        "top": "No product sold in this range.",
+        "cohorts": "No customer ordered for the first time in these months.",
+        "rfm": "No customers yet.",
+        "ltv": "No customers yet.",
+        "churn": "No high-value customer is overdue.",
+        "pairs": "No two products were bought together in 2 or more orders yet.",
+    }
+    assert severe(browser) == []
 
 
 def test_docs_render_every_operation(browser, server, artifacts):

@@ -55,9 +55,10 @@ def dashboard() -> str:
 
 @bp.get("/dashboard/login")
 def login_form() -> Response:
-    notice = {"expired": "Your session ended; sign in again.", "out": "Signed out."}.get(
-        request.args.get("reason", "")
-    )
+    notice = {
+        "expired": "You are not signed in, or your session ended: sign in to continue.",
+        "out": "Signed out.",
+    }.get(request.args.get("reason", ""))
     return _login_page(notice=notice)
 
 
