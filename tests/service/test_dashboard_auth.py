@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import http.client
+import os
+import socket
+import subprocess
+import sys
 import time
 from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from flask.testing import FlaskClient
+from flask_migrate import upgrade  # type: ignore[import-untyped]
 
-from ecommerce_analytics import browser_session
-from ecommerce_analytics.auth import hash_key
+from ecommerce_analytics import browser_session, create_app
+from ecommerce_analytics.auth import create_key, hash_key
+from ecommerce_analytics.db import get_db
 
 from .conftest import new_key
 from .factories import order
@@ -183,3 +192,74 @@ def test_the_pages_are_public_and_framing_is_refused(client):
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert client.get("/").headers["Location"] == "/dashboard/"
     assert client.get("/api/v1/openapi.json").status_code == 200
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_behind_the_tls_proxy_gunicorn_makes_the_cookie_secure(tmp_path):
+    """With the image's gunicorn settings, a sign-in the load balancer forwarded from HTTPS
+    (``X-Forwarded-Proto: https``) gets a ``Secure`` cookie, and its ``Origin`` is the https
+    one; the same request arriving as plain HTTP is refused as cross-site."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    app = create_app({"DATABASE_URL": url})
+    with app.app_context():
+        upgrade()
+        with get_db().sessionmaker.begin() as session:
+            key = create_key(session, ["read"], "tls")[1]
+    app.extensions["ecommerce_analytics.db"].dispose()
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": url, "WEB_CONCURRENCY": "1", "PORT": str(port)}
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "-c",
+            "python:ecommerce_analytics.gunicorn_conf",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "ecommerce_analytics:create_app()",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def sign_in(forwarded: dict[str, str]) -> tuple[int, str | None]:
+        """The status and ``Set-Cookie`` of a sign-in with these forwarding headers."""
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        headers = {
+            "Host": "analytics.example",
+            "Origin": "https://analytics.example",
+            "Content-Type": "application/x-www-form-urlencoded",
+            **forwarded,
+        }
+        try:
+            connection.request("POST", LOGIN, urlencode({"key": key}), headers)
+            response = connection.getresponse()
+            response.read()
+            return response.status, response.headers["Set-Cookie"]
+        finally:
+            connection.close()
+
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                forwarded = sign_in({"X-Forwarded-Proto": "https"})
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("gunicorn did not start within 30 s")
+                time.sleep(0.2)
+        status, set_cookie = forwarded
+        assert status == 303 and set_cookie is not None
+        cookie: SimpleCookie = SimpleCookie()
+        cookie.load(set_cookie)
+        assert cookie["eak_session"]["secure"] is True
+        assert sign_in({}) == (403, None)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
