@@ -18,6 +18,7 @@ from flask_migrate import upgrade  # type: ignore[import-untyped]
 
 from ecommerce_analytics import browser_session, create_app
 from ecommerce_analytics.auth import create_key, hash_key
+from ecommerce_analytics.config import config_from_env
 from ecommerce_analytics.db import get_db
 
 from .conftest import new_key
@@ -263,3 +264,20 @@ def test_behind_the_tls_proxy_gunicorn_makes_the_cookie_secure(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_the_dashboards_settings_come_from_the_environment():
+    defaults = config_from_env({})
+    assert (defaults["DASHBOARD_POLL_SECONDS"], defaults["DASHBOARD_SESSION_SECONDS"]) == (
+        15.0,
+        28800.0,
+    )
+    assert config_from_env({"DASHBOARD_POLL_SECONDS": "2.5"})["DASHBOARD_POLL_SECONDS"] == 2.5
+    for name in ("DASHBOARD_POLL_SECONDS", "DASHBOARD_SESSION_SECONDS"):
+        with pytest.raises(ValueError, match=name):
+            config_from_env({name: "0"})
+
+
+def test_the_page_polls_at_the_configured_interval(make_app):
+    page = make_app(DASHBOARD_POLL_SECONDS=2.5).test_client().get("/dashboard/").text
+    assert 'data-poll-ms="2500"' in page
