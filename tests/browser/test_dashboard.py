@@ -297,6 +297,7 @@ def test_empty_and_refused_ranges_say_so(browser, server, artifacts):
         lambda: text(browser, "range-error") == "The start date must not be after the end date.",
         "an inverted range went unexplained",
     )
+    assert loaded(browser)  # nothing left "updating"
     # The API's 400 is the only error the console saw.
     assert all(" 400 " in entry["message"] for entry in severe(browser))
 

@@ -10,6 +10,7 @@ import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from .. import browser_session
 from ..auth import find_key, hash_key
@@ -43,8 +44,8 @@ def _headers(response: Response) -> Response:
 
 
 @bp.get("/")
-def home() -> Response:
-    return redirect(url_for("dashboard.dashboard"))  # type: ignore[return-value]
+def home() -> BaseResponse:
+    return redirect(url_for("dashboard.dashboard"))
 
 
 @bp.get("/dashboard/")
@@ -63,7 +64,7 @@ def login_form() -> Response:
 
 
 @bp.post("/dashboard/login")
-def login() -> Response:
+def login() -> BaseResponse:
     if not _same_origin():
         return _login_page(
             error="The sign-in came from another site, so it was refused. Sign in from this page.",
@@ -94,11 +95,11 @@ def login() -> Response:
         samesite="Strict",
     )
     response.headers["Cache-Control"] = "no-store"
-    return response  # type: ignore[return-value]
+    return response
 
 
 @bp.post("/dashboard/logout")
-def logout() -> Response:
+def logout() -> BaseResponse:
     # Checked like the sign-in, so another site cannot sign a person out either.
     if not _same_origin():
         return _login_page(error="The sign-out came from another site; refused.", status=403)
@@ -110,7 +111,7 @@ def logout() -> Response:
         httponly=True,
         samesite="Strict",
     )
-    return response  # type: ignore[return-value]
+    return response
 
 
 @bp.get("/docs")

@@ -156,8 +156,8 @@ function showError(id, error, keep = true) {
   section.setAttribute("aria-busy", "false");
 }
 
-function setBusy() {
-  for (const section of document.querySelectorAll(".panel")) section.setAttribute("aria-busy", "true");
+function setBusy(busy = true) {
+  for (const section of document.querySelectorAll(".panel")) section.setAttribute("aria-busy", String(busy));
 }
 
 // ---- panels ------------------------------------------------------------------------------
@@ -379,7 +379,7 @@ async function refresh({ busy = false } = {}) {
   const rangeError = document.getElementById("range-error");
   rangeError.hidden = !problem;
   rangeError.textContent = problem || "";
-  if (problem) return;
+  if (problem) return setBusy(false); // nothing asked: the panels keep their last figures
 
   const { start, end, granularity } = state;
   const days = daysBetween(start, end) + 1;
