@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8080
 
-.PHONY: run test lint typecheck pytest install docs bench bench-full bench-smoke bench-preview clean \
+.PHONY: run test lint typecheck pytest install docs vendor bench bench-full bench-smoke bench-preview clean \
 	checkov checkov-install lock
 
 # Both distributions, editable, and the workspace's `dev` group (pip 25.1+ reads
@@ -83,6 +83,11 @@ docs: $(STAMP)
 	$(BIN)/python -m platformkit.reference
 	$(BIN)/python -m platformkit.policy.docs
 	$(BIN)/python -m platformkit.provider.schema
+
+# The dashboard's front-end libraries (uPlot, Redoc), re-vendored from npm at the versions
+# pinned in the script, each tarball checked against its pinned hash. Needs Node.js + npm.
+vendor:
+	scripts/vendor-frontend.sh
 
 # Service load benchmarks with wrk (apt-get install wrk): quick (minutes), full (much longer).
 bench: $(STAMP)

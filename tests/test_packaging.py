@@ -159,6 +159,14 @@ def test_the_service_ships_alone_with_its_migrations(wheels):
         "ecommerce_analytics/migrations/env.py",
         "ecommerce_analytics/migrations/alembic.ini",
         "ecommerce_analytics/migrations/script.py.mako",
+        "ecommerce_analytics/dashboard/templates/dashboard.html",
+        "ecommerce_analytics/dashboard/static/dashboard.js",
+        "ecommerce_analytics/dashboard/static/dashboard.css",
+        "ecommerce_analytics/dashboard/static/vendor/VERSIONS",
+        "ecommerce_analytics/dashboard/static/vendor/uplot/uPlot.iife.min.js",
+        "ecommerce_analytics/dashboard/static/vendor/uplot/LICENSE",
+        "ecommerce_analytics/dashboard/static/vendor/redoc/redoc.standalone.js",
+        "ecommerce_analytics/dashboard/static/vendor/redoc/LICENSE",
         "ecommerce_analytics-0.1.0.dist-info/licenses/LICENSE",
     ):
         assert expected in contents, expected
@@ -313,11 +321,16 @@ def test_the_service_installs_and_runs_without_pulumi(
         f"client = create_app({{'DATABASE_URL': {database!r}}}).test_client()\n"
         "ready = client.get('/readyz').status_code\n"
         "release = client.get('/api/v1/openapi.json').json['info']['version']\n"
-        "print('ANSWER', ready, release)\n"
+        # The pages and their vendored scripts come from the installed package's data.
+        "pages = [client.get(p).status_code for p in ('/dashboard/', '/docs',"
+        " '/dashboard/static/vendor/uplot/uPlot.iife.min.js',"
+        " '/dashboard/static/vendor/redoc/redoc.standalone.js')]\n"
+        "print('ANSWER', ready, release, *pages)\n"
     )
     answered = run(service, "python", "-c", probe, cwd=here)
     # The service logs JSON lines to stdout too: only the probe's own line is read.
     answer = [line.split() for line in answered.stdout.splitlines() if line.startswith("ANSWER")]
-    assert answer == [["ANSWER", "200", "0.1.0"]], answered.stdout[-2000:] + answered.stderr
+    expected = ["ANSWER", "200", "0.1.0", "200", "200", "200", "200"]
+    assert answer == [expected], answered.stdout[-2000:] + answered.stderr
     for module in ("pulumi", "platformkit"):
         assert cannot_import(service, module, here), module

@@ -24,6 +24,7 @@ from .config import (
     config_from_env,
     env_seconds,
 )
+from .dashboard import bp as dashboard_bp
 from .errors import register_error_handlers
 from .migrations_state import MIGRATIONS_DIR
 
@@ -50,6 +51,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _register_response_cache(app, database)
     register_error_handlers(app)
     register_blueprints(app)
+    app.register_blueprint(dashboard_bp)
     register_staleness_bounds(app)
     register_commands(app)
     return app

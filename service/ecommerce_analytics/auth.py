@@ -1,5 +1,8 @@
 """API keys: ``Authorization: Bearer <key>``, scopes ``read``/``write``, per-key rate limits.
 
+A request without an ``Authorization`` header may instead carry the dashboard's session cookie
+(``browser_session.py``): it authorises ``GET``s of ``read`` endpoints only, never a write.
+
 A key looks like ``eak_<prefix>_<secret>``. Only its SHA-256 is stored (keys are 256-bit
 random, so a fast hash is safe); the prefix finds the row and ``hmac.compare_digest`` compares
 the hash in constant time.
@@ -20,6 +23,7 @@ from flask import current_app, g, request
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from . import browser_session
 from .cache import version_subquery
 from .db import Database, fetch_one, get_db
 from .errors import Problem
@@ -91,6 +95,22 @@ def find_key(database: Database, key: str) -> ActiveKey | None:
     return ActiveKey(parts[1], scope_set, int(version or 0))
 
 
+def find_session(database: Database, cookie: str, now: float) -> ActiveKey | None:
+    """The active key behind a dashboard session cookie, limited to the ``read`` scope, or
+    ``None`` when the cookie is malformed, forged, expired or its key revoked."""
+    parsed = browser_session.parse(cookie)
+    if parsed is None:
+        return None
+    prefix, expires, mac = parsed
+    row = fetch_one(database, _FIND_KEY, {"prefix": prefix})
+    expected = row[0] if row is not None else "0" * 64
+    valid = browser_session.is_valid(expected, prefix, expires, mac, now)
+    if row is None or not valid or row[2] is not None:
+        return None
+    scope_set = frozenset(s for s in row[1].split(" ") if s) & {"read"}
+    return ActiveKey(prefix, scope_set, int(row[3] or 0))
+
+
 def _unauthorized(detail: str) -> Problem:
     return Problem(
         401,
@@ -101,20 +121,41 @@ def _unauthorized(detail: str) -> Problem:
     )
 
 
-def authorize(scope: str) -> ActiveKey:
-    """Authenticate the request's bearer key, check ``scope`` and the key's rate limit."""
+def _authenticate(scope: str) -> ActiveKey:
+    """The key of the request's bearer header or, without one, of its session cookie."""
     header = request.headers.get("Authorization", "")
+    cookie = request.cookies.get(browser_session.COOKIE_NAME)
+    if not header and cookie is not None:
+        # Reads only: a cookie rides along on any request the browser makes to /api/v1/, so
+        # nothing a cookie authorises may change data (no CSRF can write).
+        if scope != "read" or request.method not in ("GET", "HEAD"):
+            raise _unauthorized(
+                "A dashboard session authorises reads only; send an API key with the "
+                "'write' scope as 'Authorization: Bearer <key>'."
+            )
+        row = find_session(get_db(), cookie, time.time())
+        if row is None:
+            raise _unauthorized(
+                "The dashboard session has expired, or its key was revoked; sign in again."
+            )
+        return row
     scheme, _, token = header.partition(" ")
     if not header:
         raise _unauthorized("Send an API key as 'Authorization: Bearer <key>'.")
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("The Authorization header must use the Bearer scheme.")
-    presented = token.strip()
-    # Taken before the read: the version read then was current at least until this moment.
-    read_at = time.time()
-    row = find_key(get_db(), presented)
+    row = find_key(get_db(), token.strip())
     if row is None:
         raise _unauthorized("The API key is unknown or revoked.")
+    return row
+
+
+def authorize(scope: str) -> ActiveKey:
+    """Authenticate the request's bearer key (or dashboard session), check ``scope`` and the
+    key's rate limit."""
+    # Taken before the read: the version read then was current at least until this moment.
+    read_at = time.time()
+    row = _authenticate(scope)
     g.api_key_prefix = row.prefix
     g.data_version = row.data_version
     g.data_version_read_at = read_at

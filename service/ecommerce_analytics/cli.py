@@ -132,6 +132,9 @@ def demo(host: str, port: int, count: int, data_dir: str) -> None:
 Demo API on {base}  (data in {folder})
 API key (read+write): {key}
 
+Dashboard:     {base}/dashboard/  (sign in with the key above)
+API reference: {base}/docs
+
 Try:
   curl -s {auth} "{base}/api/v1/sales?start={start}&end={end}&granularity=month"
   curl -s {auth} "{base}/api/v1/products/performance?start=2025-04-01&end=2025-06-30&limit=5"

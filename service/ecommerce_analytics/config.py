@@ -45,6 +45,10 @@ Environment variables (all optional):
   about every half bound while the window lasts (seconds of database time each at millions
   of customers). ``0`` disables (answers are then refreshed only when read). Defaults to
   ``0``; ``300`` keeps a dashboard's rankings warm for five minutes after its last visit.
+- ``DASHBOARD_POLL_SECONDS``: how often the dashboard (``/dashboard/``) asks for new figures.
+  Defaults to ``15``.
+- ``DASHBOARD_SESSION_SECONDS``: lifetime of a dashboard sign-in (its cookie); revoking the key
+  ends it sooner. Defaults to ``28800`` (8 hours).
 - ``LOG_LEVEL``: defaults to ``INFO``.
 - ``MAX_CONTENT_LENGTH``: request body limit in bytes. Defaults to 5 MiB.
 """
@@ -76,6 +80,10 @@ DEFAULT_RANKING_MAX_STALENESS_S = 5.0
 # at 10M orders under a 200 orders/s writer cost more than it saved (docs/benchmarks.md,
 # "Fifth live round"). Worth it where the database has cores to spare for it.
 DEFAULT_KEEP_WARM_S = 0.0
+DEFAULT_DASHBOARD_POLL_S = 15.0
+# A working day: long enough not to sign people out mid-task, short enough that a cookie left
+# on a shared machine does not outlive it.
+DEFAULT_DASHBOARD_SESSION_S = 8 * 3600.0
 SQLITE_FILENAME = "ecommerce_analytics.sqlite3"
 STORE_EXTENSION_KEY = "ecommerce_analytics.store"
 
@@ -165,6 +173,15 @@ def config_from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         or DEFAULT_RANKING_MAX_STALENESS_S,
         "ANALYTICS_KEEP_WARM": env_seconds(
             env, "ANALYTICS_KEEP_WARM", default=DEFAULT_KEEP_WARM_S, allow_zero=True
+        ),
+        "DASHBOARD_POLL_SECONDS": env_seconds(
+            env, "DASHBOARD_POLL_SECONDS", default=DEFAULT_DASHBOARD_POLL_S, allow_zero=False
+        ),
+        "DASHBOARD_SESSION_SECONDS": env_seconds(
+            env,
+            "DASHBOARD_SESSION_SECONDS",
+            default=DEFAULT_DASHBOARD_SESSION_S,
+            allow_zero=False,
         ),
     }
     url = database_url_from_env(env)

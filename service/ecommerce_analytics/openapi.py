@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from .api.routing import OPERATIONS, Operation
+from .browser_session import COOKIE_NAME
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -162,6 +163,9 @@ def _operation(op: Operation, refs: dict[Any, Any], defs: dict[str, Any]) -> dic
     statuses = set(op.errors)
     if op.scope is not None:
         spec["security"] = [{"bearerAuth": [op.scope]}]
+        if op.scope == "read" and op.method == "get":
+            # The dashboard's cookie stands in for a key on reads (docs/api.md).
+            spec["security"].append({"dashboardSession": []})
         # The key is looked up in the database on every request, so each of these answers
         # 503 during a database outage.
         statuses |= {401, 403, 429, 503}
@@ -225,7 +229,15 @@ def build_document(version: str) -> dict[str, Any]:
                     "scheme": "bearer",
                     "description": "API key from `flask --app ecommerce_analytics keys create`; "
                     "scopes `read` and `write`.",
-                }
+                },
+                "dashboardSession": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": COOKIE_NAME,
+                    "description": "Set by signing in at `/dashboard/login` with a key that "
+                    "has the `read` scope; authorises reads only, and only without an "
+                    "`Authorization` header.",
+                },
             },
         },
     }

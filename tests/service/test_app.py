@@ -241,6 +241,8 @@ def test_demo_command_prepares_data_and_prints_examples(app, backend, tmp_path, 
     assert (data_dir / "analytics.sqlite3").exists()
     assert (data_dir / ".gitignore").read_text() == "*\n"
     assert "API key (read+write): eak_" in result.output
+    assert "Dashboard:     http://127.0.0.1:8099/dashboard/" in result.output
+    assert "API reference: http://127.0.0.1:8099/docs" in result.output
     assert result.output.count("curl -s") >= 4
 
 
