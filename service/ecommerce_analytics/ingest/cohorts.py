@@ -32,6 +32,7 @@ from ..db import DriverStatement
 from ..models import Customer, CustomerMonth
 from ..upsert import Encoders, Row, pg_array_literal
 from .day_probes import pg_probe, read_neighbour_days
+from .value_counts import Stored
 
 _IN_CHUNK = 500
 _CUSTOMERS = Customer.__table__
@@ -120,7 +121,7 @@ class _CohortState:
     first: dict[str, date]
     # customer_id -> (net sales, orders, last order day) after this batch's upsert, for
     # ``value_counts``
-    values: dict[str, tuple[int, int, date]]
+    values: dict[str, Stored]
     # (customer_id, month_start, cohort_month, order_value) of the stored rows this batch adds
     # to, and of those tagged with another cohort than the customer's first order month
     existing: list[Any]
@@ -131,7 +132,7 @@ class _CohortState:
     def add_customers(self, rows: Iterable[Any]) -> None:
         for customer_id, month, net, orders, last_day in rows:
             self.first[customer_id] = month
-            self.values[customer_id] = (int(net), int(orders), last_day)
+            self.values[customer_id] = Stored(int(net), int(orders), last_day)
 
 
 def send_cohort_reads(

@@ -84,25 +84,31 @@ def value_count_rows(
 
 def batch_value_count_rows(
     deltas: Mapping[str, tuple[int, int]],
-    stored: Mapping[str, tuple[int, int, date]],
+    stored: Mapping[str, Stored],
     latest_read: Mapping[str, tuple[date | None, date]],
     enc: Encoders,
 ) -> ValueCountRows:
     """``value_count_rows`` for a batch of orders: ``deltas`` per customer (net sales, orders
     added; ``rollups.BatchRows.customer_deltas``), ``stored`` their values after the upsert
-    (``cohorts``), ``latest_read`` from ``order_days``."""
-    added = {}
-    for customer_id, (net, orders) in deltas.items():
-        now = Stored(*stored[customer_id])
-        previous = previous_last_day(
-            now.last_day, latest_read.get(customer_id), new_customer=now.orders == orders
+    (``cohorts``), ``latest_read`` from ``order_days`` (every batch customer has one: the
+    batch's own days are read)."""
+    added = {
+        customer_id: Added(
+            net,
+            orders,
+            previous_last_day(
+                stored[customer_id].last_day,
+                latest_read[customer_id],
+                new_customer=stored[customer_id].orders == orders,
+            ),
         )
-        added[customer_id] = Added(net, orders, previous)
-    return value_count_rows(added, {cid: Stored(*v) for cid, v in stored.items()}, enc)
+        for customer_id, (net, orders) in deltas.items()
+    }
+    return value_count_rows(added, stored, enc)
 
 
 def previous_last_day(
-    last_day: date, latest_read: tuple[date | None, date] | None, new_customer: bool
+    last_day: date, latest_read: tuple[date | None, date], new_customer: bool
 ) -> date | None:
     """A customer's last order day before a batch, from the one after it (``last_day``, read
     under the row lock) and the latest of the order days read around the batch before and after
@@ -113,14 +119,10 @@ def previous_last_day(
     orders before the batch and is the latest of the days read before it too."""
     if new_customer:
         return None
-    if latest_read is None:
-        return last_day
     before, after = latest_read
-    if after < last_day:
-        return last_day
-    if before is None:
-        raise AssertionError("an existing customer's order days read before the batch are empty")
-    return before
+    # None here (no day read before the batch for an existing customer) cannot happen;
+    # ``value_count_rows`` refuses it.
+    return last_day if after < last_day else before
 
 
 def write_value_counts(session: Session, rows: ValueCountRows) -> None:

@@ -380,11 +380,11 @@ def rfm(session: Session, q: RfmQuery, store: StoreSettings) -> RfmReport:
     per_segment: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     per_total: dict[int, int] = defaultdict(int)
     for r, f, m, count, total in cells:
-        name = segment(int(r), int(f), int(m))
-        per_segment[name][0] += int(count)
-        per_segment[name][1] += int(total)
+        name = segment(r, f, m)
+        per_segment[name][0] += count
+        per_segment[name][1] += total
         if q.segment is None or name == q.segment:
-            per_total[int(r) + int(f) + int(m)] += int(count)
+            per_total[r + f + m] += count
     segments = [
         RfmSegmentSummary(
             segment=name,
