@@ -87,7 +87,7 @@ def _register_response_cache(app: Flask, database: db.Database) -> None:
             allow_zero=True,
         ),
     )
-    if snapshots.warm is not None:
-        # Nothing kept warm once the app's connections are closed (a test tearing down).
-        database.on_dispose.append(snapshots.warm.stop)
+    # Nothing kept warm, and no lease left held, once the app's connections are closed (a
+    # worker exiting, a test tearing down).
+    database.on_dispose.append(snapshots.close)
     app.extensions[CACHE_KEY] = snapshots

@@ -52,3 +52,15 @@ def on_starting(server: Any) -> None:
     with app.app_context():
         upgrade()
     app.extensions["ecommerce_analytics.db"].dispose()
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """In the worker, as it exits (``max_requests`` recycling, a deploy's SIGTERM): close the
+    app's database, which first ends the shared leases held by refreshes still running on its
+    daemon threads (``Snapshots.close``). Without it each such lease holds every other worker
+    off that answer until the lease expires (``DB_STATEMENT_TIMEOUT``, 15 s): the 15 s
+    staleness probe of docs/benchmarks.md's seventh live round."""
+    extensions = getattr(getattr(worker, "wsgi", None), "extensions", None)
+    database = extensions.get("ecommerce_analytics.db") if extensions is not None else None
+    if database is not None:
+        database.dispose()

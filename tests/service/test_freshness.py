@@ -488,3 +488,48 @@ def test_a_request_gives_up_with_503_when_the_computation_outlasts_its_limit(mak
     assert response.json["type"] == "/problems/answer-not-ready"
     assert int(response.headers["Retry-After"]) > 0
     assert 0.5 <= time.monotonic() - started < 5
+
+
+def test_a_worker_that_exits_gives_its_leases_up_at_once(make_app):
+    """A worker recycled (gunicorn's ``max_requests``) while its refresh thread computes an
+    answer: its exit hook ends the lease, so another worker needing that answer computes it
+    now instead of waiting for the lease to expire (here it would wait past its limit: 503)."""
+    from types import SimpleNamespace
+
+    from ecommerce_analytics import gunicorn_conf
+
+    app = make_app(DB_STATEMENT_TIMEOUT=0.3)  # a waiter gives up after 0.6 s
+    leaving = make_app()
+    api = client_for(app)
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    held = snapshots(leaving).shared
+    assert held is not None
+    held.lease_s = 60  # far longer than the waiter's limit
+    key = f"{SALES}?end=2024-03-31&granularity=month&start=2024-03-01"
+    assert held.claim(key)  # its refresh thread is computing this answer
+    gunicorn_conf.worker_exit(None, SimpleNamespace(wsgi=leaving))
+    response = api.get(SALES, **RANGE)
+    assert (response.status_code, orders_in(response), response.headers["X-Cache"]) == (
+        200,
+        1,
+        "miss",
+    )
+
+
+def test_a_lease_is_not_given_up_twice_nor_once_ended(make_app):
+    """Only leases still held are given up at exit: one ended by a save or a release is not
+    touched again (it may be another worker's by then)."""
+    app = make_app()
+    shared = snapshots(app).shared
+    assert shared is not None
+    saved, released, held = (f"{SALES}?n={n}" for n in range(3))
+    for key in (saved, released, held):
+        assert shared.claim(key)
+    assert shared.save(saved, Snapshot(b"{}", 1, time.time()))
+    shared.release(released)
+    with app.app_context():
+        other = SharedResponses(get_db(), shared.scope, lease_s=60)
+        assert other.claim(saved) and other.claim(released)  # another worker's now
+    assert shared.release_held() == 1
+    assert [other.look(key)[1] for key in (saved, released)] == [True, True]
+    assert not shared.claim(saved) and shared.claim(held)

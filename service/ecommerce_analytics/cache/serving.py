@@ -243,6 +243,19 @@ class Snapshots:
                     self.local.land(key)
             # Another thread of this worker computed it meanwhile: look again.
 
+    def close(self) -> None:
+        """Stop the background work and end the shared leases this worker holds: it is
+        exiting (``gunicorn_conf.worker_exit``) or its app is torn down. A refresh still
+        running on the daemon refresh thread dies with the process; its lease, left set,
+        would hold every other worker off that answer for a whole lease (15 s by default)
+        once the answer is past its bound. Ended now, the next reader computes it at once."""
+        if self.warm is not None:
+            self.warm.stop()
+        if self.shared is not None:
+            released = self.shared.release_held()
+            if released:
+                _log.info("gave up %d lease(s) held by refreshes still running", released)
+
     def refresh_now(self, key: str, version: int, compute: Callable[[], CachedResponse]) -> None:
         """Recompute ``key`` unless this worker or another is already on it (background). When
         another worker is, take its latest answer instead (it may be newer than this one's)."""

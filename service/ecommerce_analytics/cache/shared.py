@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -88,6 +89,10 @@ class SharedResponses:
         self.lease_s = lease_s
         self.clock = clock
         self._pruned_at = 0.0
+        # The leases this process took and has not yet ended, so it can end them as it exits
+        # (``release_held``) rather than leave other workers waiting for them to expire.
+        self._held: set[str] = set()
+        self._held_lock = threading.Lock()
 
     def _hash(self, key: str) -> str:
         return hashlib.sha256(f"{self.scope}\n{key}".encode()).hexdigest()
@@ -132,6 +137,7 @@ class SharedResponses:
         try:
             with self._writing() as connection:
                 if connection.execute(taken).rowcount == 1:
+                    self._holding(key)
                     return True
                 exists = connection.execute(
                     select(_TABLE.c.key_hash).where(_TABLE.c.key_hash == key_hash)
@@ -144,6 +150,7 @@ class SharedResponses:
                         key_hash=key_hash, version=0, computed_at=None, body=None, lease_until=until
                     )
                 )
+                self._holding(key)
         except IntegrityError:
             return False  # another worker inserted the row first: it computes
         except SQLAlchemyError as exc:
@@ -171,6 +178,7 @@ class SharedResponses:
 
     def release(self, key: str, *, sqlite_busy_ms: int = _SQLITE_BUSY_MS) -> None:
         """Give the lease up without an answer (the computation failed)."""
+        self._ended(key)
         try:
             with self._writing(sqlite_busy_ms) as connection:
                 connection.execute(
@@ -195,6 +203,7 @@ class SharedResponses:
             "lease_until": None,
         }
         newer_or_none = or_(_TABLE.c.computed_at.is_(None), _TABLE.c.computed_at <= computed_at)
+        self._ended(key)
         try:
             with self._writing() as connection:
                 self._prune(connection)
@@ -208,7 +217,9 @@ class SharedResponses:
                 if connection.execute(
                     select(_TABLE.c.key_hash).where(_TABLE.c.key_hash == key_hash)
                 ).first():
-                    return False  # a newer answer is there: it stays
+                    # A newer answer is there: it stays. Its save ended this caller's lease;
+                    # a lease set now is another worker's.
+                    return False
                 connection.execute(insert(SharedResponse).values(key_hash=key_hash, **values))
         except SQLAlchemyError as exc:
             _log.info("shared response cache: %s not saved (%s)", key, _reason(exc))
@@ -219,6 +230,25 @@ class SharedResponses:
             self.release(key, sqlite_busy_ms=_SQLITE_RELEASE_BUSY_MS)
             return False
         return True
+
+    def release_held(self) -> int:
+        """End every lease this process still holds: it is exiting (a worker recycled by
+        gunicorn's ``max_requests``, a deploy) and the computations behind them, on daemon
+        threads, die with it. Without this every other worker waits up to ``lease_s`` for each
+        such answer. Returns how many were given up."""
+        with self._held_lock:
+            held = sorted(self._held)
+        for key in held:
+            self.release(key, sqlite_busy_ms=_SQLITE_RELEASE_BUSY_MS)
+        return len(held)
+
+    def _holding(self, key: str) -> None:
+        with self._held_lock:
+            self._held.add(key)
+
+    def _ended(self, key: str) -> None:
+        with self._held_lock:
+            self._held.discard(key)
 
     def _prune(self, connection: Connection) -> None:
         now = self.clock()
