@@ -531,5 +531,35 @@ def test_a_lease_is_not_given_up_twice_nor_once_ended(make_app):
         other = SharedResponses(get_db(), shared.scope, lease_s=60)
         assert other.claim(saved) and other.claim(released)  # another worker's now
     assert shared.release_held() == 1
-    assert [other.look(key)[1] for key in (saved, released)] == [True, True]
-    assert not shared.claim(saved) and shared.claim(held)
+    assert [other.look(key)[1] for key in (saved, released, held)] == [True, True, False]
+
+
+def test_an_exiting_worker_takes_no_new_lease_even_one_racing_its_exit(make_app, monkeypatch):
+    """After the exit hook a worker's refresh thread may still start a queued job: it takes
+    no lease (the job is dropped), and a lease taken while the hook ran is ended at once, so
+    no lease outlives the worker to hold the others off for a whole lease."""
+    app = make_app()
+    api = client_for(app)
+    api.post("/api/v1/orders", {"orders": [order("A1")]})
+    cache = snapshots(app)
+    shared = cache.shared
+    assert shared is not None
+    racing, later = f"{SALES}?n=racing", f"{SALES}?n=later"
+    recorded = shared._holding
+
+    def exit_hook_runs_meanwhile(key: str) -> bool:
+        shared.release_held()  # the hook, between the lease's write and its record
+        return recorded(key)
+
+    monkeypatch.setattr(shared, "_holding", exit_hook_runs_meanwhile)
+    assert not shared.claim(racing)
+    monkeypatch.undo()
+    cache.close()
+    ran: list[str] = []
+    assert not cache.refresher.submit(later, lambda: ran.append(later))
+    assert not shared.claim(later)
+    with app.app_context():
+        other = SharedResponses(get_db(), shared.scope)
+        assert [other.look(key)[1] for key in (racing, later)] == [False, False]
+        assert other.claim(racing) and other.claim(later)  # free for the other workers
+    assert ran == []

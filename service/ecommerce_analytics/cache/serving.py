@@ -84,10 +84,11 @@ class Refresher:
         self._queued: set[str] = set()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._stopped = False
 
     def submit(self, key: str, job: Callable[[], None]) -> bool:
         with self._lock:
-            if key in self._queued:
+            if self._stopped or key in self._queued:
                 return False
             self._queued.add(key)
             if self._thread is None:
@@ -99,11 +100,21 @@ class Refresher:
         self._jobs.put((key, job))
         return True
 
+    def stop(self) -> None:
+        """Run no more jobs, queued or new: the worker is exiting, and a job started now could
+        take a lease after the worker gave its leases up (``Snapshots.close``), leaving it to
+        expire. A job already running finishes or dies with the process."""
+        with self._lock:
+            self._stopped = True
+
     def _work(self) -> None:
         while True:
             key, job = self._jobs.get()
             try:
-                job()
+                with self._lock:
+                    stopped = self._stopped
+                if not stopped:
+                    job()
             except Exception:  # a refresh must never kill the thread; the next read retries it
                 _log.exception("refreshing %s failed", key)
             finally:
@@ -244,11 +255,13 @@ class Snapshots:
             # Another thread of this worker computed it meanwhile: look again.
 
     def close(self) -> None:
-        """Stop the background work and end the shared leases this worker holds: it is
-        exiting (``gunicorn_conf.worker_exit``) or its app is torn down. A refresh still
-        running on the daemon refresh thread dies with the process; its lease, left set,
-        would hold every other worker off that answer for a whole lease (15 s by default)
-        once the answer is past its bound. Ended now, the next reader computes it at once."""
+        """Stop the background work and end the shared leases this worker holds, taking no
+        new one: it is exiting (``gunicorn_conf.worker_exit``, once its requests are done) or
+        its app is torn down. A refresh still running on the daemon refresh thread dies with
+        the process, and one started after this would too; a lease left set by either would
+        hold every other worker off that answer for a whole lease (15 s by default) once the
+        answer is past its bound. Ended now, the next reader computes it at once."""
+        self.refresher.stop()
         if self.warm is not None:
             self.warm.stop()
         if self.shared is not None:

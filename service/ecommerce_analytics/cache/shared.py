@@ -93,6 +93,7 @@ class SharedResponses:
         # (``release_held``) rather than leave other workers waiting for them to expire.
         self._held: set[str] = set()
         self._held_lock = threading.Lock()
+        self._closed = False
 
     def _hash(self, key: str) -> str:
         return hashlib.sha256(f"{self.scope}\n{key}".encode()).hexdigest()
@@ -123,6 +124,8 @@ class SharedResponses:
         """Take the lease on computing ``key``: ``True`` when this caller holds it now (also
         when the lease could not be recorded for a reason other than another holder, so a
         request is never left without an answer), ``False`` while another holder's runs."""
+        if self._closed:
+            return False  # exiting: computing it is another worker's job now
         key_hash = self._hash(key)
         now = self.clock()
         until = _moment(now + self.lease_s)
@@ -136,21 +139,28 @@ class SharedResponses:
         )
         try:
             with self._writing() as connection:
-                if connection.execute(taken).rowcount == 1:
-                    self._holding(key)
-                    return True
-                exists = connection.execute(
-                    select(_TABLE.c.key_hash).where(_TABLE.c.key_hash == key_hash)
-                ).first()
-                if exists is not None:
-                    return False
-                # First computation of this request: a row with no answer yet holds the lease.
-                connection.execute(
-                    insert(SharedResponse).values(
-                        key_hash=key_hash, version=0, computed_at=None, body=None, lease_until=until
+                if connection.execute(taken).rowcount == 0:
+                    exists = connection.execute(
+                        select(_TABLE.c.key_hash).where(_TABLE.c.key_hash == key_hash)
+                    ).first()
+                    if exists is not None:
+                        return False
+                    # First computation of this request: a row with no answer yet holds the
+                    # lease.
+                    connection.execute(
+                        insert(SharedResponse).values(
+                            key_hash=key_hash,
+                            version=0,
+                            computed_at=None,
+                            body=None,
+                            lease_until=until,
+                        )
                     )
-                )
-                self._holding(key)
+            if self._holding(key):
+                return True
+            # ``release_held`` ran meanwhile (the worker is exiting): this one ends now too.
+            self.release(key, sqlite_busy_ms=_SQLITE_RELEASE_BUSY_MS)
+            return False
         except IntegrityError:
             return False  # another worker inserted the row first: it computes
         except SQLAlchemyError as exc:
@@ -232,19 +242,26 @@ class SharedResponses:
         return True
 
     def release_held(self) -> int:
-        """End every lease this process still holds: it is exiting (a worker recycled by
-        gunicorn's ``max_requests``, a deploy) and the computations behind them, on daemon
-        threads, die with it. Without this every other worker waits up to ``lease_s`` for each
-        such answer. Returns how many were given up."""
+        """End every lease this process still holds, and take no new one (``claim`` answers
+        ``False`` from now on): it is exiting (a worker recycled by gunicorn's
+        ``max_requests``, a deploy) and the computations behind them, on daemon threads, die
+        with it. Without this every other worker waits up to ``lease_s`` for each such
+        answer. Returns how many were given up."""
         with self._held_lock:
+            self._closed = True
             held = sorted(self._held)
         for key in held:
             self.release(key, sqlite_busy_ms=_SQLITE_RELEASE_BUSY_MS)
         return len(held)
 
-    def _holding(self, key: str) -> None:
+    def _holding(self, key: str) -> bool:
+        """Record a lease just taken; ``False`` when ``release_held`` has run (then it is not
+        recorded, and the caller ends it)."""
         with self._held_lock:
+            if self._closed:
+                return False
             self._held.add(key)
+            return True
 
     def _ended(self, key: str) -> None:
         with self._held_lock:
