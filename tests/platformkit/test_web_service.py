@@ -18,10 +18,10 @@ from platformkit.cluster import Cluster, ClusterRef
 from platformkit.database import Database, DatabaseRef
 from platformkit.network_ref import NetworkRef
 from platformkit.preview.recording import COMPUTED, Recording, ResourceRecord
+from platformkit.validation import CLOUDWATCH_RETENTION_DAYS as LOG_RETENTION_DAYS
 from platformkit.web_service import (
     DEFAULT_USER,
     FARGATE_MEMORY,
-    LOG_RETENTION_DAYS,
     WebService,
     WebServiceArgs,
 )
