@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 
 from platformkit.cluster.args import ClusterRef, as_cluster_ref
-from platformkit.database.args import DatabaseRef, HasDatabaseRef
+from platformkit.database.args import DatabaseRef, HasDatabaseRef, as_database_ref
 from platformkit.iam import arn_service
 from platformkit.validation import ArgumentReader, IntRange
 from platformkit.web_service.args import (
@@ -113,7 +113,7 @@ def read_settings(name: str, args: WebServiceArgs) -> WebServiceSettings:
     database_arg = read.get("database")
     database = None
     if database_arg is not None:
-        database = database_arg if isinstance(database_arg, DatabaseRef) else database_arg.ref
+        database = as_database_ref(database_arg)
     has_image, build = read.has("image"), read.get("build")
     if has_image == (build is not None):
         raise read.fail(
