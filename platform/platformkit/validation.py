@@ -9,7 +9,7 @@ imports the same value to check its configuration keys; each reader words its ow
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,9 +143,8 @@ class ArgumentReader:
         value: int = self.check(field, self.args.get(field, default), allowed)
         return value
 
-    def choice(self, field: str, default: str, allowed: OneOf | Collection[str]) -> str:
-        constraint = allowed if isinstance(allowed, OneOf) else OneOf(tuple(allowed))
-        value: str = self.check(field, self.args.get(field, default), constraint)
+    def choice(self, field: str, default: str, allowed: OneOf) -> str:
+        value: str = self.check(field, self.args.get(field, default), allowed)
         return value
 
     def retention(self, field: str, default: int) -> int:

@@ -20,10 +20,12 @@ MAX_CAPACITY_BASE = 100_000
 CAPACITY_PROVIDER = OneOf(CAPACITY_PROVIDERS)
 """The stack's ``capacityProvider`` is checked against this."""
 CONTAINER_INSIGHTS_MODES = ("enabled", "enhanced", "disabled")
+CONTAINER_INSIGHTS = OneOf(CONTAINER_INSIGHTS_MODES)
 DEFAULT_CONTAINER_INSIGHTS = "enabled"
 
 TLS_POLICIES = ("ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-3-2021-06")
 """Listener security policies ``Cluster`` accepts: TLS 1.3 with 1.2 fallback, or TLS 1.3 only."""
+TLS_POLICY = OneOf(TLS_POLICIES)
 # TLS 1.3 preferred with TLS 1.2 (forward-secret AEAD suites only) as the fallback: AWS's own
 # recommended policy. The 1.3-only policy locks out clients that still stop at TLS 1.2 (older
 # JVMs, .NET Framework, embedded HTTP clients, some monitoring probes) for no gain in

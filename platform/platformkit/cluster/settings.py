@@ -13,7 +13,7 @@ from platformkit.cluster.args import (
     ACCESS_LOG_RETENTION_DAYS,
     CAPACITY_PROVIDER,
     COMPONENT,
-    CONTAINER_INSIGHTS_MODES,
+    CONTAINER_INSIGHTS,
     DEFAULT_ACCESS_LOG_RETENTION_DAYS,
     DEFAULT_CAPACITY_PROVIDER_STRATEGY,
     DEFAULT_CONTAINER_INSIGHTS,
@@ -27,7 +27,7 @@ from platformkit.cluster.args import (
     MAX_CAPACITY_WEIGHT,
     MIN_PUBLIC_SUBNETS,
     PORT,
-    TLS_POLICIES,
+    TLS_POLICY,
     WAF_RATE_LIMIT,
     CapacityProviderStrategy,
     ClusterArgs,
@@ -100,10 +100,10 @@ def read_settings(name: str, args: ClusterArgs) -> ClusterSettings:
             read, read.get("capacity_provider_strategy", DEFAULT_CAPACITY_PROVIDER_STRATEGY)
         ),
         container_insights=read.choice(
-            "container_insights", DEFAULT_CONTAINER_INSIGHTS, CONTAINER_INSIGHTS_MODES
+            "container_insights", DEFAULT_CONTAINER_INSIGHTS, CONTAINER_INSIGHTS
         ),
         certificate_arn=certificate_arn,
-        tls_policy=read.choice("tls_policy", DEFAULT_TLS_POLICY, TLS_POLICIES),
+        tls_policy=read.choice("tls_policy", DEFAULT_TLS_POLICY, TLS_POLICY),
         ingress_cidrs=_ingress_cidrs(read, read.get("ingress_cidrs", DEFAULT_INGRESS_CIDRS)),
         target_port_range=_port_range(
             read, read.get("target_port_range", DEFAULT_TARGET_PORT_RANGE)

@@ -2,7 +2,8 @@
 
 - ``args``: ``NetworkArgs`` and the defaults, ranges and tables it is checked against;
 - ``settings``: the arguments read into ``NetworkSettings``, and the subnet CIDR plan;
-- ``component``: the ``Network`` component and its resources.
+- ``component``: the ``Network`` component (VPC, subnets, ACLs, routes, NAT, endpoints);
+- ``flow_logs``: the VPC flow logs, their log group and delivery role.
 """
 
 from platformkit.network.args import AZ_COUNT as AZ_COUNT

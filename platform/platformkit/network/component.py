@@ -9,7 +9,6 @@ import pulumi
 import pulumi_aws as aws
 
 from platformkit.component_base import Component
-from platformkit.iam import service_trust_policy
 from platformkit.network.args import (
     COMPONENT,
     GATEWAY_ENDPOINTS,
@@ -17,6 +16,7 @@ from platformkit.network.args import (
     NetworkArgs,
     Tier,
 )
+from platformkit.network.flow_logs import create_flow_logs
 from platformkit.network.settings import NetworkSettings, read_settings
 from platformkit.network_ref import NetworkRef
 from platformkit.tags import standard_tags
@@ -93,7 +93,9 @@ class Network(Component):
         self.public_subnet_ids = [self._ready(s) for s in subnets.get("public", [])]
         self.private_subnet_ids = [self._ready(s) for s in subnets["private"]]
         self.isolated_subnet_ids = [self._ready(s) for s in subnets["isolated"]]
-        self.flow_log_group_name = self._create_flow_logs(settings) if settings.flow_logs else None
+        self.flow_log_group_name = (
+            create_flow_logs(self, settings, self.vpc) if settings.flow_logs else None
+        )
         self._create_endpoints(settings, private_route_tables)
 
         self.register_outputs(
@@ -302,58 +304,6 @@ class Network(Component):
         """The subnet's id, carrying a dependency on its route table association and routes."""
         waits = self._routing[subnet._name]  # noqa: SLF001 - Pulumi's logical name
         return pulumi.Output.all(subnet.id, *[r.urn for r in waits]).apply(lambda v: str(v[0]))
-
-    def _create_flow_logs(self, settings: NetworkSettings) -> pulumi.Output[str]:
-        group = aws.cloudwatch.LogGroup(
-            f"{self._name}-flow-logs",
-            retention_in_days=settings.flow_log_retention_days,
-            kms_key_id=settings.flow_log_kms_key_arn,
-            tags=self._tagged("flow-logs"),
-            opts=self._child(),
-        )
-        account_id = aws.get_caller_identity_output().account_id
-        role = aws.iam.Role(
-            f"{self._name}-flow-logs",
-            # Only flow logs acting for this account may assume the role.
-            assume_role_policy=service_trust_policy(
-                "vpc-flow-logs.amazonaws.com", account_id=account_id
-            ),
-            tags=self._tagged("flow-logs"),
-            opts=self._child(),
-        )
-        aws.iam.RolePolicy(
-            f"{self._name}-flow-logs",
-            role=role.id,
-            policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Action": [
-                                "logs:CreateLogStream",
-                                "logs:PutLogEvents",
-                                "logs:DescribeLogStreams",
-                            ],
-                            "Resource": [group.arn, pulumi.Output.concat(group.arn, ":*")],
-                        }
-                    ],
-                }
-            ),
-            opts=self._child(),
-        )
-        aws.ec2.FlowLog(
-            f"{self._name}-flow-logs",
-            vpc_id=self.vpc.id,
-            traffic_type="ALL",
-            log_destination_type="cloud-watch-logs",
-            log_destination=group.arn,
-            iam_role_arn=role.arn,
-            max_aggregation_interval=60,
-            tags=self._tagged("flow-logs"),
-            opts=self._child(),
-        )
-        return group.name
 
     def _create_endpoints(
         self, settings: NetworkSettings, private_tables: Sequence[aws.ec2.RouteTable]
