@@ -13,16 +13,31 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pulumi
 import pulumi.runtime
 
-from platformkit.validation import CLOUDWATCH_RETENTION_DAYS
+from platformkit.cluster import CAPACITY_PROVIDER
+from platformkit.database import BACKUP_RETENTION_DAYS, ENGINE
+from platformkit.network import AZ_COUNT, NAT_STRATEGY, VPC_ENDPOINT
+from platformkit.validation import LOG_RETENTION, IntRange, OneOf
+from platformkit.web_service import FARGATE_CPU, FARGATE_MEMORY_MIB
 
 T = TypeVar("T")
+
+
+# The stack's own bounds, narrower than the components' where the deployment needs it.
+_STACK_BACKUP_RETENTION_DAYS = IntRange(1, BACKUP_RETENTION_DAYS.high)
+"""At least a day of automated backups: point-in-time recovery is part of the operations
+contract (rpoMinutes), so a stack may not turn backups off (the component allows 0)."""
+TASK_COUNT = IntRange(1, 100)
+"""Task counts this deployment accepts (the component allows up to 1000)."""
+MINUTES_OF_A_DAY = IntRange(1, 1440)
+STALENESS_SECONDS = IntRange(0, 3600)
+KEEP_WARM_SECONDS = IntRange(0, 86400)
 
 
 class StackConfigError(pulumi.RunError):
@@ -70,7 +85,12 @@ class Settings:
 
 
 class _Reader:
-    """Reads one project's config keys, remembering which it read and failing with context."""
+    """Reads one project's config keys, remembering which it read and failing with context.
+
+    Ranges and choices are the components' own constraints (``platformkit.validation``'s
+    ``IntRange`` and ``OneOf`` values), so a key and the argument it feeds accept the same
+    values; this reader words the errors for a stack file.
+    """
 
     def __init__(self, config: pulumi.Config, stack_file: str) -> None:
         self._config = config
@@ -89,35 +109,39 @@ class _Reader:
         except pulumi.ConfigTypeError as error:
             raise self.fail(key, f"has the wrong type: {error}") from None
 
-    def string(self, key: str, choices: Sequence[str] = ()) -> str:
+    def string(self, key: str, choices: OneOf | None = None) -> str:
         value = self._get(key, self._config.require)
-        if choices and value not in choices:
-            raise self.fail(key, f"must be one of {', '.join(choices)}, got {value!r}")
+        if choices is not None and not choices.accepts(value):
+            raise self.fail(key, f"must be one of {', '.join(choices.values)}, got {value!r}")
         return value
 
     def optional_string(self, key: str) -> str | None:
         return self.string(key) or None
 
-    def integer(self, key: str, low: int, high: int) -> int:
+    def integer(self, key: str, allowed: IntRange) -> int:
         value = self._get(key, self._config.require_int)
-        if not low <= value <= high:
-            raise self.fail(key, f"must be from {low} to {high}, got {value}")
+        if not allowed.accepts(value):
+            raise self.fail(key, f"must be from {allowed.low} to {allowed.high}, got {value}")
         return value
 
     def retention(self, key: str) -> int:
         value = self._get(key, self._config.require_int)
-        if value not in CLOUDWATCH_RETENTION_DAYS:
-            allowed = ", ".join(map(str, CLOUDWATCH_RETENTION_DAYS))
-            raise self.fail(key, f"must be a CloudWatch retention ({allowed}), got {value}")
+        if not LOG_RETENTION.accepts(value):
+            raise self.fail(
+                key, f"must be a CloudWatch retention ({LOG_RETENTION.listed}), got {value}"
+            )
         return value
 
     def boolean(self, key: str) -> bool:
         return self._get(key, self._config.require_bool)
 
-    def string_list(self, key: str) -> list[str]:
+    def string_list(self, key: str, choices: OneOf | None = None) -> list[str]:
         value: Any = self._get(key, self._config.require_object)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.fail(key, f"must be a list of strings, got {json.dumps(value)}")
+        for item in value:
+            if choices is not None and not choices.accepts(item):
+                raise self.fail(key, f"has {item!r}, not one of {choices.listed}")
         return list(value)
 
     def cidr_list(self, key: str) -> list[str]:
@@ -139,9 +163,9 @@ def load_settings() -> Settings:
         stack=stack,
         owner=read.string("owner"),
         vpc_cidr=read.string("vpcCidr"),
-        az_count=read.integer("azCount", 2, 6),
-        nat_strategy=read.string("natStrategy", ("none", "single", "per_az")),
-        vpc_endpoints=read.string_list("vpcEndpoints"),
+        az_count=read.integer("azCount", AZ_COUNT),
+        nat_strategy=read.string("natStrategy", NAT_STRATEGY),
+        vpc_endpoints=read.string_list("vpcEndpoints", VPC_ENDPOINT),
         flow_log_retention_days=read.retention("flowLogRetentionDays"),
         certificate_arn=read.optional_string("certificateArn"),
         ingress_cidrs=read.cidr_list("ingressCidrs"),
@@ -149,27 +173,31 @@ def load_settings() -> Settings:
         waf=read.boolean("waf"),
         waf_logging=read.boolean("wafLogging"),
         customer_managed_keys=read.boolean("customerManagedKeys"),
-        capacity_provider=read.string("capacityProvider", ("FARGATE", "FARGATE_SPOT")),
-        db_engine=read.string("dbEngine", ("mysql", "postgres")),
+        capacity_provider=read.string("capacityProvider", CAPACITY_PROVIDER),
+        db_engine=read.string("dbEngine", ENGINE),
         db_instance_class=read.string("dbInstanceClass"),
         db_multi_az=read.boolean("dbMultiAz"),
         db_deletion_protection=read.boolean("dbDeletionProtection"),
-        db_backup_retention_days=read.integer("dbBackupRetentionDays", 1, 35),
+        db_backup_retention_days=read.integer(
+            "dbBackupRetentionDays", _STACK_BACKUP_RETENTION_DAYS
+        ),
         db_performance_insights=read.boolean("dbPerformanceInsights"),
-        service_cpu=read.integer("serviceCpu", 256, 16384),
-        service_memory=read.integer("serviceMemory", 512, 122880),
-        desired_count=read.integer("desiredCount", 1, 100),
-        min_count=read.integer("minCount", 1, 100),
-        max_count=read.integer("maxCount", 1, 100),
+        service_cpu=read.integer("serviceCpu", FARGATE_CPU),
+        service_memory=read.integer("serviceMemory", FARGATE_MEMORY_MIB),
+        desired_count=read.integer("desiredCount", TASK_COUNT),
+        min_count=read.integer("minCount", TASK_COUNT),
+        max_count=read.integer("maxCount", TASK_COUNT),
         log_retention_days=read.retention("logRetentionDays"),
         alarm_email=read.optional_string("alarmEmail"),
         image_uri=read.optional_string("imageUri"),
         ecr_force_delete=read.boolean("ecrForceDelete"),
-        rto_minutes=read.integer("rtoMinutes", 1, 1440),
-        rpo_minutes=read.integer("rpoMinutes", 1, 1440),
-        analytics_max_staleness=read.integer("analyticsMaxStaleness", 0, 3600),
-        analytics_ranking_max_staleness=read.integer("analyticsRankingMaxStaleness", 0, 3600),
-        analytics_keep_warm=read.integer("analyticsKeepWarm", 0, 86400),
+        rto_minutes=read.integer("rtoMinutes", MINUTES_OF_A_DAY),
+        rpo_minutes=read.integer("rpoMinutes", MINUTES_OF_A_DAY),
+        analytics_max_staleness=read.integer("analyticsMaxStaleness", STALENESS_SECONDS),
+        analytics_ranking_max_staleness=read.integer(
+            "analyticsRankingMaxStaleness", STALENESS_SECONDS
+        ),
+        analytics_keep_warm=read.integer("analyticsKeepWarm", KEEP_WARM_SECONDS),
     )
     _check_task_counts(read, settings)
     if not settings.db_instance_class.startswith("db."):

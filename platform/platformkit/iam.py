@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
 
 def service_trust_policy(
@@ -35,3 +37,29 @@ def service_trust_policy(
             ],
         }
     )
+
+
+def arn_service(arn: str) -> str | None:
+    """The service part of an ARN (``secretsmanager`` in ``arn:aws:secretsmanager:...``), or
+    ``None`` when ``arn`` is not an ARN."""
+    parts = arn.split(":")
+    return parts[2] if len(parts) >= 6 and parts[0] == "arn" else None
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Where a component's resources are created: account, partition and region."""
+
+    account_id: pulumi.Output[str]
+    partition: pulumi.Output[aws.GetPartitionResult]
+    region: pulumi.Output[str]
+
+    @classmethod
+    def of(cls, parent: pulumi.Resource) -> Caller:
+        """Look the three up once, as children of ``parent``."""
+        invoke = pulumi.InvokeOptions(parent=parent)
+        return cls(
+            account_id=aws.get_caller_identity_output(opts=invoke).account_id,
+            partition=aws.get_partition_output(opts=invoke),
+            region=aws.get_region_output(opts=invoke).region,
+        )

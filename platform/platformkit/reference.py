@@ -45,8 +45,14 @@ class Field:
 def class_fields(module: ModuleType, class_name: str) -> list[Field]:
     """Every annotated name in ``class_name``'s body with its docstring (``None`` if absent).
 
-    Raise ``LookupError`` when the class does not exist, so a typo cannot pass silently.
+    ``module`` may be a package that re-exports the class (``platformkit.web_service``): the
+    source read is that of the module defining it. Raise ``LookupError`` when the class does
+    not exist, so a typo cannot pass silently.
     """
+    exported = getattr(module, class_name, None)
+    defined_in = getattr(exported, "__module__", None)
+    if isinstance(defined_in, str) and defined_in in sys.modules:
+        module = sys.modules[defined_in]
     tree = ast.parse(inspect.getsource(module))
     node = next(
         (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == class_name),

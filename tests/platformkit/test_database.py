@@ -528,6 +528,9 @@ def test_every_args_field_is_documented_with_its_default() -> None:
         ({"engine": "postgres", "log_exports": ["slowquery"]}, "log_exports", ["slowquery"]),
         ({"log_exports": ["error", "error"]}, "log_exports", ["error", "error"]),
         ({"log_retention_days": 10}, "log_retention_days", 10),
+        ({"log_retention_days": True}, "log_retention_days", True),
+        ({"multi_az": "yes"}, "multi_az", "yes"),
+        ({"engin": "postgres"}, "args", ["engin"]),
         ({"port": 80}, "port", 80),
         ({"backup_window": "3am"}, "backup_window", "3am"),
         (

@@ -248,6 +248,8 @@ def test_ref_exposes_the_subnets_per_tier(run: Run) -> None:
             "nat_strategy='per_az' is invalid; expected 'none' when public_subnets is False",
         ),
         ({"flow_log_retention_days": 10}, "flow_log_retention_days=10 is invalid"),
+        ({"flow_logs": "no"}, "flow_logs='no' is invalid; expected True or False"),
+        ({"az_cuont": 3}, "args=['az_cuont'] is invalid; expected only cidr_block, az_count,"),
         ({"vpc_endpoints": ["dynamodb"]}, "vpc_endpoints='dynamodb' is invalid"),
         ({"vpc_endpoints": ["s3", "s3"]}, "vpc_endpoints=['s3', 's3'] is invalid"),
         ({"availability_zones": ["us-east-1a"]}, "len(availability_zones)=1 is invalid"),

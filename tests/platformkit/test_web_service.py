@@ -18,10 +18,10 @@ from platformkit.cluster import Cluster, ClusterRef
 from platformkit.database import Database, DatabaseRef
 from platformkit.network_ref import NetworkRef
 from platformkit.preview.recording import COMPUTED, Recording, ResourceRecord
+from platformkit.validation import CLOUDWATCH_RETENTION_DAYS as LOG_RETENTION_DAYS
 from platformkit.web_service import (
     DEFAULT_USER,
     FARGATE_MEMORY,
-    LOG_RETENTION_DAYS,
     WebService,
     WebServiceArgs,
 )
@@ -911,6 +911,8 @@ INVALID: list[tuple[dict[str, Any], str]] = [
     ({"build": {"context": "."}}, "image/build='both'"),
     ({"log_retention_days": 10}, "log_retention_days=10"),
     ({"log_retention_days": 0}, "log_retention_days=0"),
+    ({"log_retention_days": True}, "log_retention_days=True"),
+    ({"cpu_archtecture": "ARM64"}, "args=['cpu_archtecture'] is invalid; expected only cluster,"),
     ({"listener_rule_priority": 0}, "listener_rule_priority=0"),
     ({"listener_rule_priority": 50001}, "listener_rule_priority=50001"),
     ({"path_patterns": []}, "path_patterns/host_headers=[]"),

@@ -187,6 +187,12 @@ def project(tmp_path: Path) -> Callable[[str], Path]:
             "ecommerce-analytics:analyticsKeepWarm",
         ),
         (
+            # Checked against the Network's own table, before the Network is built.
+            "config:\n  ecommerce-analytics:vpcEndpoints: [s3, dynamodb]\n",
+            "Pulumi.test.yaml: ecommerce-analytics:vpcEndpoints has 'dynamodb', not one of "
+            "ecr.api, ecr.dkr, logs, s3, secretsmanager",
+        ),
+        (
             "config:\n  ecommerce-analytics:ingressCidrs: [0.0.0.0/0, 'nope']\n",
             "ecommerce-analytics:ingressCidrs has 'nope', which is not an IPv4 network",
         ),

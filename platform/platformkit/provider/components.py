@@ -37,7 +37,6 @@ from platformkit.provider.schema_types import (
     DatabaseRef,
     NetworkRef,
 )
-from platformkit.validation import invalid
 
 OMITTED_OUTPUTS: Mapping[str, frozenset[str]] = {
     "Network": frozenset({"vpc"}),
@@ -135,9 +134,8 @@ class Cluster(_Facade):
     def __init__(
         self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        # ``target_port_range`` arrives as a list; the library's reader takes a list or a pair.
         library_args: dict[str, Any] = {**args, "network": network_ref(args["network"])}
-        if "target_port_range" in args:
-            library_args["target_port_range"] = _port_range(name, args["target_port_range"])
         cluster = platformkit.cluster.Cluster(
             name, cast(platformkit.cluster.ClusterArgs, library_args), opts
         )
@@ -331,9 +329,3 @@ def _as_dict(ref: Any) -> dict[str, Any]:
     Not ``dataclasses.asdict``: it deep-copies, and outputs must stay the same objects.
     """
     return {field.name: getattr(ref, field.name) for field in dataclasses.fields(ref)}
-
-
-def _port_range(name: str, ports: Any) -> tuple[int, int]:
-    if not isinstance(ports, list | tuple) or len(ports) != 2:
-        raise invalid("Cluster", name, "target_port_range", ports, "two ports: [first, last]")
-    return (ports[0], ports[1])
