@@ -6,6 +6,7 @@ with boto3 through ``platformkit.ops.aws``. See ``docs/operations.md``.
 
 from platformkit.ops.cli import add_dr_drill as add_dr_drill
 from platformkit.ops.cli import add_verify as add_verify
+from platformkit.ops.contract import DatabaseContract as DatabaseContract
 from platformkit.ops.contract import OperationsContract as OperationsContract
 from platformkit.ops.contract import OutputsError as OutputsError
 from platformkit.ops.contract import parse_contract as parse_contract
