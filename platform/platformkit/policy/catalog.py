@@ -74,7 +74,7 @@ def get_rule(name: str) -> Rule:
 
 
 def rule_metadata(name: str) -> dict[str, Any]:
-    """JSON-friendly metadata of one rule (for SARIF ``rules[]`` / JUnit properties)."""
+    """JSON-friendly metadata of one rule, for report writers (see ``docs/policies.md``)."""
     rule = get_rule(name)
     return {
         "name": rule.name,

@@ -1,4 +1,5 @@
-"""Load balancer rules: HTTPS only, TLS policy, header hygiene, protection, logs, WAF."""
+"""Load balancer rules: HTTPS only, TLS policy, header hygiene, protection, logs, target group
+health checks, WAF (attached, managed rule groups, logging)."""
 
 from __future__ import annotations
 
