@@ -148,3 +148,11 @@ def test_a_missing_database_object_is_named() -> None:
     outputs["operations"]["database"] = "analytics-dev"
     with pytest.raises(OutputsError, match=r"operations\.database is missing \(an object\)"):
         parse_contract(outputs)
+
+
+def test_a_mistyped_contract_version_is_named_with_the_other_problems() -> None:
+    with pytest.raises(OutputsError) as error:
+        parse_contract(minimal(contractVersion="one", clusterName=""))
+    message = str(error.value)
+    assert "operations.contractVersion must be an integer, got 'one'" in message
+    assert "operations.clusterName must be a non-empty string, got ''" in message
