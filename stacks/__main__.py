@@ -22,6 +22,7 @@ from platformkit import (
     WebServiceArgs,
     create_log_key,
 )
+from platformkit.ops.contract import DatabaseContract, OperationsContract
 from platformkit.tags import standard_tags
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
@@ -127,32 +128,29 @@ pulumi.export("dashboardName", service.dashboard_name)
 pulumi.export("alarmTopicArn", service.alarm_topic_arn)
 
 # What `platformkit verify` and `platformkit dr-drill` check the live stack against
-# (the contract is documented in docs/operations.md).
-pulumi.export(
-    "operations",
-    {
-        "contractVersion": 1,
-        "environment": settings.stack,
-        "region": pulumi.Config("aws").get("region"),
-        "url": service.url,
-        "clusterName": cluster.cluster_name,
-        "serviceName": service.service_name,
-        "loadBalancerArn": cluster.load_balancer_arn,
-        "targetGroupArn": service.target_group_arn,
-        "https": cluster.https,
-        "alarmTopicArn": service.alarm_topic_arn,
-        # Tasks must be spread over two AZs whenever at least two run.
-        "minTaskAzs": 2 if settings.min_count >= 2 else 1,
-        "database": {
-            "identifier": database.identifier,
-            "subnetGroupName": database.instance.db_subnet_group_name,
-            "securityGroupId": database.security_group_id,
-            "multiAz": settings.db_multi_az,
-            "backupRetentionDays": settings.db_backup_retention_days,
-            "deletionProtection": settings.db_deletion_protection,
-            "storageEncrypted": True,
-        },
-        "rtoMinutes": settings.rto_minutes,
-        "rpoMinutes": settings.rpo_minutes,
-    },
+# (docs/operations.md): built with the class the tools parse it back with.
+operations = OperationsContract(
+    environment=settings.stack,
+    region=pulumi.Config("aws").get("region"),
+    url=service.url,
+    cluster_name=cluster.cluster_name,
+    service_name=service.service_name,
+    load_balancer_arn=cluster.load_balancer_arn,
+    target_group_arn=service.target_group_arn,
+    https=cluster.https,
+    alarm_topic_arn=service.alarm_topic_arn,
+    # Tasks must be spread over two AZs whenever at least two run.
+    min_task_azs=2 if settings.min_count >= 2 else 1,
+    database=DatabaseContract(
+        identifier=database.identifier,
+        subnet_group_name=database.instance.db_subnet_group_name,
+        security_group_id=database.security_group_id,
+        multi_az=settings.db_multi_az,
+        backup_retention_days=settings.db_backup_retention_days,
+        deletion_protection=settings.db_deletion_protection,
+        storage_encrypted=True,
+    ),
+    rto_minutes=settings.rto_minutes,
+    rpo_minutes=settings.rpo_minutes,
 )
+pulumi.export("operations", operations.to_json())

@@ -324,7 +324,7 @@ def _preview(args: argparse.Namespace) -> int:
             load_stack_outputs(args.stack_outputs), load_environments(args.environments)
         )
         if args.policy_packs or args.policy_pack_configs:
-            from platformkit.preview.policy_gate import gate_report, run_policy_preview
+            from platformkit.preview.policy_gate import run_policy_preview
 
             result = run_policy_preview(
                 args.program_dir,
@@ -335,8 +335,7 @@ def _preview(args: argparse.Namespace) -> int:
                 answers=answers,
                 timeout=args.timeout,
             )
-            report = gate_report(result)
-            exit_code = report.exit_code if report is not None else EXIT_OK
+            exit_code = result.policy.exit_code if result.policy is not None else EXIT_OK
         else:
             from platformkit.preview.result import run_preview
 

@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from platformkit.preview.policy_gate import GateReport, gate_report, run_policy_preview
+from platformkit.preview.policy_gate import run_policy_preview
 from platformkit.preview.report_html import render_html
 from platformkit.preview.result import PreviewResult
+from platformkit.preview.verdicts import GateReport
 from tests.browser.conftest import DESKTOP, PHONE
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,7 +60,7 @@ def gated_dev(tmp_path_factory: pytest.TempPathFactory) -> tuple[PreviewResult, 
 
 
 def report_of(result: PreviewResult) -> GateReport:
-    report = gate_report(result)
+    report = result.policy
     assert report is not None
     return report
 

@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from platformkit.ops.contract import OutputsError, load_outputs, parse_contract
+from platformkit.ops.contract import (
+    DatabaseContract,
+    OperationsContract,
+    OutputsError,
+    load_outputs,
+    parse_contract,
+)
 
 
 def minimal(**changes: Any) -> dict[str, Any]:
@@ -80,3 +86,73 @@ def test_bad_outputs_file(tmp_path: Path) -> None:
         load_outputs("dev", path)
     with pytest.raises(OutputsError, match="cannot read outputs file"):
         load_outputs("dev", tmp_path / "missing.json")
+
+
+def test_a_contract_round_trips_through_its_json_shape() -> None:
+    contract = OperationsContract(
+        environment="prod",
+        region="eu-west-1",
+        url="https://shop.example.com",
+        cluster_name="c",
+        service_name="s",
+        load_balancer_arn="arn:lb",
+        target_group_arn="arn:tg",
+        https=True,
+        alarm_topic_arn="arn:topic",
+        min_task_azs=3,
+        database=DatabaseContract(
+            identifier="analytics-prod",
+            subnet_group_name="g",
+            security_group_id="sg-1",
+            multi_az=True,
+            backup_retention_days=30,
+            deletion_protection=True,
+            storage_encrypted=True,
+        ),
+        rto_minutes=45,
+        rpo_minutes=5,
+    )
+    exported = contract.to_json()
+    # The keys deployed stacks already export (docs/operations.md): never renamed.
+    assert list(exported) == [
+        "contractVersion",
+        "environment",
+        "region",
+        "url",
+        "clusterName",
+        "serviceName",
+        "loadBalancerArn",
+        "targetGroupArn",
+        "https",
+        "alarmTopicArn",
+        "minTaskAzs",
+        "database",
+        "rtoMinutes",
+        "rpoMinutes",
+    ]
+    assert exported["contractVersion"] == 1
+    assert exported["database"] == {
+        "identifier": "analytics-prod",
+        "subnetGroupName": "g",
+        "securityGroupId": "sg-1",
+        "multiAz": True,
+        "backupRetentionDays": 30,
+        "deletionProtection": True,
+        "storageEncrypted": True,
+    }
+    assert parse_contract(json.loads(json.dumps({"operations": exported}))) == contract
+
+
+def test_a_missing_database_object_is_named() -> None:
+    outputs = minimal()
+    outputs["operations"]["database"] = "analytics-dev"
+    with pytest.raises(OutputsError, match=r"operations\.database is missing \(an object\)"):
+        parse_contract(outputs)
+
+
+def test_a_mistyped_contract_version_is_named_with_the_other_problems() -> None:
+    with pytest.raises(OutputsError) as error:
+        parse_contract(minimal(contractVersion="one", clusterName=""))
+    message = str(error.value)
+    assert "operations.contractVersion must be an integer, got 'one'" in message
+    assert "operations.clusterName must be a non-empty string, got ''" in message

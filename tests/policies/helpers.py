@@ -96,10 +96,9 @@ def run_rule(
     props: Mapping[str, Any],
     config: Mapping[str, Any] | None = None,
 ) -> list[str]:
-    """Call a resource rule's pure validator the way the SDK does; return the messages."""
+    """Run a resource rule the way the pack does (only on its declared types); return messages."""
     reporter = Reporter()
-    validate: Any = get_rule(rule_name).validate
-    validate(resource_args(type_token, props, config), reporter)
+    get_rule(rule_name).check(resource_args(type_token, props, config), reporter)
     return reporter.messages
 
 
@@ -107,6 +106,5 @@ def run_stack_rule(
     rule_name: str, resources: list[PolicyResource], config: Mapping[str, Any] | None = None
 ) -> Reporter:
     reporter = Reporter()
-    validate: Any = get_rule(rule_name).validate
-    validate(StackValidationArgs(resources, dict(config or {})), reporter)
+    get_rule(rule_name).check(StackValidationArgs(resources, dict(config or {})), reporter)
     return reporter

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import Any
 
 import pytest
 import yaml
-from pulumi_policy import EnforcementLevel, StackValidationPolicy
+from pulumi_policy import EnforcementLevel, Severity, StackValidationPolicy
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-from platformkit.policy import ALL_POLICIES, RULES, WaiverSet, build_policies, rule_metadata
+from platformkit.policy import (
+    ALL_POLICIES,
+    RULES,
+    Rule,
+    WaiverSet,
+    build_policies,
+    rule_metadata,
+)
 from platformkit.policy.pack import PACK_DIRECTORY, PRESETS
 
-from .helpers import CONFIG_DIR, REPO_ROOT
+from .helpers import CONFIG_DIR, REPO_ROOT, Reporter, resource_args
 
 VERBS = {"Require", "Forbid", "Keep", "Restrict", "Flag", "Recommend", "Report", "Cap"}
 
@@ -98,3 +106,39 @@ def test_the_shipped_configs_are_the_repository_stacks_configs():
     for preset in PRESETS:
         shipped = (PACK_DIRECTORY / "config" / f"{preset}.json").read_text(encoding="utf-8")
         assert (CONFIG_DIR / f"{preset}.json").read_text(encoding="utf-8") == shipped
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES if r.kind == "resource"], ids=lambda r: r.name)
+def test_every_resource_rule_declares_the_types_it_judges(rule):
+    # An empty tuple would make the rule judge every resource, the stack and providers included.
+    assert rule.resource_types
+    assert all(token.count(":") == 2 for token in rule.resource_types)
+
+
+@pytest.mark.parametrize(
+    ("declared", "judged"),
+    [
+        ((), ["aws:s3/bucket:Bucket", "pulumi:pulumi:Stack"]),
+        (("aws:s3/bucket:Bucket",), ["aws:s3/bucket:Bucket"]),
+    ],
+)
+def test_declared_types_decide_which_resources_a_rule_judges(declared, judged):
+    def always(args, report):
+        report(f"saw {args.resource_type}", None)
+
+    rule = Rule(
+        name="test-always-reports",
+        description="Report every resource it sees.",
+        area="test",
+        severity=Severity.LOW,
+        remediation="None.",
+        validate=always,
+        resource_types=declared,
+    )
+    for type_token in ("aws:s3/bucket:Bucket", "pulumi:pulumi:Stack"):
+        direct, through_sdk = Reporter(), Reporter()
+        rule.check(resource_args(type_token, {}), direct)
+        policy: Any = rule.to_policy()
+        policy.validate(resource_args(type_token, {}), through_sdk)
+        expected = [f"saw {type_token}"] if type_token in judged else []
+        assert direct.messages == through_sdk.messages == expected

@@ -13,6 +13,7 @@ from .helpers import run_rule
 
 SG = "aws:ec2/securityGroup:SecurityGroup"
 SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 LB = "aws:lb/loadBalancer:LoadBalancer"
@@ -217,6 +218,25 @@ CASES: list[tuple[str, str, dict[str, Any] | None, dict[str, Any], dict[str, Any
         EGRESS,
         {"cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp", "fromPort": 443, "toPort": 443},
         {"cidrIpv4": "0.0.0.0/0", "ipProtocol": "-1"},
+        {},
+    ),
+    (
+        # A default security group's rules are judged like any group's.
+        "ec2-no-unrestricted-egress",
+        DEFAULT_SG,
+        {"egress": []},
+        {"egress": [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]},
+        {},
+    ),
+    (
+        "ec2-security-group-descriptions",
+        DEFAULT_SG,
+        {"ingress": []},
+        {
+            "ingress": [
+                {"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["10.0.0.0/16"]}
+            ]
+        },
         {},
     ),
     (

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from platformkit.cli import main
-from platformkit.preview.policy_gate import gate_report, run_policy_preview
+from platformkit.preview.policy_gate import run_policy_preview
 from platformkit.preview.report_html import render_html
 from platformkit.preview.result import PreviewResult
 from tests.preview.conftest import PROGRAMS, REPO
@@ -92,7 +92,7 @@ def test_children_sit_inside_their_component(basic_up: PreviewResult) -> None:
 
 
 def test_violations_sit_on_the_violating_resource(hostile_gated: PreviewResult) -> None:
-    report = gate_report(hostile_gated)
+    report = hostile_gated.policy
     assert report is not None and report.mandatory and report.advisory
     page = Page(render_html(hostile_gated))
     expected = {
@@ -105,7 +105,7 @@ def test_violations_sit_on_the_violating_resource(hostile_gated: PreviewResult) 
 
 
 def test_the_summary_counts_the_verdicts(hostile_gated: PreviewResult) -> None:
-    report = gate_report(hostile_gated)
+    report = hostile_gated.policy
     assert report is not None
     text = render_html(hostile_gated)
     counts = dict(re.findall(r'data-count="(\w+)"><dt>[^<]*</dt><dd>(\d+)</dd>', text))
@@ -176,7 +176,7 @@ def test_a_waived_violation_shows_its_waiver(
     waivers.write_text(json.dumps({"waivers": [waiver]}), encoding="utf-8")
     monkeypatch.setenv("PLATFORMKIT_WAIVERS", str(waivers))
     result = run_policy_preview(HOSTILE, "test", "up", [PACK], [DEV_CONFIG])
-    report = gate_report(result)
+    report = result.policy
     assert report is not None and len(report.waived) == 1
     page = Page(render_html(result))
     balancer = next(r.urn for r in result.resources if r.name == SCRIPT_NAME)

@@ -84,7 +84,7 @@ def urllib_get(url: str, timeout: float) -> int:
 class CheckContext:
     """What every check may use."""
 
-    contract: OperationsContract
+    contract: OperationsContract[str]
     clients: AwsClients
     now: Callable[[], datetime]
     http_get: HttpGet

@@ -160,7 +160,7 @@ def _err(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
 
 
-def _setup(args: argparse.Namespace, deps: OpsDeps) -> tuple[OperationsContract, AwsClients]:
+def _setup(args: argparse.Namespace, deps: OpsDeps) -> tuple[OperationsContract[str], AwsClients]:
     from platformkit.ops.aws import AwsAccessError
 
     contract = parse_contract(deps.load_outputs(args.stack, args.outputs))

@@ -29,7 +29,10 @@ output named ``operations`` (see ``docs/operations.md``)::
     }
 
 The expectations come from the stack's own config, so the tools judge the infrastructure
-against what the stack declared rather than re-deriving it.
+against what the stack declared rather than re-deriving it. A stack builds an
+``OperationsContract`` and exports ``to_json()``; ``parse_contract`` reads the output back into
+the same class, so the keys written and read cannot drift apart. ``load_outputs`` fetches a
+stack's outputs from a file or the Pulumi CLI.
 """
 
 from __future__ import annotations
@@ -37,67 +40,94 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar, get_type_hints
 
 from platformkit.outputs_json import json_kind, parse_outputs
 
 CONTRACT_OUTPUT = "operations"
 """Name of the stack output holding the contract."""
 CONTRACT_VERSION = 1
-"""The contract version these tools read."""
+"""The contract version these tools read and ``OperationsContract.to_json`` writes."""
 DEFAULT_RTO_MINUTES = 60
 """Recovery time objective when the contract has none."""
 DEFAULT_RPO_MINUTES = 15
 """Recovery point objective (maximum age of the latest restorable time) when it has none."""
 
 EXPORT_HINT = (
-    "export it from the Pulumi program, e.g. pulumi.export('operations', {...}) "
-    "(see docs/operations.md, 'The operations contract')"
+    "export it from the Pulumi program, e.g. pulumi.export('operations', "
+    "OperationsContract(...).to_json()) (see docs/operations.md, 'The operations contract')"
 )
 
 CommandRunner = Callable[[Sequence[str]], str]
 """Runs a command and returns its standard output; raises ``OutputsError`` on failure."""
+
+_KEY = "json_key"
+_DEFAULT = "default_when_absent"
+
+Name = TypeVar("Name")
+"""What a field naming a resource holds: ``pulumi.Output[str]`` while the stack builds the
+contract (names and ARNs are known only once deployed; ``pulumi preview`` shows the rest),
+``str`` once the tools have parsed it."""
 
 
 class OutputsError(Exception):
     """The stack outputs could not be read, or do not hold a valid contract."""
 
 
+def _key(name: str, **when_absent: Any) -> Any:
+    """A contract field: its JSON key and (``default=``) the value assumed when a stack's
+    output omits it. The stack always writes every field; defaults only serve older stacks."""
+    metadata: dict[str, Any] = {_KEY: name}
+    if "default" in when_absent:
+        metadata[_DEFAULT] = when_absent["default"]
+    return field(metadata=metadata)
+
+
 @dataclass(frozen=True)
-class DatabaseContract:
+class DatabaseContract(Generic[Name]):
     """The stack's database and what the stack declared about it."""
 
-    identifier: str
-    subnet_group_name: str
-    security_group_id: str
-    multi_az: bool
-    backup_retention_days: int
-    deletion_protection: bool
-    storage_encrypted: bool
+    identifier: Name = _key("identifier")
+    subnet_group_name: Name = _key("subnetGroupName")
+    security_group_id: Name = _key("securityGroupId")
+    multi_az: bool = _key("multiAz")
+    backup_retention_days: int = _key("backupRetentionDays")
+    deletion_protection: bool = _key("deletionProtection")
+    storage_encrypted: bool = _key("storageEncrypted", default=True)
 
 
 @dataclass(frozen=True)
-class OperationsContract:
-    """Everything ``verify`` and ``dr-drill`` know about a stack, read from its outputs."""
+class OperationsContract(Generic[Name]):
+    """Everything ``verify`` and ``dr-drill`` know about a stack.
 
-    environment: str
-    region: str | None
-    url: str | None
-    cluster_name: str
-    service_name: str
-    load_balancer_arn: str
-    target_group_arn: str
-    https: bool
-    alarm_topic_arn: str | None
-    min_task_azs: int
-    database: DatabaseContract
-    rto_minutes: int
-    rpo_minutes: int
+    The stack builds one and exports ``to_json()`` as its ``operations`` output; the tools read
+    it back with ``parse_contract``. Both directions go through the field list below, so the
+    exported keys and the keys read are the same by construction.
+    """
+
+    environment: str = _key("environment")
+    region: str | None = _key("region", default=None)
+    url: Name | None = _key("url", default=None)
+    cluster_name: Name = _key("clusterName")
+    service_name: Name = _key("serviceName")
+    load_balancer_arn: Name = _key("loadBalancerArn")
+    target_group_arn: Name = _key("targetGroupArn")
+    https: bool = _key("https")
+    alarm_topic_arn: Name | None = _key("alarmTopicArn", default=None)
+    min_task_azs: int = _key("minTaskAzs")
+    """Absent: 2 in ``prod``, else 1 (see ``parse_contract``)."""
+    database: DatabaseContract[Name] = _key("database")
+    rto_minutes: int = _key("rtoMinutes", default=DEFAULT_RTO_MINUTES)
+    rpo_minutes: int = _key("rpoMinutes", default=DEFAULT_RPO_MINUTES)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``operations`` output: ``contractVersion`` and every field under its JSON key."""
+        return {"contractVersion": CONTRACT_VERSION, **_to_json(self)}
 
 
-def parse_contract(outputs: Mapping[str, Any]) -> OperationsContract:
+def parse_contract(outputs: Mapping[str, Any]) -> OperationsContract[str]:
     """The contract in ``outputs`` (all of a stack's outputs, as ``pulumi stack output --json``).
 
     Raises ``OutputsError`` naming every missing or mistyped field at once.
@@ -110,43 +140,19 @@ def parse_contract(outputs: Mapping[str, Any]) -> OperationsContract:
         )
     if not isinstance(raw, Mapping):
         raise OutputsError(f"output '{CONTRACT_OUTPUT}' must be an object, got {json_kind(raw)}")
-    reader = _Reader(raw, CONTRACT_OUTPUT)
-    version = reader.integer("contractVersion", default=CONTRACT_VERSION)
-    if version != CONTRACT_VERSION:
+    problems: list[str] = []
+    version_key = f"{CONTRACT_OUTPUT}.contractVersion"
+    version = _integer(raw.get("contractVersion", CONTRACT_VERSION), version_key, problems)
+    if not problems and version != CONTRACT_VERSION:
         raise OutputsError(
             f"output '{CONTRACT_OUTPUT}' has contractVersion {version}; this platformkit "
             f"reads version {CONTRACT_VERSION}: upgrade platformkit or the stack"
         )
-    db_raw = raw.get("database")
-    db = _Reader(db_raw if isinstance(db_raw, Mapping) else {}, f"{CONTRACT_OUTPUT}.database")
-    if not isinstance(db_raw, Mapping):
-        reader.problems.append(f"{CONTRACT_OUTPUT}.database is missing (an object)")
-    environment = reader.string("environment")
-    database = DatabaseContract(
-        identifier=db.string("identifier"),
-        subnet_group_name=db.string("subnetGroupName"),
-        security_group_id=db.string("securityGroupId"),
-        multi_az=db.boolean("multiAz"),
-        backup_retention_days=db.integer("backupRetentionDays"),
-        deletion_protection=db.boolean("deletionProtection"),
-        storage_encrypted=db.boolean("storageEncrypted", default=True),
+    # Older stacks may omit minTaskAzs: production spreads tasks over two AZs.
+    min_task_azs = 2 if raw.get("environment") == "prod" else 1
+    contract: OperationsContract[str] = _from_json(
+        OperationsContract, raw, CONTRACT_OUTPUT, problems, {"minTaskAzs": min_task_azs}
     )
-    contract = OperationsContract(
-        environment=environment,
-        region=reader.optional_string("region"),
-        url=reader.optional_string("url"),
-        cluster_name=reader.string("clusterName"),
-        service_name=reader.string("serviceName"),
-        load_balancer_arn=reader.string("loadBalancerArn"),
-        target_group_arn=reader.string("targetGroupArn"),
-        https=reader.boolean("https"),
-        alarm_topic_arn=reader.optional_string("alarmTopicArn"),
-        min_task_azs=reader.integer("minTaskAzs", default=2 if environment == "prod" else 1),
-        database=database,
-        rto_minutes=reader.integer("rtoMinutes", default=DEFAULT_RTO_MINUTES),
-        rpo_minutes=reader.integer("rpoMinutes", default=DEFAULT_RPO_MINUTES),
-    )
-    problems = reader.problems + db.problems
     if problems:
         raise OutputsError(
             "the stack's operations contract is incomplete:\n  - "
@@ -154,6 +160,96 @@ def parse_contract(outputs: Mapping[str, Any]) -> OperationsContract:
             + f"\n{EXPORT_HINT}"
         )
     return contract
+
+
+def _to_json(contract: DatabaseContract[Any] | OperationsContract[Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for item in fields(contract):
+        value = getattr(contract, item.name)
+        result[item.metadata[_KEY]] = (
+            _to_json(value) if isinstance(value, DatabaseContract) else value
+        )
+    return result
+
+
+def _from_json(
+    cls: type[DatabaseContract[Any] | OperationsContract[Any]],
+    raw: Mapping[str, Any],
+    where: str,
+    problems: list[str],
+    when_absent: Mapping[str, Any] | None = None,
+) -> Any:
+    """Build ``cls`` from ``raw``, adding one line per missing or mistyped key to ``problems``
+    (a nested object's lines after its parent's); a bad field gets a placeholder value."""
+    hints = get_type_hints(cls)
+    values: dict[str, Any] = {}
+    nested_problems: list[str] = []
+    for item in fields(cls):
+        key = item.metadata[_KEY]
+        default = (when_absent or {}).get(key, item.metadata.get(_DEFAULT))
+        value = raw.get(key, default)
+        kind = hints[item.name]
+        if getattr(kind, "__origin__", kind) is DatabaseContract:
+            if not isinstance(value, Mapping):
+                problems.append(f"{where}.{key} is missing (an object)")
+                value = {}
+            values[item.name] = _from_json(
+                DatabaseContract, value, f"{where}.{key}", nested_problems
+            )
+        else:
+            values[item.name] = _READERS[kind](value, f"{where}.{key}", problems)
+    problems.extend(nested_problems)
+    return cls(**values)
+
+
+def _string(value: Any, where: str, problems: list[str]) -> str:
+    if isinstance(value, str) and value:
+        return value
+    problems.append(_problem(where, "a non-empty string", value))
+    return ""
+
+
+def _optional_string(value: Any, where: str, problems: list[str]) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    problems.append(_problem(where, "a string", value))
+    return None
+
+
+def _boolean(value: Any, where: str, problems: list[str]) -> bool:
+    if isinstance(value, bool):
+        return value
+    problems.append(_problem(where, "true or false", value))
+    return False
+
+
+def _integer(value: Any, where: str, problems: list[str]) -> int:
+    # JSON numbers may arrive as floats (30.0); bools are ints in Python but not here.
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    problems.append(_problem(where, "an integer", value))
+    return 0
+
+
+def _problem(where: str, expected: str, value: object) -> str:
+    if value is None:
+        return f"{where} is missing ({expected})"
+    return f"{where} must be {expected}, got {value!r}"
+
+
+_READERS: dict[object, Callable[[Any, str, list[str]], Any]] = {
+    str: _string,
+    Name: _string,
+    str | None: _optional_string,
+    Name | None: _optional_string,
+    bool: _boolean,
+    int: _integer,
+}
+"""The reader of each field type a contract uses."""
 
 
 def load_outputs(
@@ -196,51 +292,3 @@ def _run(command: Sequence[str]) -> str:
         detail = done.stderr.strip() or f"exit code {done.returncode}"
         raise OutputsError(f"`{' '.join(command)}` failed: {detail}")
     return done.stdout
-
-
-class _Reader:
-    """Reads typed fields of one JSON object, collecting every problem."""
-
-    def __init__(self, raw: Mapping[str, Any], where: str) -> None:
-        self._raw = raw
-        self._where = where
-        self.problems: list[str] = []
-
-    def string(self, key: str) -> str:
-        value = self._raw.get(key)
-        if isinstance(value, str) and value:
-            return value
-        self._problem(key, "a non-empty string", value)
-        return ""
-
-    def optional_string(self, key: str) -> str | None:
-        value = self._raw.get(key)
-        if value is None or value == "":
-            return None
-        if isinstance(value, str):
-            return value
-        self._problem(key, "a string", value)
-        return None
-
-    def boolean(self, key: str, default: bool | None = None) -> bool:
-        value = self._raw.get(key, default)
-        if isinstance(value, bool):
-            return value
-        self._problem(key, "true or false", value)
-        return False
-
-    def integer(self, key: str, default: int | None = None) -> int:
-        value = self._raw.get(key, default)
-        # JSON numbers may arrive as floats (30.0); bools are ints in Python but not here.
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        self._problem(key, "an integer", value)
-        return 0
-
-    def _problem(self, key: str, expected: str, value: object) -> None:
-        if value is None:
-            self.problems.append(f"{self._where}.{key} is missing ({expected})")
-        else:
-            self.problems.append(f"{self._where}.{key} must be {expected}, got {value!r}")

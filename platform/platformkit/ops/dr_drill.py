@@ -82,7 +82,7 @@ def drill_prefix(source: str) -> str:
 
 @dataclass
 class _Drill:
-    contract: OperationsContract
+    contract: OperationsContract[str]
     stack: str
     rds: RDSClient
     region: str
@@ -189,7 +189,7 @@ class _Drill:
 
 
 def run_drill(
-    contract: OperationsContract,
+    contract: OperationsContract[str],
     stack: str,
     rds: RDSClient,
     region: str,
@@ -339,7 +339,7 @@ def _is_drill_resource(drill: _Drill, tag_list: Any, arn: str | None) -> bool:
 
 
 def cleanup(
-    contract: OperationsContract,
+    contract: OperationsContract[str],
     stack: str,
     rds: RDSClient,
     region: str,

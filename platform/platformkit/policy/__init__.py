@@ -1,7 +1,17 @@
 """The platformkit CrossGuard rules: pure validators grouped by AWS area, and the pack's parts.
 
-``policies/__main__.py`` calls ``build_policies()``; the offline gate uses
-``validate_pack_config``, ``load_waivers`` / ``parse_waiver_message`` and ``rule_metadata``.
+- ``core``: the ``Rule`` model (metadata, ``check`` filtering by resource type, conversion to
+  an SDK policy) and the property helpers validators share.
+- One module per AWS area, each a ``RULES`` tuple: ``network``, ``load_balancer``, ``s3``,
+  ``ecs``, ``rds``, ``ecr``, ``logs``, ``kms``, ``iam``, ``tagging``, ``cost``.
+- ``catalog``: every rule in pack order, lookups, ``build_policies`` (rules wrapped for
+  unknown values and waivers).
+- ``waivers``: the waiver file, and the ``waived-violations`` records report writers read back
+  with ``parse_waiver_message`` (as the offline gate does).
+- ``pack_config``: per-environment config files, validated offline; ``docs`` regenerates
+  ``docs/policies.md``'s rule table from them and the catalog.
+- ``secrets``: tells secret inputs from literals; ``pack``: the pack's name, shipped directory
+  and ``serve``, which ``policies/__main__.py`` and ``policy_pack/__main__.py`` call.
 """
 
 from pathlib import Path

@@ -74,7 +74,7 @@ def get_rule(name: str) -> Rule:
 
 
 def rule_metadata(name: str) -> dict[str, Any]:
-    """JSON-friendly metadata of one rule (for SARIF ``rules[]`` / JUnit properties)."""
+    """JSON-friendly metadata of one rule, for report writers (see ``docs/policies.md``)."""
     rule = get_rule(name)
     return {
         "name": rule.name,
@@ -97,7 +97,7 @@ def rule_metadata(name: str) -> dict[str, Any]:
 def _waiver_aware(
     rule: Rule, waivers: WaiverSet, ledger: WaiverLedger
 ) -> Callable[[Any, ReportViolation], None]:
-    """Wrap a rule's validator: unknown handling (``failOnUnknown``), then waivers.
+    """Wrap a rule's ``check``: unknown handling (``failOnUnknown``), then waivers.
 
     Violations are collected and forwarded after filtering, even when an unknown value aborts
     the validator midway, so what was found before the unknown is never lost.
@@ -113,7 +113,7 @@ def _waiver_aware(
 
         urn = args.urn if isinstance(args, ResourceValidationArgs) else ""
         try:
-            run_guarded(rule.validate, args, collect)
+            run_guarded(rule.check, args, collect)
         finally:
             for message, violation_urn in apply_waivers(rule.name, urn, collected, waivers, ledger):
                 report(message, violation_urn)

@@ -1,9 +1,10 @@
 """The rule model shared by every area module: metadata, property helpers and policy building.
 
 A rule is a pure validator plus the metadata reports need (severity, remediation, the Checkov /
-cdk-nag / AWSGuard IDs it corresponds to, its config schema). ``Rule.to_policy`` turns it into
-the SDK's ``ResourceValidationPolicy`` or ``StackValidationPolicy``, wrapping the validator so
-that unknown values and waivers are handled the same way for every rule.
+cdk-nag / AWSGuard IDs it corresponds to, its config schema, the resource types it judges).
+``Rule.check`` is the one place that filters resources by those types; ``Rule.to_policy`` turns
+the rule into the SDK's ``ResourceValidationPolicy`` or ``StackValidationPolicy``, wrapping
+``check`` so that unknown values and waivers are handled the same way for every rule.
 """
 
 from __future__ import annotations
@@ -80,7 +81,9 @@ class Rule:
     validate: ResourceValidator | StackValidator
     kind: Kind = "resource"
     resource_types: tuple[str, ...] = ()
-    """Type tokens the rule inspects (documentation and tests)."""
+    """Type tokens the rule inspects. A resource rule's validator is called only for these
+    (``check``), for every type when the tuple is empty; a stack rule sees every resource and
+    lists the types it reads (reports and docs). Defaults to ``()``."""
     checkov: tuple[str, ...] = ()
     cdk_nag: tuple[str, ...] = ()
     awsguard: tuple[str, ...] = ()
@@ -112,6 +115,24 @@ class Rule:
         if self.cdk_nag:
             return CDK_NAG_RULES_URL
         return None
+
+    def applies_to(self, resource_type: str) -> bool:
+        """Whether this rule judges resources of ``resource_type`` (all, when none declared)."""
+        return not self.resource_types or resource_type in self.resource_types
+
+    def check(
+        self, args: ResourceValidationArgs | StackValidationArgs, report: ReportViolation
+    ) -> None:
+        """Call the validator, unless ``args`` is a resource of a type the rule does not judge.
+
+        The one place a rule's declared ``resource_types`` filter what its validator sees, so
+        validators never test ``args.resource_type`` themselves.
+        """
+        if isinstance(args, ResourceValidationArgs) and not self.applies_to(args.resource_type):
+            return
+        # The validator's declared type matches ``kind``; the SDK passes the matching args.
+        validate: Any = self.validate
+        validate(args, report)
 
     def config_properties(self) -> dict[str, dict[str, Any]]:
         """The full JSON-schema ``properties`` of this rule's config, common keys included."""
@@ -189,10 +210,10 @@ def run_guarded(
 
 
 def guard_unknowns(rule: Rule) -> Callable[[Any, ReportViolation], None]:
-    """The rule's validator with ``failOnUnknown`` support and nothing else (no waivers)."""
+    """The rule's ``check`` with ``failOnUnknown`` support and nothing else (no waivers)."""
 
     def validate(args: Any, report: ReportViolation) -> None:
-        run_guarded(rule.validate, args, report)
+        run_guarded(rule.check, args, report)
 
     validate.__name__ = f"validate_{rule.name.replace('-', '_')}"
     return validate

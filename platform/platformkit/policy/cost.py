@@ -24,23 +24,23 @@ def _allowed(value: str, patterns: list[str]) -> bool:
     return any(fnmatchcase(value, pattern) for pattern in patterns)
 
 
+_SIZE_SETTINGS: dict[str, tuple[str, str, list[str]]] = {
+    RDS_INSTANCE: ("allowedDbInstanceClasses", "instanceClass", DEFAULT_DB_CLASSES),
+    EC2_INSTANCE: ("allowedEc2InstanceTypes", "instanceType", DEFAULT_EC2_TYPES),
+    LAUNCH_TEMPLATE: ("allowedEc2InstanceTypes", "instanceType", DEFAULT_EC2_TYPES),
+}
+"""Per resource type: the config key of its allow-list, the property it sizes, the default."""
+
+
 def validate_instance_classes(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    config = args.get_config()
-    if args.resource_type == RDS_INSTANCE:
-        key, prop, default = "allowedDbInstanceClasses", "instanceClass", DEFAULT_DB_CLASSES
-    elif args.resource_type in (EC2_INSTANCE, LAUNCH_TEMPLATE):
-        key, prop, default = "allowedEc2InstanceTypes", "instanceType", DEFAULT_EC2_TYPES
-    else:
-        return
-    patterns = list(setting(config, key, default))
+    key, prop, default = _SIZE_SETTINGS[args.resource_type]
+    patterns = list(setting(args.get_config(), key, default))
     value = args.props.get(prop)
     if isinstance(value, str) and not _allowed(value, patterns):
         report(f"{prop} {value!r} is not allowed here ({key}: {patterns}).", None)
 
 
 def validate_task_size(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != TASK_DEFINITION:
-        return
     config = args.get_config()
     limits: list[tuple[str, str, Any]] = [
         ("cpu", "maxTaskCpu", DEFAULT_MAX_TASK_CPU),
@@ -63,7 +63,7 @@ RULES: tuple[Rule, ...] = (
         severity=Severity.MEDIUM,
         remediation="Pick a class matching the environment's allow-list, or change the config.",
         validate=validate_instance_classes,
-        resource_types=(RDS_INSTANCE, EC2_INSTANCE, LAUNCH_TEMPLATE),
+        resource_types=tuple(_SIZE_SETTINGS),
         config={
             "allowedDbInstanceClasses": {
                 **_PATTERNS,

@@ -19,21 +19,17 @@ REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
 
 
 def validate_immutable(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type == REPOSITORY:
-        mutability = args.props.get("imageTagMutability") or "MUTABLE"
-        if not str(mutability).startswith("IMMUTABLE"):
-            report(f"imageTagMutability is {mutability!r}; tags can be overwritten.", None)
+    mutability = args.props.get("imageTagMutability") or "MUTABLE"
+    if not str(mutability).startswith("IMMUTABLE"):
+        report(f"imageTagMutability is {mutability!r}; tags can be overwritten.", None)
 
 
 def validate_scan_on_push(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type == REPOSITORY:
-        if not is_true(dig(args.props.get("imageScanningConfiguration"), "scanOnPush")):
-            report("imageScanningConfiguration.scanOnPush is not true.", None)
+    if not is_true(dig(args.props.get("imageScanningConfiguration"), "scanOnPush")):
+        report("imageScanningConfiguration.scanOnPush is not true.", None)
 
 
 def validate_kms(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != REPOSITORY:
-        return
     types = [
         (as_mapping(c) or {}).get("encryptionType")
         for c in as_list(args.props.get("encryptionConfigurations"))
@@ -43,8 +39,6 @@ def validate_kms(args: ResourceValidationArgs, report: ReportViolation) -> None:
 
 
 def validate_not_public(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != REPOSITORY_POLICY:
-        return
     for statement in statements(args.props.get("policy")):
         if is_public_principal(statement):
             report("The repository policy allows any principal ('*') without a condition.", None)

@@ -37,8 +37,6 @@ def container_definitions(args: ResourceValidationArgs) -> Iterator[tuple[str, M
     the image URI and log group name), and reading it then raises the SDK's
     ``UnknownValueError``, which the rule wrapper handles.
     """
-    if args.resource_type != TASK_DEFINITION:
-        return
     parsed = load_json(args.props.get("containerDefinitions"))
     for index, item in enumerate(as_list(parsed)):
         definition = as_mapping(item)
@@ -96,8 +94,6 @@ def validate_read_only_root(args: ResourceValidationArgs, report: ReportViolatio
 
 
 def validate_separate_roles(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != TASK_DEFINITION:
-        return
     task_role = args.props.get("taskRoleArn")
     execution_role = args.props.get("executionRoleArn")
     if task_role and execution_role and task_role == execution_role:
@@ -109,8 +105,6 @@ def validate_separate_roles(args: ResourceValidationArgs, report: ReportViolatio
 
 
 def validate_container_insights(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != CLUSTER:
-        return
     values = [
         (as_mapping(s) or {}).get("value")
         for s in as_list(args.props.get("settings"))
@@ -121,14 +115,12 @@ def validate_container_insights(args: ResourceValidationArgs, report: ReportViol
 
 
 def validate_service_no_public_ip(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != SERVICE:
-        return
     if is_true(dig(args.props.get("networkConfiguration"), "assignPublicIp")):
         report("assignPublicIp is true: tasks get public addresses.", None)
 
 
 def validate_fargate_platform(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != SERVICE or args.props.get("launchType") != "FARGATE":
+    if args.props.get("launchType") != "FARGATE":
         return
     version = args.props.get("platformVersion")
     if version not in (None, "LATEST"):

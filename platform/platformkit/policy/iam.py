@@ -97,8 +97,6 @@ def validate_no_admin_policies(args: ResourceValidationArgs, report: ReportViola
 
 
 def validate_service_principal_trust(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != ROLE:
-        return
     allowed = set(setting(args.get_config(), "allowedServicePrincipals", []))
     for statement in statements(args.props.get("assumeRolePolicy")):
         if not is_allow(statement):

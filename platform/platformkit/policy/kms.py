@@ -11,8 +11,6 @@ KEY = "aws:kms/key:Key"
 
 
 def validate_rotation(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != KEY:
-        return
     # Rotation exists only for symmetric encryption keys.
     spec = args.props.get("customerMasterKeySpec") or "SYMMETRIC_DEFAULT"
     usage = args.props.get("keyUsage") or "ENCRYPT_DECRYPT"
@@ -22,8 +20,6 @@ def validate_rotation(args: ResourceValidationArgs, report: ReportViolation) -> 
 
 
 def validate_policy(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != KEY:
-        return
     if is_true(args.props.get("bypassPolicyLockoutSafetyCheck")):
         report("bypassPolicyLockoutSafetyCheck is true.", None)
     for statement in statements(args.props.get("policy")):

@@ -1,4 +1,5 @@
-"""Load balancer rules: HTTPS only, TLS policy, header hygiene, protection, logs, WAF."""
+"""Load balancer rules: HTTPS only, TLS policy, header hygiene, protection, logs, target group
+health checks, WAF (attached, managed rule groups, logging)."""
 
 from __future__ import annotations
 
@@ -68,7 +69,7 @@ def _is_application_lb(props: Any) -> bool:
 
 def validate_https_only(args: ResourceValidationArgs, report: ReportViolation) -> None:
     """Plain-HTTP listeners may only redirect to HTTPS."""
-    if args.resource_type not in LISTENER_TYPES or args.props.get("protocol") != "HTTP":
+    if args.props.get("protocol") != "HTTP":
         return
     actions = [as_mapping(a) for a in as_list(args.props.get("defaultActions"))]
     redirects_to_https = bool(actions) and all(
@@ -80,10 +81,7 @@ def validate_https_only(args: ResourceValidationArgs, report: ReportViolation) -
 
 
 def validate_tls_policy(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type not in LISTENER_TYPES or args.props.get("protocol") not in (
-        "HTTPS",
-        "TLS",
-    ):
+    if args.props.get("protocol") not in ("HTTPS", "TLS"):
         return
     allowed = list(setting(args.get_config(), "allowedSslPolicies", DEFAULT_SSL_POLICIES))
     policy = args.props.get("sslPolicy")
@@ -94,26 +92,24 @@ def validate_tls_policy(args: ResourceValidationArgs, report: ReportViolation) -
 
 
 def validate_drop_invalid_headers(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type in LB_TYPES and _is_application_lb(args.props):
+    if _is_application_lb(args.props):
         if not is_true(args.props.get("dropInvalidHeaderFields")):
             report("dropInvalidHeaderFields is not true (HTTP desync/smuggling risk).", None)
 
 
 def validate_deletion_protection(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type in LB_TYPES and not is_true(args.props.get("enableDeletionProtection")):
+    if not is_true(args.props.get("enableDeletionProtection")):
         report("enableDeletionProtection is not true.", None)
 
 
 def validate_access_logs(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type not in LB_TYPES:
-        return
     logs = args.props.get("accessLogs")
     if not is_true(dig(logs, "enabled")) or not dig(logs, "bucket"):
         report("Access logs are not enabled (accessLogs.enabled with a bucket).", None)
 
 
 def validate_desync_mitigation(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type in LB_TYPES and _is_application_lb(args.props):
+    if _is_application_lb(args.props):
         mode = args.props.get("desyncMitigationMode")
         # Omitted means AWS's default, "defensive".
         if mode is not None and mode not in ("defensive", "strictest"):
@@ -123,8 +119,6 @@ def validate_desync_mitigation(args: ResourceValidationArgs, report: ReportViola
 def validate_target_group_health_check(
     args: ResourceValidationArgs, report: ReportViolation
 ) -> None:
-    if args.resource_type not in (TARGET_GROUP, TARGET_GROUP_LEGACY):
-        return
     if (args.props.get("targetType") or "instance") == "lambda":
         return
     # AWS enables a health check on every non-Lambda target group unless told otherwise, and
@@ -176,8 +170,6 @@ def _managed_groups(rule: Any) -> list[tuple[str, bool]]:
 
 
 def validate_waf_managed_rule_groups(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != WEB_ACL:
-        return
     required = string_list(
         setting(args.get_config(), "requiredRuleGroups", DEFAULT_REQUIRED_RULE_GROUPS)
     )

@@ -18,8 +18,6 @@ VALID_RETENTION_DAYS = [
 
 
 def validate_retention(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != LOG_GROUP:
-        return
     minimum = int(setting(args.get_config(), "minimumDays", DEFAULT_MIN_RETENTION_DAYS))
     days = as_int(args.props.get("retentionInDays"))
     if not days:
@@ -31,7 +29,7 @@ def validate_retention(args: ResourceValidationArgs, report: ReportViolation) ->
 
 def validate_kms(args: ResourceValidationArgs, report: ReportViolation) -> None:
     # A key the same stack creates has an unknown ARN during preview: it will be set.
-    if args.resource_type == LOG_GROUP and not is_set(args.props, "kmsKeyId"):
+    if not is_set(args.props, "kmsKeyId"):
         report("kmsKeyId is not set; the group uses the AWS-owned key.", None)
 
 

@@ -168,8 +168,6 @@ def validate_descriptions(args: ResourceValidationArgs, report: ReportViolation)
 
 
 def validate_default_sg_closed(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != DEFAULT_SECURITY_GROUP:
-        return
     for direction in ("ingress", "egress"):
         if as_list(args.props.get(direction)):
             report(
@@ -180,7 +178,7 @@ def validate_default_sg_closed(args: ResourceValidationArgs, report: ReportViola
 
 
 def validate_subnet_no_public_ip(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type == SUBNET and is_true(args.props.get("mapPublicIpOnLaunch")):
+    if is_true(args.props.get("mapPublicIpOnLaunch")):
         report("mapPublicIpOnLaunch is true: every ENI launched here gets a public IP.", None)
 
 
@@ -195,8 +193,7 @@ def validate_instance_no_public_ip(args: ResourceValidationArgs, report: ReportV
 
 
 def validate_no_default_vpc(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type == DEFAULT_VPC:
-        report("The stack manages the account's default VPC; build a dedicated VPC.", None)
+    report("The stack manages the account's default VPC; build a dedicated VPC.", None)
 
 
 def validate_vpc_flow_logs(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -331,7 +328,7 @@ RULES: tuple[Rule, ...] = (
             "toward the database security group."
         ),
         validate=validate_no_unrestricted_egress,
-        resource_types=(SECURITY_GROUP, SECURITY_GROUP_RULE, EGRESS_RULE),
+        resource_types=(SECURITY_GROUP, DEFAULT_SECURITY_GROUP, SECURITY_GROUP_RULE, EGRESS_RULE),
         checkov=("CKV_AWS_382",),
         enforcement_level=EnforcementLevel.ADVISORY,
     ),
@@ -342,7 +339,7 @@ RULES: tuple[Rule, ...] = (
         severity=Severity.LOW,
         remediation="Set description on the group and on every ingress/egress rule.",
         validate=validate_descriptions,
-        resource_types=(SECURITY_GROUP, SECURITY_GROUP_RULE, INGRESS_RULE, EGRESS_RULE),
+        resource_types=(*_SG_TYPES, EGRESS_RULE),
         checkov=("CKV_AWS_23",),
         cdk_nag=("AwsSolutions-EC27",),
         enforcement_level=EnforcementLevel.ADVISORY,

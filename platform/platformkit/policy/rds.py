@@ -44,36 +44,30 @@ TLS_PARAMETERS: dict[str, tuple[str, frozenset[str]]] = {
 """Engine → (parameter that forces TLS, values that mean "on")."""
 
 
-def _instance(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
-    return args.props if args.resource_type == INSTANCE else None
-
-
 def _is_replica_or_restore(props: Mapping[str, Any]) -> bool:
     return bool(props.get("replicateSourceDb") or props.get("snapshotIdentifier"))
 
 
 def validate_encrypted(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    props = _instance(args)
-    if props is not None and not is_true(props.get("storageEncrypted")):
+    props = args.props
+    if not is_true(props.get("storageEncrypted")):
         report("storageEncrypted is not true.", None)
 
 
 def validate_not_public(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    props = _instance(args)
-    if props is not None and is_true(props.get("publiclyAccessible")):
+    props = args.props
+    if is_true(props.get("publiclyAccessible")):
         report("publiclyAccessible is true.", None)
 
 
 def validate_multi_az(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    props = _instance(args)
-    if props is not None and not is_true(props.get("multiAz")):
+    props = args.props
+    if not is_true(props.get("multiAz")):
         report("multiAz is not true: one AZ outage takes the database down.", None)
 
 
 def validate_backups(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    props = _instance(args)
-    if props is None:
-        return
+    props = args.props
     minimum = int(setting(args.get_config(), "minimumDays", DEFAULT_MIN_BACKUP_DAYS))
     days = as_int(props.get("backupRetentionPeriod"))
     if days is None or days < minimum:
@@ -82,15 +76,13 @@ def validate_backups(args: ResourceValidationArgs, report: ReportViolation) -> N
 
 
 def validate_deletion_protection(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    props = _instance(args)
-    if props is not None and not is_true(props.get("deletionProtection")):
+    props = args.props
+    if not is_true(props.get("deletionProtection")):
         report("deletionProtection is not true.", None)
 
 
 def validate_final_snapshot(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    props = _instance(args)
-    if props is None:
-        return
+    props = args.props
     if is_true(props.get("skipFinalSnapshot")):
         report("skipFinalSnapshot is true: deleting the instance loses its data.", None)
     elif not is_set(props, "finalSnapshotIdentifier"):
@@ -100,9 +92,7 @@ def validate_final_snapshot(args: ResourceValidationArgs, report: ReportViolatio
 
 
 def validate_no_literal_password(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    props = _instance(args)
-    if props is None:
-        return
+    props = args.props
     try:
         password = props.get("password")
     except UnknownValueError:
@@ -126,8 +116,8 @@ def validate_no_literal_password(args: ResourceValidationArgs, report: ReportVio
 def validate_performance_insights_kms(
     args: ResourceValidationArgs, report: ReportViolation
 ) -> None:
-    props = _instance(args)
-    if props is None or not is_true(props.get("performanceInsightsEnabled")):
+    props = args.props
+    if not is_true(props.get("performanceInsightsEnabled")):
         return
     if not is_set(props, "performanceInsightsKmsKeyId"):
         report(
@@ -138,20 +128,20 @@ def validate_performance_insights_kms(
 
 
 def validate_log_exports(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    props = _instance(args)
-    if props is not None and not string_list(props.get("enabledCloudwatchLogsExports")):
+    props = args.props
+    if not string_list(props.get("enabledCloudwatchLogsExports")):
         report("enabledCloudwatchLogsExports is empty: database logs stay on the host.", None)
 
 
 def validate_auto_minor_upgrade(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    props = _instance(args)
-    if props is not None and is_false(props.get("autoMinorVersionUpgrade")):
+    props = args.props
+    if is_false(props.get("autoMinorVersionUpgrade")):
         report("autoMinorVersionUpgrade is false: security patches are not applied.", None)
 
 
 def validate_iam_auth(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    props = _instance(args)
-    if props is not None and not is_true(props.get("iamDatabaseAuthenticationEnabled")):
+    props = args.props
+    if not is_true(props.get("iamDatabaseAuthenticationEnabled")):
         report("iamDatabaseAuthenticationEnabled is not true.", None)
 
 

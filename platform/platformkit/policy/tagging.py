@@ -50,12 +50,10 @@ TAGGABLE_TYPES = frozenset(
         "aws:acm/certificate:Certificate",
     }
 )
-"""Resource types this stack creates that accept ``tags``; others are skipped."""
+"""Resource types this stack creates that accept ``tags``; the rule skips all others."""
 
 
 def validate_required_tags(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type not in TAGGABLE_TYPES:
-        return
     required = list(setting(args.get_config(), "requiredTags", DEFAULT_REQUIRED_TAGS))
     tags = as_mapping(args.props.get("tags")) or {}
     missing = [key for key in required if not tags.get(key)]

@@ -3,9 +3,11 @@
 ``load_config_file`` reads a ``--policy-pack-config`` file exactly as the Pulumi CLI parses it;
 ``reconcile_config`` fills every policy's level and schema defaults and validates the result
 against the ``configSchema`` each policy declared in ``GetAnalyzerInfo`` (so any pack works),
-stricter than the CLI: unknown policies and unknown keys are errors too. ``run_gate`` starts
-each pack, checks its config, sends ``Analyze`` for every resource and ``AnalyzeStack`` once,
-and returns a ``GateReport`` that the reporters read from ``PreviewResult.extra["policy"]``.
+stricter than the CLI: unknown policies and unknown keys are errors too. ``prepare_gate``
+checks packs and config files before anything starts; ``started_packs`` spawns the packs;
+``run_gate`` checks each pack's config, sends ``Analyze`` for every resource and
+``AnalyzeStack`` once, and returns the ``GateReport`` (``verdicts``) that
+``run_policy_preview`` stores as ``PreviewResult.policy`` for the reporters.
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ import importlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 
-from platformkit.policy import WaiverRecord, parse_waiver_message
+from platformkit.policy import parse_waiver_message
 from platformkit.preview import wire
 from platformkit.preview.analyzer import (
     AnalyzeDiagnostic,
@@ -33,18 +35,16 @@ from platformkit.preview.analyzer import (
     PolicyPackProcess,
 )
 from platformkit.preview.answers import Answers
-from platformkit.preview.errors import EXIT_OK, EXIT_VIOLATIONS, PreviewError
+from platformkit.preview.errors import PreviewError
 from platformkit.preview.fake_cloud import Mode
-from platformkit.preview.recording import Computed, ResourceRecord, SourcePosition
-from platformkit.preview.result import STACK_TYPE, PreviewResult
+from platformkit.preview.recording import Computed, ResourceRecord
+from platformkit.preview.result import STACK_TYPE, PreviewResult, load_stack, run_loaded
+from platformkit.preview.verdicts import SEVERITY_ORDER, GateReport, PackReport, Violation
 from platformkit.preview.watchdog import DEFAULT_TIMEOUT
 
-EXTRA_KEY = "policy"
-"""Key of the ``GateReport`` in ``PreviewResult.extra``."""
 LEVEL_KEY = "enforcementLevel"
 ALL_KEY = "all"
 VALID_LEVELS = ("advisory", "mandatory", "remediate", "disabled")
-SEVERITY_ORDER = ("critical", "high", "medium", "low", "unspecified")
 _SIG_KEY = wire.SIG_KEY
 _SECRET_SIG = wire.SECRET_SIG
 
@@ -63,92 +63,6 @@ class ConfigFile:
 
     path: Path
     entries: dict[str, tuple[str | None, dict[str, Any]]]
-
-
-@dataclass(frozen=True)
-class Violation:
-    """A diagnostic of a policy, on one resource (or the stack)."""
-
-    pack: str
-    rule: str
-    level: str
-    """``mandatory``, ``advisory`` or ``remediate`` (as the pack reported it)."""
-    severity: str
-    urn: str
-    type: str
-    name: str
-    message: str
-    """The pack's message without the policy description it starts with."""
-    description: str
-    source: SourcePosition | None = None
-    waiver: WaiverRecord | None = None
-    """Set when a waiver suppressed this violation (it then does not fail the gate)."""
-
-
-@dataclass
-class PackReport:
-    """What one pack said about one preview."""
-
-    directory: Path
-    info: AnalyzerInfo
-    levels: dict[str, str]
-    """Effective enforcement level per policy (after the config)."""
-    violations: list[Violation] = field(default_factory=list)
-    """Reported and waived violations (``waiver`` set), in a stable order."""
-    waivers: list[WaiverRecord] = field(default_factory=list)
-    """Every waiver record the pack reported (waived and expired)."""
-
-    @property
-    def name(self) -> str:
-        return self.info.name
-
-    @property
-    def version(self) -> str:
-        return self.info.version
-
-    def policy(self, name: str) -> PolicyInfo | None:
-        for policy in self.info.policies:
-            if policy.name == name:
-                return policy
-        return None
-
-
-@dataclass
-class GateReport:
-    """Verdicts of every pack; the exit code follows from the mandatory violations."""
-
-    packs: list[PackReport]
-
-    @property
-    def violations(self) -> list[Violation]:
-        return [v for pack in self.packs for v in pack.violations]
-
-    @property
-    def active(self) -> list[Violation]:
-        """Violations not suppressed by a waiver."""
-        return [v for v in self.violations if v.waiver is None]
-
-    @property
-    def mandatory(self) -> list[Violation]:
-        return [v for v in self.active if v.level in ("mandatory", "remediate")]
-
-    @property
-    def advisory(self) -> list[Violation]:
-        return [v for v in self.active if v.level == "advisory"]
-
-    @property
-    def waived(self) -> list[Violation]:
-        return [v for v in self.violations if v.waiver is not None]
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_VIOLATIONS if self.mandatory else EXIT_OK
-
-
-def gate_report(result: PreviewResult) -> GateReport | None:
-    """The gate's verdicts stored in ``result``, or ``None`` when no pack ran."""
-    report = result.extra.get(EXTRA_KEY)
-    return report if isinstance(report, GateReport) else None
 
 
 # -- config ----------------------------------------------------------------------------
@@ -396,7 +310,7 @@ def run_gate(
     setup: GateSetup,
     processes: Sequence[PolicyPackProcess],
 ) -> GateReport:
-    """Configure each pack, analyze every resource, store and return the verdicts."""
+    """Configure each pack, analyze every resource, return the verdicts."""
     inputs, outputs = analyzer_resources(result)
     records = {r.urn: r for r in result.resources}
     reports: list[PackReport] = []
@@ -417,9 +331,7 @@ def run_gate(
         diagnostics.extend(process.analyze_stack(outputs))
         levels = {name: c.enforcement_level for name, c in policy_config.items()}
         reports.append(_pack_report(process.directory, info, levels, diagnostics, records))
-    report = GateReport(reports)
-    result.extra[EXTRA_KEY] = report
-    return report
+    return GateReport(reports)
 
 
 def _pack_report(
@@ -508,30 +420,21 @@ def run_policy_preview(
 ) -> PreviewResult:
     """``run_preview`` plus the gate: packs boot while the program runs.
 
-    Raises ``PreviewError`` (exit 2) for a bad config, a missing or failing pack, or a failing
-    program; the verdicts are in ``result.extra["policy"]``.
+    The project and stack config are loaded once: the packs get the config the program runs
+    with. Raises ``PreviewError`` (exit 2) for a bad config, a missing or failing pack, or a
+    failing program; the verdicts are in ``result.policy``.
     """
-    from platformkit.preview.project import load_project
-    from platformkit.preview.result import run_preview
-    from platformkit.preview.stack_config import load_stack_config
-
     setup = prepare_gate(packs, configs)
-    project = load_project(directory)
-    config = load_stack_config(project, stack, answers)
+    project, config = load_stack(directory, stack, answers)
     with started_packs(setup, project.name, stack, mode == "preview", config.values) as procs:
-        result = run_preview(directory, stack, mode, answers=answers, timeout=timeout)
-        run_gate(result, setup, procs)
+        result = run_loaded(project, stack, config, mode, answers=answers, timeout=timeout)
+        result.policy = run_gate(result, setup, procs)
     return result
 
 
 __all__ = [
-    "EXTRA_KEY",
-    "GateReport",
     "PackError",
-    "PackReport",
     "PolicyConfigError",
-    "Violation",
-    "gate_report",
     "load_config_file",
     "prepare_gate",
     "reconcile_config",

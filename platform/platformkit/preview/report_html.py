@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from html import escape
 from importlib.resources import files
 
-from platformkit.preview.policy_gate import GateReport, Violation, gate_report
 from platformkit.preview.result import STACK_TYPE, PreviewResult
+from platformkit.preview.verdicts import GateReport, Violation
 
 _ASSETS = files("platformkit.preview") / "assets"
 _LEVEL_ORDER = {"mandatory": 0, "remediate": 0, "advisory": 1}
@@ -43,7 +43,7 @@ def render_html(result: PreviewResult) -> str:
     """The whole page, ending with a newline."""
     css = _ASSETS.joinpath("stack_page.css").read_text(encoding="utf-8")
     script = _ASSETS.joinpath("stack_page.js").read_text(encoding="utf-8")
-    report = gate_report(result)
+    report = result.policy
     verdicts = _verdicts_by_urn(result, report)
     root = _tree(result)
     title = f"{result.project.name} / {result.stack}: offline preview"

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlparse
 
 from platformkit.preview.recording import Computed, ResourceRecord, SourcePosition
 from platformkit.preview.result import STACK_TYPE, PreviewResult, Secret
+from platformkit.preview.verdicts import GateReport
 
 FORMAT_VERSION = 1
 """Bumped on any incompatible change to the document's shape."""
@@ -65,8 +66,8 @@ def to_document(result: PreviewResult) -> dict[str, Any]:
         "diagnostics": [{"severity": d.severity, "message": d.message} for d in result.diagnostics],
         "summary": {"byType": result.count_by_type(), "total": result.total},
     }
-    if "policy" in result.extra:
-        document["policies"] = _policies(result)
+    if result.policy is not None:
+        document["policies"] = _policies(result, result.policy)
     return document
 
 
@@ -155,12 +156,8 @@ def relative_uri(result: PreviewResult, uri: str) -> str:
         return uri
 
 
-def _policies(result: PreviewResult) -> dict[str, Any]:
+def _policies(result: PreviewResult, report: GateReport) -> dict[str, Any]:
     """The gate's verdicts: packs, violations (waived ones carry their waiver), waivers."""
-    from platformkit.preview.policy_gate import gate_report
-
-    report = gate_report(result)
-    assert report is not None
     return {
         "packs": [
             {

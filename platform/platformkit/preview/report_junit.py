@@ -11,13 +11,13 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
-from platformkit.preview.policy_gate import PackReport, Violation, gate_report
 from platformkit.preview.result import PreviewResult
+from platformkit.preview.verdicts import PackReport, Violation
 
 
 def render_junit(result: PreviewResult) -> str:
     """The report as an XML document with a final newline."""
-    report = gate_report(result)
+    report = result.policy
     packs = report.packs if report else []
     root = ET.Element("testsuites", name=f"platformkit preview {result.stack}")
     totals = {"tests": 0, "failures": 0, "skipped": 0}

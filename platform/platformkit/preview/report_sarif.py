@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from platformkit.preview.policy_gate import PackReport, Violation, gate_report
 from platformkit.preview.result import PreviewResult
+from platformkit.preview.verdicts import PackReport, Violation
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -32,7 +32,7 @@ def render_sarif(result: PreviewResult) -> str:
 
 
 def to_sarif(result: PreviewResult) -> dict[str, Any]:
-    report = gate_report(result)
+    report = result.policy
     root = repository_root(result.project.directory)
     runs = [_run(pack, result, root) for pack in report.packs] if report else []
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": runs}

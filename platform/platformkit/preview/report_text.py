@@ -15,6 +15,7 @@ from typing import Any
 
 from platformkit.preview.recording import Computed
 from platformkit.preview.result import STACK_TYPE, PreviewResult, Secret
+from platformkit.preview.verdicts import SEVERITY_ORDER, GateReport
 
 _INDENT = "    "
 
@@ -27,8 +28,8 @@ def render_text(result: PreviewResult) -> str:
     if result.outputs:
         sections.append(_outputs(result))
     sections.append(_summary(result))
-    if "policy" in result.extra:
-        sections.extend(_policy_sections(result))
+    if result.policy is not None:
+        sections.extend(_policy_sections(result, result.policy))
     return "\n\n".join(s.rstrip("\n") for s in sections) + "\n"
 
 
@@ -124,13 +125,7 @@ def _summary(result: PreviewResult) -> str:
     return "\n".join(lines)
 
 
-def _policy_sections(result: PreviewResult) -> list[str]:
-    # Imported here: a plain preview must not pay for loading the policy machinery.
-    from platformkit.preview.policy_gate import SEVERITY_ORDER, gate_report
-
-    report = gate_report(result)
-    if report is None:
-        return []
+def _policy_sections(result: PreviewResult, report: GateReport) -> list[str]:
     packs = ["Policy packs:"] + [
         f"{_INDENT}{p.name} {p.version or '(no version)'} ({p.directory}): "
         f"{len(p.info.policies)} policies"

@@ -1,19 +1,19 @@
 """The outcome of one offline preview, handed to every reporter.
 
-``run_preview`` loads the project and the stack config, runs the program under the mock
-runtime and resolves the stack outputs. Reporters (text, JSON; later SARIF and JUnit with the
-policy verdicts) only read a ``PreviewResult``, so adding a format or a policy pass never
-touches how the program runs.
+``run_preview`` loads the project and the stack config (``load_stack``), runs the program
+under the mock runtime and resolves the stack outputs (``run_loaded``). Reporters (text, JSON,
+SARIF, JUnit, DOT, HTML) only read a ``PreviewResult``, the policy gate's verdicts included
+(``policy``), so adding a format or a policy pass never touches how the program runs.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from inspect import isawaitable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.output import Unknown
@@ -26,6 +26,10 @@ from platformkit.preview.project import Project, load_project
 from platformkit.preview.recording import COMPUTED, Computed, Diagnostic, Recording, ResourceRecord
 from platformkit.preview.stack_config import StackConfig, load_stack_config
 from platformkit.preview.watchdog import DEFAULT_TIMEOUT
+
+if TYPE_CHECKING:
+    # Only the annotation: a preview without packs never loads the gate's modules.
+    from platformkit.preview.verdicts import GateReport
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -60,8 +64,8 @@ class PreviewResult:
     outputs: dict[str, Any]
     """Stack outputs resolved to plain values; ``COMPUTED`` when unknown, ``SECRET`` when
     secret (the value is dropped), resources as their URN."""
-    extra: dict[str, Any] = field(default_factory=dict)
-    """Room for later passes (e.g. policy verdicts) without changing this class's shape."""
+    policy: GateReport | None = None
+    """The policy gate's verdicts (``run_policy_preview``); ``None`` when no pack ran."""
 
     @property
     def resources(self) -> list[ResourceRecord]:
@@ -142,8 +146,33 @@ def run_preview(
     ``MissingRegion`` (all ``PreviewError``) on failure; nothing runs when the project or its
     config is invalid.
     """
+    project, config = load_stack(directory, stack, answers)
+    return run_loaded(project, stack, config, mode, answers=answers, timeout=timeout)
+
+
+def load_stack(
+    directory: str | Path, stack: str, answers: Answers | None = None
+) -> tuple[Project, StackConfig]:
+    """The project in ``directory`` and ``stack``'s checked config (``ProjectError``,
+    ``ConfigError`` when invalid); ``answers`` (default: none) fill ``secure:`` values."""
     project = load_project(directory)
-    config = load_stack_config(project, stack, answers)
+    return project, load_stack_config(project, stack, answers)
+
+
+def run_loaded(
+    project: Project,
+    stack: str,
+    config: StackConfig,
+    mode: Mode = "up",
+    *,
+    answers: Answers | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> PreviewResult:
+    """``run_preview`` for a project and config already loaded by ``load_stack``.
+
+    For callers that need the config before the program runs (the policy gate hands it to
+    the packs it starts), so it is loaded once. Same defaults and errors as ``run_preview``.
+    """
     recording = run_program(project, stack, config, mode, answers=answers, timeout=timeout)
     try:
         outputs = resolve_outputs(recording.outputs)

@@ -10,7 +10,8 @@ Modules, in the order data flows through them:
   (``references = ["aws_x.name.id", "aws_x.name"]``), so graph checks can follow them.
 - ``plan``: assembles the plan document (``terraform show -json``'s shape).
 - ``baseline``: the checked-in list of Checkov findings accepted per stack, each with a reason.
-- ``checkov``: runs Checkov on a stack's export and applies the baseline (``python -m``).
+- ``checkov``: runs Checkov on a stack's export and applies the baseline (``platformkit checkov``).
+- ``vendor``: regenerates ``aws_names.json`` from pulumi-aws's ``bridge-metadata.json``.
 
 Only the ``aws`` provider is mapped; other resources (components, ``random``, ``awsx``) have no
 Terraform equivalent a scanner knows and are left out.
