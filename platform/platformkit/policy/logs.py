@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, Severity
 
+from ..validation import CLOUDWATCH_RETENTION_DAYS
 from .core import Rule, as_int, is_set, setting
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 DEFAULT_MIN_RETENTION_DAYS = 365
 
-VALID_RETENTION_DAYS = [
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-    2922, 3288, 3653,
-]  # fmt: skip
-"""The values CloudWatch Logs accepts for retentionInDays (0 means never expire)."""
+# The values CloudWatch Logs accepts for retentionInDays: the components' one table.
+VALID_RETENTION_DAYS = list(CLOUDWATCH_RETENTION_DAYS)
 
 
 def validate_retention(args: ResourceValidationArgs, report: ReportViolation) -> None:
