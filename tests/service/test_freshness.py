@@ -563,3 +563,31 @@ def test_an_exiting_worker_takes_no_new_lease_even_one_racing_its_exit(make_app,
         assert [other.look(key)[1] for key in (racing, later)] == [False, False]
         assert other.claim(racing) and other.claim(later)  # free for the other workers
     assert ran == []
+
+
+def test_an_exiting_worker_lets_its_running_refresh_end_first(make_app):
+    """The exit hook waits for the refresh job running on the worker's refresh thread (it may
+    be between taking a lease and recording it): the process ends once the hook returns, and
+    a job killed there would leave its lease to expire."""
+    cache = snapshots(make_app())
+    running, finish = threading.Event(), threading.Event()
+    order_seen: list[str] = []
+
+    def refresh() -> None:
+        running.set()
+        finish.wait(5)
+        order_seen.append("refresh ended")
+
+    assert cache.refresher.submit("key", refresh)
+    assert running.wait(5)
+
+    def exit_hook() -> None:
+        cache.close()
+        order_seen.append("hook returned")
+
+    hook = threading.Thread(target=exit_hook)
+    hook.start()
+    time.sleep(0.2)  # long enough for a hook that did not wait to return
+    finish.set()
+    hook.join(10)
+    assert order_seen == ["refresh ended", "hook returned"]

@@ -85,6 +85,8 @@ class Refresher:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._stopped = False
+        self._running = False
+        self._finished = threading.Condition(self._lock)
 
     def submit(self, key: str, job: Callable[[], None]) -> bool:
         with self._lock:
@@ -100,26 +102,33 @@ class Refresher:
         self._jobs.put((key, job))
         return True
 
-    def stop(self) -> None:
-        """Run no more jobs, queued or new: the worker is exiting, and a job started now could
-        take a lease after the worker gave its leases up (``Snapshots.close``), leaving it to
-        expire. A job already running finishes or dies with the process."""
+    def stop(self, wait_s: float) -> None:
+        """Run no more jobs, queued or new, and wait up to ``wait_s`` for the one running to
+        end: the worker is exiting, and the process ends as soon as its hooks return, killing
+        this daemon thread wherever it is. Killed between taking a lease and recording it (a
+        window seen in the live benchmark), a job leaves that lease to expire: every other
+        worker then waits a whole lease for the answer."""
+        deadline = time.monotonic() + wait_s
         with self._lock:
             self._stopped = True
+            while self._running and (left := deadline - time.monotonic()) > 0:
+                self._finished.wait(left)
 
     def _work(self) -> None:
         while True:
             key, job = self._jobs.get()
             try:
                 with self._lock:
-                    stopped = self._stopped
-                if not stopped:
+                    run = self._running = not self._stopped
+                if run:
                     job()
             except Exception:  # a refresh must never kill the thread; the next read retries it
                 _log.exception("refreshing %s failed", key)
             finally:
                 with self._lock:
                     self._queued.discard(key)
+                    self._running = False
+                    self._finished.notify_all()
                 self._jobs.task_done()
 
     def drain(self) -> None:
@@ -261,7 +270,9 @@ class Snapshots:
         the process, and one started after this would too; a lease left set by either would
         hold every other worker off that answer for a whole lease (15 s by default) once the
         answer is past its bound. Ended now, the next reader computes it at once."""
-        self.refresher.stop()
+        # A refresh running now ends with its answer saved or its lease given up: a lease
+        # renewed meanwhile (``LeaseKeeper``) keeps it from expiring under it.
+        self.refresher.stop(wait_s=self.wait_s)
         if self.warm is not None:
             self.warm.stop()
         if self.shared is not None:
