@@ -69,14 +69,13 @@ def forecast(
     for granularity in ("week", "month"):
         starts = [max(day, start) for day in periods(start, end, granularity)]
         ends = [*(day - timedelta(days=1) for day in starts[1:]), end]
+        # Each period's end in time units; the last is the horizon itself (a fraction of a
+        # day past ``end``), so the periods add up to the per-customer predictions' total.
+        times = [(last - as_of).days / unit_days for last in ends[:-1]]
+        times.append(horizon_months * MONTH_DAYS / unit_days)
         cumulative = [0.0] + [
-            float(
-                bgnbd.expected_orders(
-                    purchases, (last - as_of).days / unit_days, rows.x, rows.t_x, rows.T
-                )
-                @ rows.weight
-            )
-            for last in ends
+            float(bgnbd.expected_orders(purchases, t, rows.x, rows.t_x, rows.T) @ rows.weight)
+            for t in times
         ]
         out[granularity] = [
             (first, cumulative[i + 1] - cumulative[i]) for i, first in enumerate(starts)
