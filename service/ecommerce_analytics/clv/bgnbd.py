@@ -73,15 +73,9 @@ def fit(data: Weighted) -> tuple[BgNbd, float]:
         # Per customer, so the optimiser's tolerances mean the same at any sample size.
         return -float(np.dot(ll, data.weight)) / total
 
-    result = minimize(
-        objective,
-        np.zeros(4),
-        method="Nelder-Mead",
-        options={"xatol": 1e-7, "fatol": 1e-10, "maxiter": 4000},
-    )
-    # The simplex finds the basin; a quasi-Newton polish from there is cheap and sharper.
-    polished = minimize(objective, result.x, method="L-BFGS-B")
-    best = polished if polished.fun <= result.fun else result
+    # Quasi-Newton on finite differences: ~100 evaluations where a simplex took ~600, each
+    # a pass over every distinct history (seconds at a million customers).
+    best = minimize(objective, np.zeros(4), method="L-BFGS-B", options={"ftol": 1e-12})
     r, alpha, a, b = (float(v) for v in np.exp(best.x))
     return BgNbd(r, alpha, a, b), -float(best.fun) * total
 

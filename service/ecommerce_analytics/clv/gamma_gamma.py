@@ -49,14 +49,9 @@ def fit(x: Array, m: Array) -> tuple[GammaGamma, float]:
         p, q, gamma = np.exp(logs)
         return -float(log_likelihood(GammaGamma(p, q, gamma), x, m).mean())
 
-    result = minimize(
-        objective,
-        np.zeros(3),
-        method="Nelder-Mead",
-        options={"xatol": 1e-7, "fatol": 1e-10, "maxiter": 4000},
-    )
-    polished = minimize(objective, result.x, method="L-BFGS-B")
-    best = polished if polished.fun <= result.fun else result
+    # Quasi-Newton on finite differences: ~100 evaluations where a simplex took ~600, each
+    # a pass over every distinct history (seconds at a million customers).
+    best = minimize(objective, np.zeros(3), method="L-BFGS-B", options={"ftol": 1e-12})
     p, q, gamma = (float(v) for v in np.exp(best.x))
     return GammaGamma(p, q, gamma), -float(best.fun) * len(x)
 
