@@ -84,3 +84,21 @@ def test_bad_arguments_are_refused_by_field(run: Run, extra: dict[str, Any], fie
         run(lambda: ScheduledTask("clv-fit", args(**extra)))
     assert caught.value.field == field
     assert "ScheduledTask 'clv-fit'" in str(caught.value)
+
+
+def test_every_field_is_documented_with_its_default() -> None:
+    from platformkit import scheduled_task
+    from tests.platformkit.docstrings import fields_without_default, undocumented_fields
+
+    assert undocumented_fields(scheduled_task, "ScheduledTaskArgs") == []
+    required = {
+        "cluster_arn",
+        "task_definition_arn",
+        "container_name",
+        "command",
+        "subnet_ids",
+        "security_group_ids",
+        "task_role_arn",
+        "execution_role_arn",
+    }
+    assert set(fields_without_default(scheduled_task, "ScheduledTaskArgs")) == required
