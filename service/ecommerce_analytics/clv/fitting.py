@@ -19,7 +19,7 @@ from ..models import ClvModel, ClvPrediction
 from ..queries.customer_counts import latest_order_day
 from . import bgnbd, gamma_gamma
 from .history import Histories, read_histories, repeat_days_after
-from .predictions import forecast, predict
+from .predictions import Predictions, forecast, predict
 from .schemas import ClvModelReport, ForecastPeriod, Holdout, PurchaseModel, SpendModel
 
 _INSERT_CHUNK = 5000
@@ -109,6 +109,46 @@ def _holdout(session: Session, as_of: date, options: FitOptions, now: Histories)
     )
 
 
+def store_predictions(session: Session, model_id: int, h: Histories, p: Predictions) -> None:
+    """Replace every stored prediction with ``p`` (inserted in chunks: one statement per
+    chunk, bounded parameter lists on every driver)."""
+    session.execute(delete(ClvPrediction))
+    mean = np.where(h.frequency > 0, h.mean_repeat_spend, np.nan)
+    columns = zip(
+        h.customer_ids,
+        h.frequency.astype(int).tolist(),
+        h.recency.tolist(),
+        h.age.tolist(),
+        mean.tolist(),
+        p.p_alive.tolist(),
+        p.expected_orders.tolist(),
+        p.expected_spend.tolist(),
+        p.predicted_value.tolist(),
+        strict=True,
+    )
+    chunk: list[dict[str, object]] = []
+    for cid, x, t_x, age, m, alive, orders, spend, value in columns:
+        chunk.append(
+            {
+                "customer_id": cid,
+                "model_id": model_id,
+                "frequency": x,
+                "recency": t_x,
+                "age": age,
+                "mean_repeat_spend": None if m != m else m,  # NaN: no repeat order
+                "p_alive": alive,
+                "expected_orders": orders,
+                "expected_spend": spend,
+                "predicted_value": value,
+            }
+        )
+        if len(chunk) == _INSERT_CHUNK:
+            session.execute(insert(ClvPrediction), chunk)
+            chunk = []
+    if chunk:
+        session.execute(insert(ClvPrediction), chunk)
+
+
 def fit_and_store(session: Session, options: FitOptions) -> ClvModelReport:
     """Fit as of ``options.as_of`` and store the fit and its predictions in ``session``'s
     transaction (the previous predictions are replaced whole, so readers see one fit)."""
@@ -131,41 +171,7 @@ def fit_and_store(session: Session, options: FitOptions) -> ClvModelReport:
     row = ClvModel(fitted_at=datetime.now(UTC), document="")
     session.add(row)
     session.flush()
-    session.execute(delete(ClvPrediction))
-    mean = np.where(now.frequency > 0, now.mean_repeat_spend, np.nan)
-    columns = zip(
-        now.customer_ids,
-        now.frequency.astype(int).tolist(),
-        now.recency.tolist(),
-        now.age.tolist(),
-        mean.tolist(),
-        predicted.p_alive.tolist(),
-        predicted.expected_orders.tolist(),
-        predicted.expected_spend.tolist(),
-        predicted.predicted_value.tolist(),
-        strict=True,
-    )
-    chunk: list[dict[str, object]] = []
-    for cid, x, t_x, age, m, alive, orders, spend, value in columns:
-        chunk.append(
-            {
-                "customer_id": cid,
-                "model_id": row.id,
-                "frequency": x,
-                "recency": t_x,
-                "age": age,
-                "mean_repeat_spend": None if m != m else m,  # NaN: no repeat order
-                "p_alive": alive,
-                "expected_orders": orders,
-                "expected_spend": spend,
-                "predicted_value": value,
-            }
-        )
-        if len(chunk) == _INSERT_CHUNK:
-            session.execute(insert(ClvPrediction), chunk)
-            chunk = []
-    if chunk:
-        session.execute(insert(ClvPrediction), chunk)
+    store_predictions(session, row.id, now, predicted)
     report = ClvModelReport(
         model_id=row.id,
         fitted_at=row.fitted_at,
