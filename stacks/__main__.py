@@ -139,6 +139,8 @@ clv_fit_args: ScheduledTaskArgs = {
     "task_role_arn": service.task_role_arn,
     "execution_role_arn": service.execution_role_arn,
 }
+if log_key is not None:
+    clv_fit_args["kms_key_arn"] = log_key.arn
 clv_fit = ScheduledTask(f"{NAME}-clv-fit", clv_fit_args)
 
 pulumi.export("url", service.url)

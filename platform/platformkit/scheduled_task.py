@@ -52,6 +52,9 @@ class ScheduledTaskArgs(TypedDict):
     syntax. Defaults to ``cron(0 3 * * ? *)`` (03:00 every day)."""
     schedule_timezone: NotRequired[str]
     """IANA time zone of ``schedule_expression``. Defaults to ``UTC``."""
+    kms_key_arn: NotRequired[pulumi.Input[str]]
+    """Customer-managed KMS key encrypting the schedule's target input (the command); the
+    scheduler's role may decrypt with it. Defaults to none: an AWS-owned key."""
     retry_attempts: NotRequired[int]
     """Times a failed ``RunTask`` call (not a failed command) is retried, 0-185. Defaults to
     ``2``."""
@@ -126,6 +129,13 @@ class ScheduledTask(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
+        key = args.get("kms_key_arn")
+        # The scheduler decrypts the schedule's input with its role when a customer key holds it.
+        decrypt = (
+            [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": key}]
+            if key is not None
+            else []
+        )
         aws.iam.RolePolicy(
             f"{name}-run-task",
             role=role.id,
@@ -149,6 +159,7 @@ class ScheduledTask(pulumi.ComponentResource):
                                 "StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
                             },
                         },
+                        *decrypt,
                     ],
                 }
             ),
@@ -166,6 +177,7 @@ class ScheduledTask(pulumi.ComponentResource):
             schedule_expression_timezone=args.get("schedule_timezone", DEFAULT_TIMEZONE),
             # A missed start is not made up for: the next run does the same work.
             flexible_time_window={"mode": "OFF"},
+            kms_key_arn=key,
             target={
                 "arn": args["cluster_arn"],
                 "role_arn": role.arn,

@@ -102,3 +102,11 @@ def test_every_field_is_documented_with_its_default() -> None:
         "execution_role_arn",
     }
     assert set(fields_without_default(scheduled_task, "ScheduledTaskArgs")) == required
+
+
+def test_a_customer_key_encrypts_the_schedule_and_the_role_may_decrypt_with_it(run: Run) -> None:
+    key = "arn:aws:kms:us-east-1:123456789012:key/logs"
+    recording = run(lambda: ScheduledTask("clv-fit", args(kms_key_arn=key)))
+    assert recording.one("aws:scheduler/schedule:Schedule").inputs["kmsKeyArn"] == key
+    policy = json.loads(recording.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    assert {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": key} in policy["Statement"]
