@@ -11,18 +11,31 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import delete, insert
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from ..cache import bump_version
 from ..models import ClvModel, ClvPrediction
 from ..queries.customer_counts import latest_order_day
+from ..upsert import insert_rows
 from . import bgnbd, gamma_gamma
 from .history import Histories, read_histories, repeat_days_after
 from .predictions import Predictions, forecast, predict
 from .schemas import ClvModelReport, ForecastPeriod, Holdout, PurchaseModel, SpendModel
 
-_INSERT_CHUNK = 5000
+_INSERT_CHUNK = 20_000
+_COLUMNS = (
+    "customer_id",
+    "model_id",
+    "frequency",
+    "recency",
+    "age",
+    "mean_repeat_spend",
+    "p_alive",
+    "expected_orders",
+    "expected_spend",
+    "predicted_value",
+)
 
 
 class FitError(ValueError):
@@ -110,43 +123,29 @@ def _holdout(session: Session, as_of: date, options: FitOptions, now: Histories)
 
 
 def store_predictions(session: Session, model_id: int, h: Histories, p: Predictions) -> None:
-    """Replace every stored prediction with ``p`` (inserted in chunks: one statement per
-    chunk, bounded parameter lists on every driver)."""
+    """Replace every stored prediction with ``p``, through the driver-level insert ingest uses
+    (``upsert.insert_rows``: arrays on PostgreSQL, multi-row on MySQL/MariaDB), in chunks."""
     session.execute(delete(ClvPrediction))
     mean = np.where(h.frequency > 0, h.mean_repeat_spend, np.nan)
-    columns = zip(
-        h.customer_ids,
-        h.frequency.astype(int).tolist(),
-        h.recency.tolist(),
-        h.age.tolist(),
-        mean.tolist(),
-        p.p_alive.tolist(),
-        p.expected_orders.tolist(),
-        p.expected_spend.tolist(),
-        p.predicted_value.tolist(),
-        strict=True,
-    )
-    chunk: list[dict[str, object]] = []
-    for cid, x, t_x, age, m, alive, orders, spend, value in columns:
-        chunk.append(
-            {
-                "customer_id": cid,
-                "model_id": model_id,
-                "frequency": x,
-                "recency": t_x,
-                "age": age,
-                "mean_repeat_spend": None if m != m else m,  # NaN: no repeat order
-                "p_alive": alive,
-                "expected_orders": orders,
-                "expected_spend": spend,
-                "predicted_value": value,
-            }
+    # Plain ints, floats, strings and None: no column here has a bind processor to apply.
+    rows = list(
+        zip(
+            h.customer_ids,
+            [model_id] * len(h),
+            h.frequency.astype(int).tolist(),
+            h.recency.tolist(),
+            h.age.tolist(),
+            [None if m != m else m for m in mean.tolist()],  # NaN: no repeat order
+            p.p_alive.tolist(),
+            p.expected_orders.tolist(),
+            p.expected_spend.tolist(),
+            p.predicted_value.tolist(),
+            strict=True,
         )
-        if len(chunk) == _INSERT_CHUNK:
-            session.execute(insert(ClvPrediction), chunk)
-            chunk = []
-    if chunk:
-        session.execute(insert(ClvPrediction), chunk)
+    )
+    table = ClvPrediction.__table__
+    for i in range(0, len(rows), _INSERT_CHUNK):
+        insert_rows(session, table, _COLUMNS, rows[i : i + _INSERT_CHUNK])  # type: ignore[arg-type]
 
 
 def fit_and_store(session: Session, options: FitOptions) -> ClvModelReport:
