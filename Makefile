@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8080
 
-.PHONY: run test lint typecheck pytest install docs vendor bench bench-full bench-smoke bench-preview clean \
+.PHONY: run test lint typecheck pytest install docs vendor bench bench-full bench-smoke bench-preview bench-clv clean \
 	checkov checkov-install lock
 
 # Both distributions, editable, and the workspace's `dev` group (pip 25.1+ reads
@@ -104,6 +104,10 @@ bench-smoke: $(STAMP)
 
 bench-preview: $(STAMP)
 	$(BIN)/python bench/bench_preview.py . --stack prod --repeat 5
+
+# The predictive lifetime value fit at a million customers drawn from the CDNOW parameters.
+bench-clv: $(STAMP)
+	$(BIN)/python bench/bench_clv_fit.py --customers 1000000
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .mypy_cache .ruff_cache .pytest_cache

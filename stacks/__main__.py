@@ -1,4 +1,5 @@
-"""The analytics deployment: Network → Cluster → Database → WebService, per stack config.
+"""The analytics deployment: Network → Cluster → Database → WebService (and its nightly model
+fit, a ScheduledTask), per stack config.
 
 Every difference between environments lives in ``Pulumi.<stack>.yaml``; this program only
 composes the platformkit components and exports what operators need.
@@ -18,12 +19,15 @@ from platformkit import (
     DatabaseArgs,
     Network,
     NetworkArgs,
+    ScheduledTask,
+    ScheduledTaskArgs,
     WebService,
     WebServiceArgs,
     create_log_key,
 )
 from platformkit.ops.contract import DatabaseContract, OperationsContract
 from platformkit.tags import standard_tags
+from platformkit.web_service import CONTAINER_NAME
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 NAME = "analytics"
@@ -120,6 +124,25 @@ else:
 if settings.alarm_email:
     service_args["alarm_email"] = settings.alarm_email
 service = WebService(NAME, service_args)
+
+# The predicted lifetime value models are refitted nightly off the request path, by the
+# service's own image, network and roles (docs/api.md, "flask clv fit").
+clv_fit_args: ScheduledTaskArgs = {
+    "environment": environment,
+    "owner": owner,
+    "cluster_arn": cluster.cluster_arn,
+    # The service's current revision: a deployment moves the schedule to the new image.
+    "task_definition_arn": service.service.task_definition.apply(lambda arn: arn or ""),
+    "container_name": CONTAINER_NAME,
+    "command": ["flask", "clv", "fit"],
+    "subnet_ids": network.private_subnet_ids,
+    "security_group_ids": [service.security_group_id],
+    "task_role_arn": service.task_role_arn,
+    "execution_role_arn": service.execution_role_arn,
+}
+if log_key is not None:
+    clv_fit_args["kms_key_arn"] = log_key.arn
+clv_fit = ScheduledTask(f"{NAME}-clv-fit", clv_fit_args)
 
 pulumi.export("url", service.url)
 pulumi.export("databaseEndpoint", database.endpoint)

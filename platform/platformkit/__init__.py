@@ -6,6 +6,7 @@ Public API::
     from platformkit import Cluster, ClusterArgs, CapacityProviderStrategy
     from platformkit import Database, DatabaseArgs
     from platformkit import WebService, WebServiceArgs, DockerBuild
+    from platformkit import ScheduledTask, ScheduledTaskArgs
     from platformkit import create_log_key
 """
 
@@ -18,6 +19,8 @@ from platformkit.log_key import create_log_key as create_log_key
 from platformkit.network import Network as Network
 from platformkit.network import NetworkArgs as NetworkArgs
 from platformkit.network_ref import NetworkRef as NetworkRef
+from platformkit.scheduled_task import ScheduledTask as ScheduledTask
+from platformkit.scheduled_task import ScheduledTaskArgs as ScheduledTaskArgs
 from platformkit.web_service import DockerBuild as DockerBuild
 from platformkit.web_service import WebService as WebService
 from platformkit.web_service import WebServiceArgs as WebServiceArgs
@@ -32,6 +35,8 @@ __all__ = [
     "Network",
     "NetworkArgs",
     "NetworkRef",
+    "ScheduledTask",
+    "ScheduledTaskArgs",
     "WebService",
     "WebServiceArgs",
     "create_log_key",

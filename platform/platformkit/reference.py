@@ -26,6 +26,7 @@ COMPONENTS = (
     ("platformkit.cluster", "Cluster", ("ClusterArgs", "CapacityProviderStrategy")),
     ("platformkit.database", "Database", ("DatabaseArgs",)),
     ("platformkit.web_service", "WebService", ("WebServiceArgs", "DockerBuild")),
+    ("platformkit.scheduled_task", "ScheduledTask", ("ScheduledTaskArgs",)),
     ("platformkit.network_ref", "NetworkRef", ()),
     ("platformkit.cluster", "ClusterRef", ()),
     ("platformkit.database", "DatabaseRef", ()),

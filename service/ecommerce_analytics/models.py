@@ -16,6 +16,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.dialects import mysql
@@ -454,3 +456,49 @@ class ApiKey(Base):
     @property
     def scope_set(self) -> frozenset[str]:
         return frozenset(s for s in self.scopes.split(" ") if s)
+
+
+class ClvModel(Base):
+    """One fit of the predictive lifetime value models (``flask clv fit``, ``clv.fitting``).
+
+    The fit's description, parameters and diagnostics are one JSON document (``document``, the
+    ``GET /api/v1/models/clv`` body as of the fit): they are read whole, never queried by
+    field. Only the latest row is served; older ones stay as the history of fits."""
+
+    __tablename__ = "clv_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    fitted_at: Mapped[datetime] = mapped_column(index=True)
+    # MEDIUMTEXT on MySQL/MariaDB: TEXT stops at 64 KiB, a long horizon's weekly forecast nears it.
+    document: Mapped[str] = mapped_column(
+        Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+    )
+
+
+class ClvPrediction(Base):
+    """Per-customer predictions of the latest fit (replaced whole by the next one), computed
+    at fit time so a page sorted by any of them walks an index instead of scoring every
+    customer on the request path. Model outputs, so floats; rounded to money on output."""
+
+    __tablename__ = "clv_predictions"
+
+    customer_id: Mapped[str] = mapped_column(primary_key=True)
+    model_id: Mapped[int] = mapped_column(Integer)
+    # The history the predictions rest on, in the fit's time unit (``ClvModel.document``).
+    frequency: Mapped[int] = mapped_column(Integer)
+    recency: Mapped[float] = mapped_column(Double)
+    age: Mapped[float] = mapped_column(Double)
+    mean_repeat_spend: Mapped[float | None] = mapped_column(Double)
+    p_alive: Mapped[float] = mapped_column(Double)
+    expected_orders: Mapped[float] = mapped_column(Double)
+    expected_spend: Mapped[float] = mapped_column(Double)
+    predicted_value: Mapped[float] = mapped_column(Double)
+
+
+# One per sort key of ``GET /api/v1/customers/clv``, highest first, ties by customer id.
+for _column in ("predicted_value", "expected_orders", "p_alive", "expected_spend"):
+    Index(
+        f"ix_clv_predictions_{_column}",
+        getattr(ClvPrediction, _column).desc(),
+        ClvPrediction.customer_id,
+    )

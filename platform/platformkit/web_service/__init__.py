@@ -9,6 +9,7 @@
   ECS service, autoscaling).
 """
 
+from platformkit.web_service.args import CONTAINER_NAME as CONTAINER_NAME
 from platformkit.web_service.args import DEFAULT_USER as DEFAULT_USER
 from platformkit.web_service.args import FARGATE_CPU as FARGATE_CPU
 from platformkit.web_service.args import FARGATE_MEMORY as FARGATE_MEMORY
@@ -18,6 +19,7 @@ from platformkit.web_service.args import WebServiceArgs as WebServiceArgs
 from platformkit.web_service.component import WebService as WebService
 
 __all__ = [
+    "CONTAINER_NAME",
     "DEFAULT_USER",
     "FARGATE_CPU",
     "FARGATE_MEMORY",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import customers, health, insights, orders, products, sales, spec
+from . import customers, health, insights, models, orders, products, sales, spec
 
 
 def register_blueprints(app: Flask) -> None:
-    for module in (health, spec, orders, sales, products, customers, insights):
+    for module in (health, spec, orders, sales, products, customers, insights, models):
         app.register_blueprint(module.bp)

@@ -1,12 +1,14 @@
 """Customer analytics (scope ``read``): lifetime value, distribution, returning rate,
-cohorts, RFM."""
+cohorts, RFM, predicted lifetime value."""
 
 from __future__ import annotations
 
 from flask import Blueprint
 
+from ..clv.schemas import ClvForecast, ClvList, ClvQuery, ForecastQuery
 from ..config import current_store
 from ..db import get_session
+from ..queries import clv
 from ..queries import customers as q
 from ..schemas import (
     CohortQuery,
@@ -97,3 +99,37 @@ def rfm(query: RfmQuery) -> RfmReport:
     """Recency, frequency and monetary quintile scores (1-5), a segment per customer and a
     summary per segment."""
     return q.rfm(get_session(), query, current_store())
+
+
+@endpoint(
+    bp,
+    "/clv",
+    summary="Predicted lifetime value per customer",
+    scope="read",
+    freshness="bounded",
+    query=ClvQuery,
+    response=ClvList,
+    errors=(409,),
+)
+def clv_predictions(query: ClvQuery) -> ClvList:
+    """Per customer, from the latest `flask clv fit`: probability still active, expected orders
+    and spend per order over the fit's horizon, and their product discounted monthly, sorted
+    descending by `sort`. 409 `clv-model-missing` until a fit has run."""
+    return clv.predictions(get_session(), query, current_store())
+
+
+@endpoint(
+    bp,
+    "/clv/forecast",
+    summary="Forecast of repeat orders per period",
+    scope="read",
+    freshness="bounded",
+    query=ForecastQuery,
+    response=ClvForecast,
+    errors=(409,),
+)
+def clv_forecast(query: ForecastQuery) -> ClvForecast:
+    """Expected repeat orders of today's customers per calendar week or month after the fit's
+    `as_of`, over its horizon (customers not yet acquired are not counted). 409
+    `clv-model-missing` until a fit has run."""
+    return clv.forecast(get_session(), query)
