@@ -76,12 +76,17 @@ class OutputsError(Exception):
     """The stack outputs could not be read, or do not hold a valid contract."""
 
 
-def _key(name: str, **when_absent: Any) -> Any:
-    """A contract field: its JSON key and (``default=``) the value assumed when a stack's
-    output omits it. The stack always writes every field; defaults only serve older stacks."""
+_REQUIRED: Any = object()
+"""``_key``'s ``when_absent`` when a stack's output must hold the field."""
+
+
+def _key(name: str, when_absent: Any = _REQUIRED) -> Any:
+    """A contract field: its JSON key and the value assumed when a stack's output omits it
+    (``when_absent``; without it the field is required). The stack always writes every field;
+    those values only serve stacks deployed before the field existed."""
     metadata: dict[str, Any] = {_KEY: name}
-    if "default" in when_absent:
-        metadata[_DEFAULT] = when_absent["default"]
+    if when_absent is not _REQUIRED:
+        metadata[_DEFAULT] = when_absent
     return field(metadata=metadata)
 
 
@@ -95,7 +100,7 @@ class DatabaseContract(Generic[Name]):
     multi_az: bool = _key("multiAz")
     backup_retention_days: int = _key("backupRetentionDays")
     deletion_protection: bool = _key("deletionProtection")
-    storage_encrypted: bool = _key("storageEncrypted", default=True)
+    storage_encrypted: bool = _key("storageEncrypted", when_absent=True)
 
 
 @dataclass(frozen=True)
@@ -108,19 +113,19 @@ class OperationsContract(Generic[Name]):
     """
 
     environment: str = _key("environment")
-    region: str | None = _key("region", default=None)
-    url: Name | None = _key("url", default=None)
+    region: str | None = _key("region", when_absent=None)
+    url: Name | None = _key("url", when_absent=None)
     cluster_name: Name = _key("clusterName")
     service_name: Name = _key("serviceName")
     load_balancer_arn: Name = _key("loadBalancerArn")
     target_group_arn: Name = _key("targetGroupArn")
     https: bool = _key("https")
-    alarm_topic_arn: Name | None = _key("alarmTopicArn", default=None)
+    alarm_topic_arn: Name | None = _key("alarmTopicArn", when_absent=None)
     min_task_azs: int = _key("minTaskAzs")
     """Absent: 2 in ``prod``, else 1 (see ``parse_contract``)."""
     database: DatabaseContract[Name] = _key("database")
-    rto_minutes: int = _key("rtoMinutes", default=DEFAULT_RTO_MINUTES)
-    rpo_minutes: int = _key("rpoMinutes", default=DEFAULT_RPO_MINUTES)
+    rto_minutes: int = _key("rtoMinutes", when_absent=DEFAULT_RTO_MINUTES)
+    rpo_minutes: int = _key("rpoMinutes", when_absent=DEFAULT_RPO_MINUTES)
 
     def to_json(self) -> dict[str, Any]:
         """The ``operations`` output: ``contractVersion`` and every field under its JSON key."""
