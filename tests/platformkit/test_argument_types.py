@@ -106,6 +106,7 @@ CASES: list[tuple[Callable[[], object], str, str, str, str]] = [
         "only capacity_provider, weight, base",
     ),
     (cluster(certificate_arn=5), "Cluster 'c'", "certificate_arn", "5", "a string or an output"),
+    (cluster(ingress_cidrs=[5]), "Cluster 'c'", "ingress_cidrs[0]", "5", "a string"),
     (cluster(owner=5), "Cluster 'c'", "owner", "5", "a string"),
     (database(instance_class=5), "Database 'd'", "instance_class", "5", "a string"),
     (database(database_name=5), "Database 'd'", "database_name", "5", "a string"),

@@ -165,7 +165,8 @@ def _ingress_cidrs(read: ArgumentReader, cidrs: Sequence[str]) -> list[str]:
     if isinstance(cidrs, str) or not cidrs:
         raise read.fail(field, cidrs, 'a non-empty list such as ["0.0.0.0/0"]')
     result: list[str] = []
-    for cidr in cidrs:
+    # An integer is no CIDR (``ip_network(5)`` would read it as 0.0.0.5/32).
+    for cidr in read.items(field, cidrs, str):
         try:
             network = ipaddress.ip_network(cidr, strict=True)
         except (TypeError, ValueError):
