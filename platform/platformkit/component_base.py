@@ -20,6 +20,19 @@ class Component(pulumi.ComponentResource):
     _tags: dict[str, str]
     """The tags every child that takes tags gets."""
 
+    def __init__(
+        self,
+        type_token: str,
+        name: str,
+        tags: dict[str, str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """Register the component as ``type_token``, with ``tags`` (its settings' ``tags``)
+        for its children."""
+        super().__init__(type_token, name, {}, opts)
+        self._name = name
+        self._tags = tags
+
     def _child(self, **options: Any) -> pulumi.ResourceOptions:
         """Options of a child resource: parented to this component, plus ``options``
         (``depends_on``, ``ignore_changes``...)."""

@@ -8,6 +8,8 @@ from typing import Any, Protocol
 
 import pulumi
 
+from platformkit.validation import ArgumentReader, resolve_ref
+
 STACK_OUTPUT_NAMES = {
     "vpc_id": "vpcId",
     "vpc_cidr_block": "vpcCidrBlock",
@@ -118,6 +120,12 @@ def _item(index: int) -> Callable[[list[str]], str]:
     return lambda ids: ids[index]
 
 
-def as_network_ref(network: NetworkRef | HasNetworkRef) -> NetworkRef:
-    """Return ``network`` itself or, for a ``Network``, its ``ref``."""
-    return network if isinstance(network, NetworkRef) else network.ref
+NETWORK_EXPECTED = "a Network or a NetworkRef"
+
+
+def as_network_ref(
+    network: NetworkRef | HasNetworkRef, read: ArgumentReader | None = None
+) -> NetworkRef:
+    """Return ``network`` itself or, for a ``Network``, its ``ref``; anything else is an
+    error on the ``network`` field (through ``read`` when given)."""
+    return resolve_ref(network, NetworkRef, NETWORK_EXPECTED, read, "network")

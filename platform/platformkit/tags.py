@@ -10,6 +10,8 @@ from collections.abc import Mapping
 
 import pulumi
 
+from platformkit.validation import ArgumentReader
+
 MANAGED_BY = "pulumi-platformkit"
 """Value of the ``managed-by`` tag."""
 
@@ -40,3 +42,13 @@ def standard_tags(
     tags.update(extra or {})
     tags["managed-by"] = MANAGED_BY
     return tags
+
+
+def read_tags(read: ArgumentReader) -> dict[str, str]:
+    """The tags of a component from its ``environment``, ``owner`` and ``tags`` arguments
+    (every component takes these three), checked: strings, ``tags`` a mapping of strings."""
+    return standard_tags(
+        environment=read.string("environment"),
+        owner=read.string("owner"),
+        extra=read.mapping("tags", values=str),
+    )

@@ -9,7 +9,7 @@ from typing import NotRequired, Protocol, TypedDict
 import pulumi
 
 from platformkit.network_ref import HasNetworkRef, NetworkRef
-from platformkit.validation import IntRange, OneOf
+from platformkit.validation import ArgumentReader, IntRange, OneOf, resolve_ref
 
 COMPONENT = "Cluster"
 
@@ -104,9 +104,15 @@ class HasClusterRef(Protocol):
     def ref(self) -> ClusterRef: ...
 
 
-def as_cluster_ref(cluster: ClusterRef | HasClusterRef) -> ClusterRef:
-    """Return ``cluster`` itself or, for a ``Cluster``, its ``ref``."""
-    return cluster if isinstance(cluster, ClusterRef) else cluster.ref
+CLUSTER_EXPECTED = "a Cluster or a ClusterRef"
+
+
+def as_cluster_ref(
+    cluster: ClusterRef | HasClusterRef, read: ArgumentReader | None = None
+) -> ClusterRef:
+    """Return ``cluster`` itself or, for a ``Cluster``, its ``ref``; anything else is an
+    error on the ``cluster`` field (through ``read`` when given)."""
+    return resolve_ref(cluster, ClusterRef, CLUSTER_EXPECTED, read, "cluster")
 
 
 class ClusterArgs(TypedDict):

@@ -20,7 +20,6 @@ from platformkit.cluster.waf import create_web_acl
 from platformkit.component_base import Component
 from platformkit.log_bucket import LogBucket
 from platformkit.network_ref import NetworkRef
-from platformkit.tags import standard_tags
 
 
 class Cluster(Component):
@@ -78,11 +77,7 @@ class Cluster(Component):
     ) -> None:
         # Validate before registering, so a bad argument leaves no half-built component.
         settings = read_settings(name, args)
-        super().__init__("platformkit:index:Cluster", name, {}, opts)
-        self._name = name
-        self._tags = standard_tags(
-            environment=args.get("environment"), owner=args.get("owner"), extra=args.get("tags")
-        )
+        super().__init__("platformkit:index:Cluster", name, settings.tags, opts)
         self.network = settings.network
         self.https = settings.certificate_arn is not None
         self.capacity_provider_strategy = settings.capacity_provider_strategy

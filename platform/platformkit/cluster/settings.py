@@ -32,8 +32,9 @@ from platformkit.cluster.args import (
     CapacityProviderStrategy,
     ClusterArgs,
 )
-from platformkit.network_ref import NetworkRef, as_network_ref
-from platformkit.validation import ArgumentReader, IntRange
+from platformkit.network_ref import NETWORK_EXPECTED, NetworkRef, as_network_ref
+from platformkit.tags import read_tags
+from platformkit.validation import ArgumentReader, IntRange, is_ref
 
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$")
 
@@ -63,12 +64,14 @@ class ClusterSettings:
     waf_logging: bool
     waf_log_retention_days: int
     log_kms_key_arn: pulumi.Input[str] | None
+    tags: dict[str, str]
+    """Standard tags merged with ``tags``; every resource gets them."""
 
 
 def read_settings(name: str, args: ClusterArgs) -> ClusterSettings:
     """Apply defaults and check ``args``; raise ``InvalidArgument`` on the first bad one."""
     read = ArgumentReader(COMPONENT, name, args, ClusterArgs.__annotations__)
-    network = as_network_ref(read.required("network", "a Network or a NetworkRef"))
+    network = as_network_ref(read.required("network", NETWORK_EXPECTED, is_ref(NetworkRef)), read)
     public = network.public_subnet_ids
     # An output's length is unknown until deployment, when AWS checks it.
     if isinstance(public, Sequence) and len(public) < MIN_PUBLIC_SUBNETS:
@@ -78,7 +81,7 @@ def read_settings(name: str, args: ClusterArgs) -> ClusterSettings:
             f"at least {MIN_PUBLIC_SUBNETS} public subnets in different AZs "
             "(an application load balancer spans two or more)",
         )
-    certificate_arn = read.get("certificate_arn")
+    certificate_arn = read.string_input("certificate_arn")
     if isinstance(certificate_arn, str) and not _ACM_ARN.match(certificate_arn):
         raise read.fail(
             "certificate_arn",
@@ -122,7 +125,8 @@ def read_settings(name: str, args: ClusterArgs) -> ClusterSettings:
         waf_log_retention_days=read.retention(
             "waf_log_retention_days", DEFAULT_WAF_LOG_RETENTION_DAYS
         ),
-        log_kms_key_arn=read.get("log_kms_key_arn"),
+        log_kms_key_arn=read.string_input("log_kms_key_arn"),
+        tags=read_tags(read),
     )
 
 
@@ -134,8 +138,9 @@ def _capacity_strategy(
         raise read.fail(field, strategy, "a non-empty list of strategy entries")
     normalized: list[CapacityProviderStrategy] = []
     seen: set[str] = set()
-    for index, entry in enumerate(strategy):
+    for index, item in enumerate(read.items(field, strategy, Mapping)):
         at = f"{field}[{index}]"
+        entry = read.nested(at, item, CapacityProviderStrategy)
         provider: str = read.check(
             f"{at}.capacity_provider", entry.get("capacity_provider", ""), CAPACITY_PROVIDER
         )
@@ -160,7 +165,8 @@ def _ingress_cidrs(read: ArgumentReader, cidrs: Sequence[str]) -> list[str]:
     if isinstance(cidrs, str) or not cidrs:
         raise read.fail(field, cidrs, 'a non-empty list such as ["0.0.0.0/0"]')
     result: list[str] = []
-    for cidr in cidrs:
+    # An integer is no CIDR (``ip_network(5)`` would read it as 0.0.0.5/32).
+    for cidr in read.items(field, cidrs, str):
         try:
             network = ipaddress.ip_network(cidr, strict=True)
         except (TypeError, ValueError):

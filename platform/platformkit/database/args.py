@@ -9,7 +9,7 @@ from typing import NotRequired, Protocol, TypedDict
 import pulumi
 
 from platformkit.network_ref import HasNetworkRef, NetworkRef
-from platformkit.validation import IntRange, OneOf
+from platformkit.validation import ArgumentReader, IntRange, OneOf, resolve_ref
 
 COMPONENT = "Database"
 
@@ -147,9 +147,15 @@ class HasDatabaseRef(Protocol):
     ) -> pulumi.CustomResource: ...
 
 
-def as_database_ref(database: DatabaseRef | HasDatabaseRef) -> DatabaseRef:
-    """Return ``database`` itself or, for a ``Database``, its ``ref``."""
-    return database if isinstance(database, DatabaseRef) else database.ref
+DATABASE_EXPECTED = "a Database or a DatabaseRef"
+
+
+def as_database_ref(
+    database: DatabaseRef | HasDatabaseRef, read: ArgumentReader | None = None
+) -> DatabaseRef:
+    """Return ``database`` itself or, for a ``Database``, its ``ref``; anything else is an
+    error on the ``database`` field (through ``read`` when given)."""
+    return resolve_ref(database, DatabaseRef, DATABASE_EXPECTED, read, "database")
 
 
 class DatabaseArgs(TypedDict):

@@ -29,7 +29,6 @@ from platformkit.database.args import (
 from platformkit.database.settings import DatabaseSettings, read_settings
 from platformkit.iam import service_trust_policy
 from platformkit.network_ref import NetworkRef
-from platformkit.tags import standard_tags
 
 
 class Database(Component):
@@ -64,11 +63,7 @@ class Database(Component):
     ) -> None:
         # Validate before registering, so a bad argument leaves no half-built component.
         settings = read_settings(name, args)
-        super().__init__("platformkit:index:Database", name, {}, opts)
-        self._name = name
-        self._tags = standard_tags(
-            environment=args.get("environment"), owner=args.get("owner"), extra=args.get("tags")
-        )
+        super().__init__("platformkit:index:Database", name, settings.tags, opts)
         self.network = settings.network
         self.engine = settings.engine
         self.port = settings.port

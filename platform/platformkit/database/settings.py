@@ -36,8 +36,9 @@ from platformkit.database.args import (
     SUPPORTED_LOG_EXPORTS,
     DatabaseArgs,
 )
-from platformkit.network_ref import NetworkRef, as_network_ref
-from platformkit.validation import ArgumentReader
+from platformkit.network_ref import NETWORK_EXPECTED, NetworkRef, as_network_ref
+from platformkit.tags import read_tags
+from platformkit.validation import ArgumentReader, IntRange, is_ref
 
 _IDENTIFIER_MAX_LENGTH = 63
 _DB_NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -88,6 +89,8 @@ class DatabaseSettings:
     log_kms_key_arn: pulumi.Input[str] | None
     iam_auth: bool
     apply_immediately: bool
+    tags: dict[str, str]
+    """Standard tags merged with ``tags``; every resource gets them."""
 
 
 def _default_identifier(name: str) -> str:
@@ -102,7 +105,8 @@ def read_settings(name: str, args: DatabaseArgs) -> DatabaseSettings:
     """Apply defaults and check ``args``; raise ``InvalidArgument`` on the first bad one."""
     read = ArgumentReader(COMPONENT, name, args, DatabaseArgs.__annotations__)
 
-    def require_name(field: str, value: str, max_length: int) -> str:
+    def require_name(field: str, default: str, max_length: int) -> str:
+        value = read.string(field, default) or ""
         if not _DB_NAME_PATTERN.match(value) or len(value) > max_length:
             raise read.fail(
                 field,
@@ -111,7 +115,7 @@ def read_settings(name: str, args: DatabaseArgs) -> DatabaseSettings:
             )
         return value
 
-    network = as_network_ref(read.required("network", "a Network or a NetworkRef"))
+    network = as_network_ref(read.required("network", NETWORK_EXPECTED, is_ref(NetworkRef)), read)
     isolated = network.isolated_subnet_ids
     # An output's length is unknown until deployment, when AWS checks it.
     if isinstance(isolated, Sequence) and len(isolated) < 2:
@@ -133,17 +137,13 @@ def read_settings(name: str, args: DatabaseArgs) -> DatabaseSettings:
             "(RDS picks the minor version and upgrades it automatically)",
         )
 
-    instance_class = read.get("instance_class", DEFAULT_INSTANCE_CLASS)
+    instance_class = read.string("instance_class", DEFAULT_INSTANCE_CLASS) or ""
     if not _INSTANCE_CLASS_PATTERN.match(instance_class):
         raise read.fail("instance_class", instance_class, "an RDS class such as 'db.m7g.large'")
 
-    database_name = require_name(
-        "database_name", read.get("database_name", DEFAULT_DATABASE_NAME), MAX_NAME_LENGTHS[engine]
-    )
+    database_name = require_name("database_name", DEFAULT_DATABASE_NAME, MAX_NAME_LENGTHS[engine])
     master_username = require_name(
-        "master_username",
-        read.get("master_username", DEFAULT_MASTER_USERNAME),
-        MAX_USERNAME_LENGTHS[engine],
+        "master_username", DEFAULT_MASTER_USERNAME, MAX_USERNAME_LENGTHS[engine]
     )
     if master_username.lower() in RESERVED_USERNAMES:
         raise read.fail(
@@ -156,12 +156,12 @@ def read_settings(name: str, args: DatabaseArgs) -> DatabaseSettings:
     backup_retention_days = read.integer(
         "backup_retention_days", DEFAULT_BACKUP_RETENTION_DAYS, BACKUP_RETENTION_DAYS
     )
-    backup_window = read.get("backup_window")
+    backup_window = read.string("backup_window")
     if backup_window is not None and not _BACKUP_WINDOW_PATTERN.match(backup_window):
         raise read.fail(
             "backup_window", backup_window, "a UTC window 'hh:mm-hh:mm', e.g. '03:00-04:00'"
         )
-    maintenance_window = read.get("maintenance_window")
+    maintenance_window = read.string("maintenance_window")
     if maintenance_window is not None and not _MAINTENANCE_WINDOW_PATTERN.match(maintenance_window):
         raise read.fail(
             "maintenance_window",
@@ -169,7 +169,7 @@ def read_settings(name: str, args: DatabaseArgs) -> DatabaseSettings:
             "a UTC window 'ddd:hh:mm-ddd:hh:mm' in lowercase, e.g. 'sun:05:00-sun:06:00'",
         )
 
-    identifier = read.get("identifier") or _default_identifier(name)
+    identifier = read.string("identifier") or _default_identifier(name)
     if not _IDENTIFIER_PATTERN.match(identifier):
         raise read.fail(
             "identifier",
@@ -182,14 +182,12 @@ def read_settings(name: str, args: DatabaseArgs) -> DatabaseSettings:
         "allocated_storage", DEFAULT_ALLOCATED_STORAGE_GIB, ALLOCATED_STORAGE_GIB
     )
     max_allocated_storage = read.get("max_allocated_storage", DEFAULT_MAX_ALLOCATED_STORAGE_GIB)
-    if (
-        isinstance(max_allocated_storage, bool)
-        or not allocated_storage <= max_allocated_storage <= MAX_STORAGE_GIB
-    ):
+    if not IntRange(allocated_storage, MAX_STORAGE_GIB).accepts(max_allocated_storage):
         raise read.fail(
             "max_allocated_storage",
             max_allocated_storage,
-            f"at least allocated_storage ({allocated_storage}) and at most {MAX_STORAGE_GIB} GiB",
+            f"an integer at least allocated_storage ({allocated_storage}) and at most "
+            f"{MAX_STORAGE_GIB} GiB",
         )
 
     performance_insights = read.boolean("performance_insights", True)
@@ -209,7 +207,7 @@ def read_settings(name: str, args: DatabaseArgs) -> DatabaseSettings:
             f"one of {MONITORING_INTERVAL.listed} seconds (0 turns it off)",
         )
 
-    log_exports = tuple(read.get("log_exports", DEFAULT_LOG_EXPORTS[engine]))
+    log_exports = tuple(read.strings("log_exports", DEFAULT_LOG_EXPORTS[engine]))
     unsupported = [log for log in log_exports if log not in SUPPORTED_LOG_EXPORTS[engine]]
     if unsupported or len(set(log_exports)) != len(log_exports):
         raise read.fail(
@@ -218,7 +216,7 @@ def read_settings(name: str, args: DatabaseArgs) -> DatabaseSettings:
             f"distinct {engine} logs among " + ", ".join(sorted(SUPPORTED_LOG_EXPORTS[engine])),
         )
 
-    kms_key_arn = read.get("kms_key_arn")
+    kms_key_arn = read.string_input("kms_key_arn")
     return DatabaseSettings(
         network=network,
         engine=engine,
@@ -227,7 +225,7 @@ def read_settings(name: str, args: DatabaseArgs) -> DatabaseSettings:
         instance_class=instance_class,
         database_name=database_name,
         master_username=master_username,
-        allowed_security_group_ids=list(read.get("allowed_security_group_ids") or ()),
+        allowed_security_group_ids=read.strings("allowed_security_group_ids", outputs=True),
         port=port,
         multi_az=read.boolean("multi_az", True),
         backup_retention_days=backup_retention_days,
@@ -236,19 +234,21 @@ def read_settings(name: str, args: DatabaseArgs) -> DatabaseSettings:
         deletion_protection=read.boolean("deletion_protection", True),
         identifier=identifier,
         kms_key_arn=kms_key_arn,
-        master_user_secret_kms_key_arn=read.get("master_user_secret_kms_key_arn") or kms_key_arn,
+        master_user_secret_kms_key_arn=read.string_input("master_user_secret_kms_key_arn")
+        or kms_key_arn,
         allocated_storage=allocated_storage,
         max_allocated_storage=max_allocated_storage,
         performance_insights=performance_insights,
         performance_insights_kms_key_arn=(
-            (read.get("performance_insights_kms_key_arn") or kms_key_arn)
+            (read.string_input("performance_insights_kms_key_arn") or kms_key_arn)
             if performance_insights
             else None
         ),
         monitoring_interval=monitoring_interval,
         log_exports=log_exports,
         log_retention_days=read.retention("log_retention_days", DEFAULT_LOG_RETENTION_DAYS),
-        log_kms_key_arn=read.get("log_kms_key_arn"),
+        log_kms_key_arn=read.string_input("log_kms_key_arn"),
         iam_auth=read.boolean("iam_auth", True),
         apply_immediately=read.boolean("apply_immediately", False),
+        tags=read_tags(read),
     )

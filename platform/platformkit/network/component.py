@@ -19,7 +19,6 @@ from platformkit.network.args import (
 from platformkit.network.flow_logs import create_flow_logs
 from platformkit.network.settings import NetworkSettings, read_settings
 from platformkit.network_ref import NetworkRef
-from platformkit.tags import standard_tags
 from platformkit.validation import invalid
 
 
@@ -62,11 +61,7 @@ class Network(Component):
         args = args or {}
         # Validate before registering, so a bad argument leaves no half-built component.
         settings = read_settings(name, args)
-        super().__init__("platformkit:index:Network", name, {}, opts)
-        self._name = name
-        self._tags = standard_tags(
-            environment=args.get("environment"), owner=args.get("owner"), extra=args.get("tags")
-        )
+        super().__init__("platformkit:index:Network", name, settings.tags, opts)
 
         self.vpc = aws.ec2.Vpc(
             name,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
@@ -25,6 +26,7 @@ from platformkit.network.args import (
     SubnetCidrs,
     Tier,
 )
+from platformkit.tags import read_tags
 from platformkit.validation import ArgumentReader
 
 # The CIDR plan. The VPC is cut into fixed slots, one per possible AZ (up to six), so adding an
@@ -72,12 +74,14 @@ class NetworkSettings:
     flow_log_retention_days: int
     flow_log_kms_key_arn: pulumi.Input[str] | None
     vpc_endpoints: Sequence[str]
+    tags: dict[str, str]
+    """Standard tags merged with ``tags``; every resource gets them."""
 
 
 def read_settings(name: str, args: NetworkArgs) -> NetworkSettings:
     """Apply defaults and check ``args``; raise ``InvalidArgument`` on the first bad one."""
     read = ArgumentReader(COMPONENT, name, args, NetworkArgs.__annotations__)
-    cidr_block = read.get("cidr_block", DEFAULT_CIDR_BLOCK)
+    cidr_block = read.string("cidr_block", DEFAULT_CIDR_BLOCK)
     try:
         vpc = ipaddress.IPv4Network(cidr_block)
     except (ValueError, TypeError):
@@ -87,7 +91,7 @@ def read_settings(name: str, args: NetworkArgs) -> NetworkSettings:
             "cidr_block", cidr_block, f"a /{MIN_VPC_PREFIX} to /{MAX_VPC_PREFIX} network"
         )
 
-    zones = list(read.get("availability_zones", []))
+    zones = read.strings("availability_zones")
     if zones:
         if len(set(zones)) != len(zones):
             raise read.fail("availability_zones", zones, "distinct zone names")
@@ -111,13 +115,14 @@ def read_settings(name: str, args: NetworkArgs) -> NetworkSettings:
     tiers: tuple[Tier, ...] = TIERS if public else ("private", "isolated")
 
     if read.has("subnet_cidrs"):
-        cidrs = _check_explicit_plan(read, vpc, tiers, az_count, read.get("subnet_cidrs"))
+        plan = read.nested("subnet_cidrs", read.get("subnet_cidrs"), SubnetCidrs)
+        cidrs = _check_explicit_plan(read, vpc, tiers, az_count, plan)
     else:
-        cidrs = plan_subnet_cidrs(cidr_block, az_count)
+        cidrs = plan_subnet_cidrs(str(vpc), az_count)
         if not public:
             cidrs["public"] = []
 
-    endpoints = list(read.get("vpc_endpoints", DEFAULT_VPC_ENDPOINTS))
+    endpoints = read.strings("vpc_endpoints", DEFAULT_VPC_ENDPOINTS)
     for endpoint in endpoints:
         read.check("vpc_endpoints", endpoint, VPC_ENDPOINT)
     if len(set(endpoints)) != len(endpoints):
@@ -135,8 +140,9 @@ def read_settings(name: str, args: NetworkArgs) -> NetworkSettings:
         flow_log_retention_days=read.retention(
             "flow_log_retention_days", DEFAULT_FLOW_LOG_RETENTION_DAYS
         ),
-        flow_log_kms_key_arn=read.get("flow_log_kms_key_arn"),
+        flow_log_kms_key_arn=read.string_input("flow_log_kms_key_arn"),
         vpc_endpoints=endpoints,
+        tags=read_tags(read),
     )
 
 
@@ -145,13 +151,13 @@ def _check_explicit_plan(
     vpc: ipaddress.IPv4Network,
     tiers: tuple[Tier, ...],
     az_count: int,
-    plan: SubnetCidrs,
+    plan: Mapping[str, Any],
 ) -> dict[Tier, list[str]]:
     seen: list[tuple[str, ipaddress.IPv4Network]] = []
     cidrs: dict[Tier, list[str]] = {"public": [], "private": [], "isolated": []}
     for tier in TIERS:
-        values = list(plan.get(tier, []))
         field = f"subnet_cidrs.{tier}"
+        values = read.items(field, plan.get(tier, []), str)
         expected_count = az_count if tier in tiers else 0
         if len(values) != expected_count:
             raise read.fail(field, values, f"{expected_count} CIDRs, one per availability zone")

@@ -15,6 +15,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
+from ..database.args import MAX_BACKUP_RETENTION_DAYS
 from .core import (
     Rule,
     as_int,
@@ -193,7 +194,7 @@ def _days_schema(default: int, description: str) -> dict[str, dict[str, Any]]:
         "minimumDays": {
             "type": "integer",
             "minimum": 1,
-            "maximum": 35,
+            "maximum": MAX_BACKUP_RETENTION_DAYS,
             "default": default,
             "description": description,
         }

@@ -2,6 +2,8 @@
 
 The repository's tags are immutable, so the tag must change exactly when the image can:
 it is a hash of the files Docker would send, the Dockerfile and the target platform.
+Settings only check the paths and the platform (``check_build``); the context is read and
+hashed (``content_tag``) when the image is created, not while arguments are validated.
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ from platformkit.validation import ArgumentReader
 from platformkit.web_service.args import DockerBuild
 
 
-def check_build(read: ArgumentReader, build: DockerBuild, architecture: str) -> tuple[str, str]:
-    """Return the build's platform and a tag unique to the content of its context."""
-    context = Path(build.get("context", ""))
-    if not build.get("context") or not context.is_dir():
-        raise read.fail("build.context", build.get("context"), "an existing directory")
-    dockerfile = _dockerfile_path(context, build.get("dockerfile"))
-    if dockerfile is None:
+def check_build(read: ArgumentReader, build: DockerBuild, architecture: str) -> str:
+    """Return the build's platform, once its context and Dockerfile are found to exist."""
+    given = build.get("context")
+    if not given or not isinstance(given, str) or not Path(given).is_dir():
+        raise read.fail("build.context", given, "an existing directory")
+    dockerfile = build.get("dockerfile")
+    if dockerfile is not None and not isinstance(dockerfile, str):
+        raise read.fail("build.dockerfile", dockerfile, "a path (a string)")
+    if _dockerfile_path(Path(given), dockerfile) is None:
         raise read.fail(
             "build.dockerfile", build.get("dockerfile", "Dockerfile"), "an existing file"
         )
@@ -30,7 +34,15 @@ def check_build(read: ArgumentReader, build: DockerBuild, architecture: str) -> 
     platform = build.get("platform", expected)
     if platform != expected:
         raise read.fail("build.platform", platform, f"{expected!r} to match cpu_architecture")
-    return platform, "sha-" + _content_hash(context, dockerfile, platform)[:20]
+    return platform
+
+
+def content_tag(build: DockerBuild, platform: str) -> str:
+    """A tag unique to the content of ``build``'s context (checked by ``check_build``)."""
+    context = Path(build["context"])
+    dockerfile = _dockerfile_path(context, build.get("dockerfile"))
+    assert dockerfile is not None  # check_build found it while the settings were read
+    return "sha-" + _content_hash(context, dockerfile, platform)[:20]
 
 
 def _dockerfile_path(context: Path, dockerfile: str | None) -> Path | None:

@@ -41,7 +41,6 @@ import pulumi_aws as aws
 from platformkit.cluster.args import CapacityProviderStrategy, ClusterRef
 from platformkit.component_base import Component
 from platformkit.iam import Caller
-from platformkit.tags import standard_tags
 from platformkit.web_service.args import CONTAINER_NAME, TYPE_TOKEN, WebServiceArgs
 from platformkit.web_service.iam import container_secrets, create_roles
 from platformkit.web_service.image import create_image
@@ -86,12 +85,8 @@ class WebService(Component):
     ) -> None:
         # Validate before registering, so a bad argument leaves no half-built component.
         settings = read_settings(name, args)
-        super().__init__(TYPE_TOKEN, name, {}, opts)
-        self._name = name
+        super().__init__(TYPE_TOKEN, name, settings.tags, opts)
         self._settings = settings
-        self._tags = standard_tags(
-            environment=args.get("environment"), owner=args.get("owner"), extra=args.get("tags")
-        )
         self._caller = caller = Caller.of(self)
         cluster = settings.cluster
 

@@ -11,6 +11,7 @@ import pulumi_aws as aws
 import pulumi_awsx as awsx
 
 from platformkit.component_base import Component
+from platformkit.web_service.build_context import content_tag
 from platformkit.web_service.settings import WebServiceSettings
 
 UNTAGGED_IMAGE_EXPIRY_DAYS = 7
@@ -21,8 +22,8 @@ def create_image(
     owner: Component, settings: WebServiceSettings
 ) -> tuple[pulumi.Output[str] | None, pulumi.Output[str] | None, pulumi.Output[str]]:
     """Return (repository ARN to pull from, repository URL if created, image URI)."""
-    build = settings.build
-    if build is None:
+    build, platform = settings.build, settings.platform
+    if build is None or platform is None:
         assert settings.image is not None  # the reader requires exactly one of the two
         uri = pulumi.Output.from_input(settings.image)
         pull_arn = settings.image_repository_arn or _ecr_repository_arn(settings.image)
@@ -47,11 +48,11 @@ def create_image(
         repository_url=repository.repository_url,
         context=build["context"],
         dockerfile=build.get("dockerfile"),
-        platform=settings.platform,
+        platform=platform,
         # Tags are immutable, so each distinct build needs a tag of its own: awsx's default
         # tag hashes only the context *path*, and a second push of changed code to it would
         # be rejected. A hash of the context's *content* changes exactly when the image can.
-        image_tag=settings.image_tag,
+        image_tag=content_tag(build, platform),
         opts=owner._child(),
     )
     # awsx returns ``repository@sha256:...``: the task pins the digest it pushed.

@@ -9,10 +9,11 @@ from typing import Any
 
 import pulumi
 
-from platformkit.cluster.args import ClusterRef, as_cluster_ref
+from platformkit.cluster.args import CLUSTER_EXPECTED, ClusterRef, as_cluster_ref
 from platformkit.database.args import DatabaseRef, HasDatabaseRef, as_database_ref
 from platformkit.iam import arn_service
-from platformkit.validation import ArgumentReader, IntRange
+from platformkit.tags import read_tags
+from platformkit.validation import ArgumentReader, IntRange, is_ref
 from platformkit.web_service.args import (
     COMPONENT,
     CPU_ARCHITECTURE,
@@ -51,6 +52,7 @@ _SECRET_LOOKING = re.compile(
 )
 _ROOT_USERS = ("0", "root")
 _SECONDS = IntRange(0, 3600)
+_PERCENTAGE = "a percentage"
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,6 @@ class WebServiceSettings:
     build: DockerBuild | None
     platform: str | None
     """Target platform of ``build``."""
-    image_tag: str | None
-    """Tag of ``build``'s image, unique to the content of its context."""
     repository_force_delete: bool
     container_port: int
     cpu: int
@@ -100,6 +100,8 @@ class WebServiceSettings:
     alarm_p99_latency_seconds: float
     alarm_cpu_percent: float
     log_retention_days: int
+    tags: dict[str, str]
+    """Standard tags merged with ``tags``; every resource gets them."""
 
 
 def read_settings(name: str, args: WebServiceArgs) -> WebServiceSettings:
@@ -109,12 +111,17 @@ def read_settings(name: str, args: WebServiceArgs) -> WebServiceSettings:
     def count(field: str, default: int, allowed: IntRange = TASK_COUNT) -> int:
         return read.integer(field, default, allowed)
 
-    cluster = as_cluster_ref(read.required("cluster", "a Cluster"))
+    cluster = as_cluster_ref(read.required("cluster", CLUSTER_EXPECTED, is_ref(ClusterRef)), read)
     database_arg = read.get("database")
     database = None
     if database_arg is not None:
-        database = as_database_ref(database_arg)
-    has_image, build = read.has("image"), read.get("build")
+        database = as_database_ref(database_arg, read)
+    # ``image=None`` counts as no image (a stack passing an optional setting through).
+    image = read.string_input("image")
+    has_image = image is not None
+    build = read.get("build")
+    if build is not None:
+        build = read.nested("build", build, DockerBuild)
     if has_image == (build is not None):
         raise read.fail(
             "image/build",
@@ -125,6 +132,7 @@ def read_settings(name: str, args: WebServiceArgs) -> WebServiceSettings:
         raise read.fail(
             "repository_force_delete", read.get("repository_force_delete"), "only with `build`"
         )
+    image_repository_arn = read.string_input("image_repository_arn")
     if read.has("image_repository_arn") and not has_image:
         raise read.fail(
             "image_repository_arn", read.get("image_repository_arn"), "only with `image`"
@@ -139,7 +147,7 @@ def read_settings(name: str, args: WebServiceArgs) -> WebServiceSettings:
     if not isinstance(memory, int) or memory not in allowed:
         raise read.fail("memory", memory, f"{_describe(allowed)} MiB for cpu={cpu} on Fargate")
     cpu_architecture = read.choice("cpu_architecture", DEFAULT_CPU_ARCHITECTURE, CPU_ARCHITECTURE)
-    user = read.get("user", DEFAULT_USER)
+    user = read.string("user", DEFAULT_USER)
     if not user or user.split(":")[0] in _ROOT_USERS:
         raise read.fail("user", user, "a non-root user such as '10001' or '10001:10001'")
 
@@ -148,24 +156,22 @@ def read_settings(name: str, args: WebServiceArgs) -> WebServiceSettings:
     if min_count > max_count:
         raise read.fail("min_count", min_count, f"at most max_count={max_count}")
     desired_count = read.get("desired_count", DEFAULT_DESIRED_COUNT)
-    if not isinstance(desired_count, int) or not min_count <= desired_count <= max_count:
+    if not IntRange(min_count, max_count).accepts(desired_count):
         raise read.fail(
             "desired_count",
             desired_count,
-            f"between min_count={min_count} and max_count={max_count}",
+            f"an integer between min_count={min_count} and max_count={max_count}",
         )
-    cpu_target = float(read.get("cpu_target", DEFAULT_CPU_TARGET))
-    if not 1 <= cpu_target <= 100:
-        raise read.fail("cpu_target", read.get("cpu_target"), "a percentage from 1 to 100")
+    cpu_target = read.number("cpu_target", DEFAULT_CPU_TARGET, 1, 100, kind=_PERCENTAGE)
     requests_per_target = count(
         "requests_per_target", DEFAULT_REQUESTS_PER_TARGET, IntRange(1, 1_000_000)
     )
 
-    health_check_path = read.get("health_check_path", DEFAULT_HEALTH_CHECK_PATH)
+    health_check_path = read.string("health_check_path", DEFAULT_HEALTH_CHECK_PATH) or ""
     if not health_check_path.startswith("/") or len(health_check_path) > 1024:
         raise read.fail("health_check_path", health_check_path, "a path starting with '/'")
-    health_check_command = list(
-        read.get("health_check_command", _default_health_check(container_port, health_check_path))
+    health_check_command = read.strings(
+        "health_check_command", _default_health_check(container_port, health_check_path)
     )
     if len(health_check_command) < 2 or health_check_command[0] not in ("CMD", "CMD-SHELL"):
         raise read.fail(
@@ -173,8 +179,8 @@ def read_settings(name: str, args: WebServiceArgs) -> WebServiceSettings:
             read.get("health_check_command"),
             '["CMD", executable, ...] or ["CMD-SHELL", "command"]',
         )
-    path_patterns = list(read.get("path_patterns", DEFAULT_PATH_PATTERNS))
-    host_headers = list(read.get("host_headers", ()))
+    path_patterns = read.strings("path_patterns", DEFAULT_PATH_PATTERNS)
+    host_headers = read.strings("host_headers")
     values = len(path_patterns) + len(host_headers)
     if not 1 <= values <= 5:
         raise read.fail(
@@ -186,34 +192,28 @@ def read_settings(name: str, args: WebServiceArgs) -> WebServiceSettings:
         if not pattern.startswith("/"):
             raise read.fail("path_patterns", pattern, "patterns starting with '/'")
 
-    alarm_p99_latency_seconds = float(
-        read.get("alarm_p99_latency_seconds", DEFAULT_ALARM_P99_LATENCY_SECONDS)
+    alarm_p99_latency_seconds = read.number(
+        "alarm_p99_latency_seconds", DEFAULT_ALARM_P99_LATENCY_SECONDS, 0, above=True
     )
-    if not alarm_p99_latency_seconds > 0:
-        raise read.fail("alarm_p99_latency_seconds", alarm_p99_latency_seconds, "> 0")
-    email = read.get("alarm_email")
+    email = read.string("alarm_email")
     if email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         raise read.fail("alarm_email", email, "an e-mail address")
 
-    environment_variables = read.get("environment_variables", {})
-    secrets = read.get("secrets", {})
+    environment_variables = read.mapping("environment_variables", values=(str, pulumi.Output))
+    secrets = read.mapping("secrets", values=(str, pulumi.Output))
     _check_variables(read, environment_variables, secrets)
-    statements = read.get("task_role_statements", ())
+    statements = read.items("task_role_statements", read.get("task_role_statements", ()), Mapping)
     _check_statements(read, statements)
-    platform: str | None = None
-    image_tag: str | None = None
-    if build is not None:
-        platform, image_tag = check_build(read, build, cpu_architecture)
+    platform = None if build is None else check_build(read, build, cpu_architecture)
 
     return WebServiceSettings(
         cluster=cluster,
         database=database,
         database_owner=None if isinstance(database_arg, DatabaseRef) else database_arg,
-        image=read.get("image"),
-        image_repository_arn=read.get("image_repository_arn"),
+        image=image,
+        image_repository_arn=image_repository_arn,
         build=build,
         platform=platform,
-        image_tag=image_tag,
         repository_force_delete=read.boolean("repository_force_delete", False),
         container_port=container_port,
         cpu=cpu,
@@ -238,21 +238,19 @@ def read_settings(name: str, args: WebServiceArgs) -> WebServiceSettings:
         ),
         environment_variables=environment_variables,
         secrets=secrets,
-        secrets_kms_key_arns=list(read.get("secrets_kms_key_arns", ())),
+        secrets_kms_key_arns=read.strings("secrets_kms_key_arns", outputs=True),
         task_role_statements=list(statements),
         alarm_email=email,
-        alarm_5xx_percent=_percent(read, "alarm_5xx_percent", DEFAULT_ALARM_5XX_PERCENT),
+        alarm_5xx_percent=read.number(
+            "alarm_5xx_percent", DEFAULT_ALARM_5XX_PERCENT, 0, 100, above=True, kind=_PERCENTAGE
+        ),
         alarm_p99_latency_seconds=alarm_p99_latency_seconds,
-        alarm_cpu_percent=_percent(read, "alarm_cpu_percent", DEFAULT_ALARM_CPU_PERCENT),
+        alarm_cpu_percent=read.number(
+            "alarm_cpu_percent", DEFAULT_ALARM_CPU_PERCENT, 0, 100, above=True, kind=_PERCENTAGE
+        ),
         log_retention_days=read.retention("log_retention_days", DEFAULT_LOG_RETENTION_DAYS),
+        tags=read_tags(read),
     )
-
-
-def _percent(read: ArgumentReader, field: str, default: float) -> float:
-    value = read.get(field, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 100:
-        raise read.fail(field, value, "a percentage above 0 and at most 100")
-    return float(value)
 
 
 def _describe(allowed: Sequence[int]) -> str:
