@@ -18,7 +18,7 @@ import pulumi_aws as aws
 
 from platformkit.component_base import Component
 from platformkit.iam import service_trust_policy
-from platformkit.tags import standard_tags
+from platformkit.tags import read_tags
 from platformkit.validation import ArgumentReader, IntRange
 
 DEFAULT_SCHEDULE = "cron(0 3 * * ? *)"
@@ -89,41 +89,46 @@ class ScheduledTaskSettings:
     schedule_timezone: str
     kms_key_arn: pulumi.Input[str] | None
     retry_attempts: int
+    tags: dict[str, str]
 
 
 def read_settings(name: str, args: ScheduledTaskArgs) -> ScheduledTaskSettings:
-    """Reject unknown and missing fields, an empty command, a schedule in another syntax and
-    retries outside what EventBridge Scheduler accepts, naming the instance, field and value."""
+    """Reject unknown, missing and mistyped fields, an empty command, a schedule in another
+    syntax and retries outside what EventBridge Scheduler accepts, naming the instance, field
+    and value."""
     read = ArgumentReader(_COMPONENT, name, args, ScheduledTaskArgs.__annotations__)
-    command = read.required("command", "a non-empty list of strings")
-    if isinstance(command, str) or not command or not all(isinstance(c, str) for c in command):
-        raise read.fail("command", command, "a non-empty list of strings")
-    expression = read.get("schedule_expression", DEFAULT_SCHEDULE)
-    if (
-        not isinstance(expression, str)
-        or not expression.startswith(("cron(", "rate(", "at("))
-        or not expression.endswith(")")
-    ):
+    command = read.strings("command")
+    if not command:
+        raise read.fail("command", read.get("command"), "a non-empty list of strings")
+    expression = read.string("schedule_expression", DEFAULT_SCHEDULE)
+    assert expression is not None
+    if not expression.startswith(("cron(", "rate(", "at(")) or not expression.endswith(")"):
         raise read.fail("schedule_expression", expression, "cron(...), rate(...) or at(...)")
-    container = read.required("container_name", "the name of a container of the task")
-    if not isinstance(container, str) or not container:
-        raise read.fail("container_name", container, "the name of a container of the task")
-    timezone = read.get("schedule_timezone", DEFAULT_TIMEZONE)
-    if not isinstance(timezone, str) or not timezone:
-        raise read.fail("schedule_timezone", timezone, "an IANA time zone such as UTC")
+    timezone = read.string("schedule_timezone", DEFAULT_TIMEZONE) or DEFAULT_TIMEZONE
+    arn_or_output = (str, pulumi.Output)
+    ids = (list, tuple, pulumi.Output)
     return ScheduledTaskSettings(
-        cluster_arn=read.required("cluster_arn", "the ARN of an ECS cluster"),
-        task_definition_arn=read.required("task_definition_arn", "a task definition ARN"),
-        container_name=container,
+        cluster_arn=read.required("cluster_arn", "the ARN of an ECS cluster", arn_or_output),
+        task_definition_arn=read.required(
+            "task_definition_arn", "a task definition ARN", arn_or_output
+        ),
+        container_name=read.required(
+            "container_name",
+            "the name of a container of the task",
+            lambda v: bool(v) and isinstance(v, str),
+        ),
         command=tuple(command),
-        subnet_ids=read.required("subnet_ids", "subnet ids"),
-        security_group_ids=read.required("security_group_ids", "security group ids"),
-        task_role_arn=read.required("task_role_arn", "the task role's ARN"),
-        execution_role_arn=read.required("execution_role_arn", "the execution role's ARN"),
+        subnet_ids=read.required("subnet_ids", "a list of subnet ids", ids),
+        security_group_ids=read.required("security_group_ids", "a list of security group ids", ids),
+        task_role_arn=read.required("task_role_arn", "the task role's ARN", arn_or_output),
+        execution_role_arn=read.required(
+            "execution_role_arn", "the execution role's ARN", arn_or_output
+        ),
         schedule_expression=expression,
         schedule_timezone=timezone,
-        kms_key_arn=read.get("kms_key_arn"),
+        kms_key_arn=read.string_input("kms_key_arn"),
         retry_attempts=read.integer("retry_attempts", DEFAULT_RETRY_ATTEMPTS, RETRY_ATTEMPTS),
+        tags=read_tags(read),
     )
 
 
@@ -145,9 +150,7 @@ class ScheduledTask(Component):
     ) -> None:
         # Validated before registering, so a bad argument leaves no half-built component.
         s = read_settings(name, args)
-        super().__init__("platformkit:index:ScheduledTask", name, {}, opts)
-        self._name = name
-        self._tags = standard_tags(environment=args.get("environment"), owner=args.get("owner"))
+        super().__init__("platformkit:index:ScheduledTask", name, s.tags, opts)
         tags = self._tags
         child = self._child()
         invoke = pulumi.InvokeOutputOptions(parent=self)

@@ -76,6 +76,13 @@ def test_the_role_starts_only_that_family_on_that_cluster_and_passes_only_its_ro
         ({"command": "flask clv fit"}, "command"),
         ({"schedule_expression": "0 3 * * *"}, "schedule_expression"),
         ({"retry_attempts": 186}, "retry_attempts"),
+        ({"retry_attempts": True}, "retry_attempts"),
+        ({"command": ["flask", 5]}, "command[1]"),
+        ({"container_name": 5}, "container_name"),
+        ({"subnet_ids": "subnet-1"}, "subnet_ids"),
+        ({"kms_key_arn": 5}, "kms_key_arn"),
+        ({"schedule_timezone": 0}, "schedule_timezone"),
+        ({"owner": 5}, "owner"),
         ({"schedule": "daily"}, "args"),  # unknown: named among the args, as in every component
     ],
 )
