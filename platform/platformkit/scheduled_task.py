@@ -4,6 +4,11 @@ EventBridge Scheduler starts the task (``ecs:RunTask``) with a command override,
 analytics service's ``flask clv fit`` nightly in the service's own image, network and roles.
 The schedule's role may run only that task definition family, only on that cluster, and pass
 only the task's two roles.
+
+The web service's task definition carries its HTTP health check, which a one-off command does
+not answer: ECS stops a task for failing it only when the task belongs to a service ("If a task
+is run manually, and not as part of a service, the task will continue its lifecycle regardless
+of its health status", the ECS API reference, ``HealthCheck``).
 """
 
 from __future__ import annotations
