@@ -114,3 +114,23 @@ def test_ids_follow_the_provider_shape_of_their_type() -> None:
     assert key["id"] == key["keyId"] and re.fullmatch(r"[0-9a-f-]{36}", key["id"])
     cluster = recording.named("ecs").outputs
     assert cluster["id"] == cluster["arn"] and cluster["id"].startswith("arn:aws:ecs:")
+
+
+def test_looking_up_a_type_leaves_the_sdk_package_usable() -> None:
+    """The fake cloud finds ``aws:iam/role:Role`` in ``pulumi_aws.iam.role``; importing that
+    file first once left the lazy ``pulumi_aws.iam`` without ``Role`` for every later program
+    in the process (a fresh interpreter: this process has loaded ``pulumi_aws.iam`` already)."""
+    import subprocess
+    import sys
+
+    script = (
+        "from platformkit.preview import sdk_schema\n"
+        "assert sdk_schema.resource_class('aws:iam/role:Role') is not None\n"
+        "import pulumi_aws\n"
+        "print(pulumi_aws.iam.Role.__name__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=180, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Role"

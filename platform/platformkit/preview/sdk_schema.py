@@ -54,11 +54,25 @@ def _module(token: str) -> ModuleType | None:
         module = sys.modules.get(name)
         if module is None:
             try:
+                _load_parents(name)
                 module = importlib.import_module(name)
             except Exception:  # noqa: BLE001 - an absent or broken SDK just means "unknown type"
                 continue
         return module
     return None
+
+
+def _load_parents(name: str) -> None:
+    """Load each parent package of module ``name`` fully before ``name`` is imported.
+
+    The SDKs' packages are lazy modules (``pulumi._utils.lazy_import``): importing a file
+    module (``pulumi_aws.iam.role``) into a parent not loaded yet leaves that parent without
+    its exports, so later ``pulumi_aws.iam.Role`` fails for every program in the process.
+    """
+    parts = name.split(".")
+    for end in range(1, len(parts)):
+        parent = importlib.import_module(".".join(parts[:end]))
+        getattr(parent, "__all__", None)  # any non-introspection attribute loads the module
 
 
 @functools.cache
