@@ -29,6 +29,7 @@ EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 ECS_SERVICE = "aws:ecs/service:Service"
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 RDS = "aws:rds/instance:Instance"
+SCHEDULE = "aws:scheduler/schedule:Schedule"
 
 NETWORK_REF = {
     "vpcId": "vpc-0a1b2c3d4e5f60718",
@@ -70,6 +71,7 @@ def test_get_schema_serves_the_checked_in_schema(provider: Provider) -> None:
         "platformkit:index:Cluster",
         "platformkit:index:Database",
         "platformkit:index:Network",
+        "platformkit:index:ScheduledTask",
         "platformkit:index:WebService",
     ]
 
@@ -172,6 +174,57 @@ def test_components_chain_through_their_ref_outputs(provider: Provider) -> None:
     assert state(service)["url"].startswith("http://")
 
 
+def test_scheduled_task_runs_a_command_with_another_components_outputs(
+    provider: Provider,
+) -> None:
+    """As a TypeScript program passes a ``WebService``'s roles and security group: each one an
+    output value of that component; ``retryAttempts`` arrives as a float and must be an int."""
+    task = "arn:aws:ecs:us-east-1:123456789012:task-definition/api:3"
+    cluster = "arn:aws:ecs:us-east-1:123456789012:cluster/apps"
+    service_urn = "urn:pulumi:dev::consumer::platformkit:index:WebService::api"
+    task_role = "arn:aws:iam::123456789012:role/api-task"
+    execution_role = "arn:aws:iam::123456789012:role/api-execution"
+    response = provider.construct(
+        "ScheduledTask",
+        "fit",
+        {
+            "clusterArn": cluster,
+            "taskDefinitionArn": task,
+            "containerName": "app",
+            "command": ["flask", "clv", "fit"],
+            "subnetIds": ["subnet-app-a", "subnet-app-b"],
+            "securityGroupIds": [output_value("sg-api", dependencies=[service_urn])],
+            "taskRoleArn": output_value(task_role, dependencies=[service_urn]),
+            "executionRoleArn": output_value(execution_role, dependencies=[service_urn]),
+            "scheduleExpression": "rate(6 hours)",
+            "retryAttempts": 5,
+        },
+        dependencies={"taskRoleArn": [service_urn], "executionRoleArn": [service_urn]},
+    )
+    engine = provider.engine
+    assert response.urn == "urn:pulumi:dev::consumer::platformkit:index:ScheduledTask::fit"
+    assert sorted(descendants(engine, response.urn)) == [
+        "aws:iam/role:Role",
+        "aws:iam/rolePolicy:RolePolicy",
+        SCHEDULE,
+    ]
+    schedule = engine.named("fit-schedule")
+    assert schedule.inputs["scheduleExpression"] == "rate(6 hours)"
+    target = schedule.inputs["target"]
+    assert target["retryPolicy"] == {"maximumRetryAttempts": 5}
+    assert json.loads(target["input"]) == {
+        "containerOverrides": [{"name": "app", "command": ["flask", "clv", "fit"]}]
+    }
+    assert target["ecsParameters"]["networkConfiguration"]["securityGroups"] == ["sg-api"]
+    policy = json.loads(engine.named("fit-run-task").inputs["policy"])
+    assert policy["Statement"][1]["Resource"] == [task_role, execution_role]
+    outputs = state(response)
+    assert outputs == {
+        "scheduleArn": schedule.outputs["arn"],
+        "roleArn": engine.named("fit-scheduler").outputs["arn"],
+    }
+
+
 def test_preview_with_refs_not_known_yet(provider: Provider) -> None:
     """In a preview the network's ids are unknown, so its ``ref`` arrives as an unknown
     output: the cluster must still construct, with the dependent inputs unknown."""
@@ -225,6 +278,23 @@ def test_preview_with_refs_not_known_yet(provider: Provider) -> None:
             "Cluster 'core': network.public_subnet_ids=['subnet-a'] is invalid; expected at "
             "least 2 public subnets in different AZs (an application load balancer spans two "
             "or more).",
+        ),
+        (
+            "ScheduledTask",
+            {
+                "clusterArn": "arn:aws:ecs:us-east-1:123456789012:cluster/apps",
+                "taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/api:3",
+                "containerName": "app",
+                "command": ["flask", "clv", "fit"],
+                "subnetIds": ["subnet-app-a"],
+                "securityGroupIds": ["sg-api"],
+                "taskRoleArn": "arn:aws:iam::123456789012:role/api-task",
+                "executionRoleArn": "arn:aws:iam::123456789012:role/api-execution",
+                "retryAttempts": 186,
+            },
+            "retryAttempts",
+            "ScheduledTask 'core': retry_attempts=186 is invalid; expected an integer from 0 "
+            "to 185.",
         ),
     ],
 )

@@ -16,6 +16,7 @@ import platformkit.network_ref
 import platformkit.provider.args
 import platformkit.provider.components
 import platformkit.provider.schema_types
+import platformkit.scheduled_task
 import platformkit.web_service
 from platformkit.provider.args import ADAPTED, OMITTED
 from platformkit.provider.components import OMITTED_OUTPUTS
@@ -51,6 +52,16 @@ def test_required_inputs_are_what_a_consumer_must_give() -> None:
         "Cluster": ["network"],
         "Database": ["network"],
         "WebService": ["cluster", "image"],
+        "ScheduledTask": [
+            "clusterArn",
+            "command",
+            "containerName",
+            "executionRoleArn",
+            "securityGroupIds",
+            "subnetIds",
+            "taskDefinitionArn",
+            "taskRoleArn",
+        ],
     }
 
 
@@ -108,6 +119,7 @@ ARGS = [
     (platformkit.cluster, "ClusterArgs"),
     (platformkit.database, "DatabaseArgs"),
     (platformkit.web_service, "WebServiceArgs"),
+    (platformkit.scheduled_task, "ScheduledTaskArgs"),
 ]
 
 
@@ -143,6 +155,7 @@ def test_types_have_the_library_fields_and_docstrings(library: ModuleType, name:
         (platformkit.cluster, "Cluster"),
         (platformkit.database, "Database"),
         (platformkit.web_service, "WebService"),
+        (platformkit.scheduled_task, "ScheduledTask"),
     ],
 )
 def test_outputs_are_the_library_attributes_with_their_docstrings(

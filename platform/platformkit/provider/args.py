@@ -337,3 +337,42 @@ class WebServiceArgs(TypedDict):
     """Value of the ``owner`` tag. Defaults to ``platform-team``."""
     tags: NotRequired[Mapping[str, str]]
     """Extra tags merged over the standard ones on every resource. Defaults to none."""
+
+
+class ScheduledTaskArgs(TypedDict):
+    """Arguments of ``ScheduledTask``."""
+
+    cluster_arn: pulumi.Input[str]
+    """ARN of the ECS cluster to run the task on. Required."""
+    task_definition_arn: pulumi.Input[str]
+    """ARN of the task definition (a revision) to run, e.g. a ``WebService``'s
+    ``service.task_definition``. Required."""
+    container_name: str
+    """Container of the task definition whose command is replaced. Required."""
+    command: Sequence[str]
+    """The command to run instead of the image's, as an argument list. Required."""
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """Subnets for the task's network interface (private ones: no public IP is assigned).
+    Required."""
+    security_group_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """Security groups of the task (those letting it reach what the command needs). Required."""
+    task_role_arn: pulumi.Input[str]
+    """The task definition's task role, which the schedule must be allowed to pass. Required."""
+    execution_role_arn: pulumi.Input[str]
+    """The task definition's execution role, which the schedule must be allowed to pass.
+    Required."""
+    schedule_expression: NotRequired[str]
+    """When to run: ``cron(...)``, ``rate(...)`` or ``at(...)`` in EventBridge Scheduler's
+    syntax. Defaults to ``cron(0 3 * * ? *)`` (03:00 every day)."""
+    schedule_timezone: NotRequired[str]
+    """IANA time zone of ``schedule_expression``. Defaults to ``UTC``."""
+    kms_key_arn: NotRequired[pulumi.Input[str]]
+    """Customer-managed KMS key encrypting the schedule's target input (the command); the
+    scheduler's role may decrypt with it. Defaults to none: an AWS-owned key."""
+    retry_attempts: NotRequired[int]
+    """Times a failed ``RunTask`` call (not a failed command) is retried, 0-185. Defaults to
+    ``2``."""
+    environment: NotRequired[str]
+    """Value of the ``environment`` tag. Defaults to the stack name."""
+    owner: NotRequired[str]
+    """Value of the ``owner`` tag. Defaults to ``platform``."""

@@ -1,5 +1,5 @@
 """The components the package hosts: facades over the library's ``Network``, ``Cluster``,
-``Database`` and ``WebService``.
+``Database``, ``WebService`` and ``ScheduledTask``.
 
 Pulumi's component provider infers each component's schema from a ``ComponentResource``
 class (its ``__init__``'s ``args`` annotation for the inputs, its class annotations for the
@@ -29,8 +29,15 @@ import platformkit.cluster
 import platformkit.database
 import platformkit.network
 import platformkit.network_ref
+import platformkit.scheduled_task
 import platformkit.web_service
-from platformkit.provider.args import ClusterArgs, DatabaseArgs, NetworkArgs, WebServiceArgs
+from platformkit.provider.args import (
+    ClusterArgs,
+    DatabaseArgs,
+    NetworkArgs,
+    ScheduledTaskArgs,
+    WebServiceArgs,
+)
 from platformkit.provider.schema_types import (
     CapacityProviderStrategy,
     ClusterRef,
@@ -245,7 +252,32 @@ class WebService(_Facade):
         self.target_group_arn = service.target_group_arn
 
 
-COMPONENTS: list[type[pulumi.ComponentResource]] = [Network, Cluster, Database, WebService]
+class ScheduledTask(_Facade):
+    __doc__ = platformkit.scheduled_task.ScheduledTask.__doc__
+
+    schedule_arn: pulumi.Output[str]
+    """ARN of the schedule."""
+    role_arn: pulumi.Output[str]
+    """ARN of the role the scheduler assumes to start the task."""
+
+    def __init__(
+        self, name: str, args: ScheduledTaskArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        task = platformkit.scheduled_task.ScheduledTask(
+            name, cast(platformkit.scheduled_task.ScheduledTaskArgs, dict(args)), opts
+        )
+        self._component = task
+        self.schedule_arn = task.schedule_arn
+        self.role_arn = task.role_arn
+
+
+COMPONENTS: list[type[pulumi.ComponentResource]] = [
+    Network,
+    Cluster,
+    Database,
+    WebService,
+    ScheduledTask,
+]
 """The components the package hosts, in schema order."""
 
 
