@@ -68,7 +68,7 @@ class ScheduledTaskArgs(TypedDict):
     environment: NotRequired[str]
     """Value of the ``environment`` tag. Defaults to the stack name."""
     owner: NotRequired[str]
-    """Value of the ``owner`` tag. Defaults to ``platform``."""
+    """Value of the ``owner`` tag. Defaults to ``platform-team``."""
 
 
 _COMPONENT = "ScheduledTask"
