@@ -131,8 +131,9 @@ clv_fit_args: ScheduledTaskArgs = {
     "environment": environment,
     "owner": owner,
     "cluster_arn": cluster.cluster_arn,
-    # The service's current revision: a deployment moves the schedule to the new image.
-    "task_definition_arn": service.service.task_definition.apply(lambda arn: arn or ""),
+    # The service's current revision: a deployment moves the schedule to the new image once
+    # the service has deployed it.
+    "task_definition_arn": service.task_definition_arn,
     "container_name": CONTAINER_NAME,
     "command": ["flask", "clv", "fit"],
     "subnet_ids": network.private_subnet_ids,

@@ -39,7 +39,7 @@ class ScheduledTaskArgs(TypedDict):
     """ARN of the ECS cluster to run the task on. Required."""
     task_definition_arn: pulumi.Input[str]
     """ARN of the task definition (a revision) to run, e.g. a ``WebService``'s
-    ``service.task_definition``. Required."""
+    ``task_definition_arn``. Required."""
     container_name: str
     """Container of the task definition whose command is replaced. Required."""
     command: Sequence[str]

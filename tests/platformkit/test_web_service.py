@@ -844,6 +844,7 @@ def test_public_attributes(run: Run, context: Path) -> None:
             built.execution_role_arn,
             built.target_group_arn,
             built.repository_url,
+            built.task_definition_arn,
         ).apply(lambda values: seen.__setitem__("values", values))
         assert isinstance(built.service, aws.ecs.Service)
 
@@ -854,6 +855,30 @@ def test_public_attributes(run: Run, context: Path) -> None:
     assert values[1] == "http://api.example.com"
     assert all(isinstance(v, str) and v for v in values)
     assert values[11] == recording.named("web-repo").outputs["repositoryUrl"]
+
+
+def test_task_definition_arn_is_the_revision_the_service_runs(run: Run) -> None:
+    """What a ``ScheduledTask`` runs: the task definition's ARN, reaching a consumer only
+    through the ECS service, so never before the service has deployed that revision."""
+    seen: dict[str, Any] = {}
+
+    def program() -> None:
+        cluster = Cluster("core", {"network": NETWORK, "waf": False, "access_logs": False})
+        service = WebService("web", {"cluster": cluster, "image": IMAGE})
+        service.task_definition_arn.apply(lambda arn: seen.__setitem__("arn", arn))
+        # A consumer, as the stack's schedule is: its input's dependencies are what the engine
+        # waits for before creating or updating it.
+        aws.ssm.Parameter("consumer", type="String", value=service.task_definition_arn)
+
+    recording = run(program)
+    task = recording.one(TASK_DEFINITION)
+    service = recording.one(SERVICE)
+    assert seen["arn"] == task.outputs["arn"]
+    assert seen["arn"].startswith("arn:aws:ecs:us-east-1:") and ":task-definition/" in seen["arn"]
+    assert service.inputs["taskDefinition"] == seen["arn"]
+    consumer = recording.named("consumer")
+    assert consumer.inputs["value"] == seen["arn"]
+    assert service.urn in consumer.property_dependencies["value"]
 
 
 def test_preview_mode_leaves_unknowns_unknown(run: Run) -> None:

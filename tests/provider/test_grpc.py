@@ -171,7 +171,14 @@ def test_components_chain_through_their_ref_outputs(provider: Provider) -> None:
     # The database is another component here: the service opens the database's group itself.
     ingress = engine.named("api-db-ingress").inputs
     assert ingress["securityGroupId"] == database_ref["securityGroupId"]
-    assert state(service)["url"].startswith("http://")
+    outputs = state(service)
+    assert outputs["url"].startswith("http://")
+    # The revision a ScheduledTask runs, reaching the consumer through the ECS service.
+    task_definition_arn = engine.named("api-task").outputs["arn"]
+    assert outputs["taskDefinitionArn"] == task_definition_arn
+    assert engine.named("api").outputs["taskDefinitionArn"] == task_definition_arn  # registered
+    assert task_definition_arn.startswith("arn:aws:ecs:us-east-1:")
+    assert engine.named("api-service").urn in service.stateDependencies["taskDefinitionArn"].urns
 
 
 def test_scheduled_task_runs_a_command_with_another_components_outputs(
@@ -257,6 +264,7 @@ def test_preview_with_refs_not_known_yet(provider: Provider) -> None:
     assert ecs["cluster"] == wire.UNKNOWN
     assert ecs["capacityProviderStrategies"] == wire.UNKNOWN
     assert state(service)["url"] == wire.UNKNOWN
+    assert state(service)["taskDefinitionArn"] == wire.UNKNOWN
 
 
 # --- errors a consumer sees -----------------------------------------------------------------

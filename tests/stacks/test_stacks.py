@@ -124,6 +124,18 @@ def test_the_service_container_gets_the_database_settings(prod: PreviewResult) -
     assert {"DB_USERNAME", "DB_PASSWORD"} <= secrets
 
 
+def test_the_nightly_fit_runs_the_revision_the_service_deployed(prod: PreviewResult) -> None:
+    (task,) = [r for r in prod.resources if r.type == "aws:ecs/taskDefinition:TaskDefinition"]
+    (service,) = [r for r in prod.resources if r.type == "aws:ecs/service:Service"]
+    (schedule,) = [r for r in prod.resources if r.type == "aws:scheduler/schedule:Schedule"]
+    target = schedule.inputs["target"]
+    assert target["ecsParameters"]["taskDefinitionArn"] == task.outputs["arn"]
+    (override,) = json.loads(target["input"])["containerOverrides"]
+    assert override["command"] == ["flask", "clv", "fit"]
+    # Not before the service is steady on it: a revision that rolled back is never scheduled.
+    assert service.urn in schedule.property_dependencies["target"]
+
+
 # --- invalid config ------------------------------------------------------------------------
 
 

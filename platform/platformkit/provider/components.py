@@ -229,6 +229,9 @@ class WebService(_Facade):
     """Role the ECS agent uses to pull the image, write logs and read the secrets."""
     target_group_arn: pulumi.Output[str]
     """Target group the listener rule forwards to."""
+    task_definition_arn: pulumi.Output[str]
+    """ARN of the task definition revision the service runs (e.g. a ``ScheduledTask``'s
+    ``task_definition_arn``); resolves once the service has deployed that revision."""
 
     def __init__(
         self, name: str, args: WebServiceArgs, opts: pulumi.ResourceOptions | None = None
@@ -250,6 +253,7 @@ class WebService(_Facade):
         self.task_role_arn = service.task_role_arn
         self.execution_role_arn = service.execution_role_arn
         self.target_group_arn = service.target_group_arn
+        self.task_definition_arn = service.task_definition_arn
 
 
 class ScheduledTask(_Facade):

@@ -79,6 +79,9 @@ class WebService(Component):
     """Role the ECS agent uses to pull the image, write logs and read the secrets."""
     target_group_arn: pulumi.Output[str]
     """Target group the listener rule forwards to."""
+    task_definition_arn: pulumi.Output[str]
+    """ARN of the task definition revision the service runs (e.g. a ``ScheduledTask``'s
+    ``task_definition_arn``); resolves once the service has deployed that revision."""
 
     def __init__(
         self, name: str, args: WebServiceArgs, opts: pulumi.ResourceOptions | None = None
@@ -118,6 +121,10 @@ class WebService(Component):
         self.task_role_arn = task_role.arn
         self.execution_role_arn = execution_role.arn
         self.target_group_arn = target_group.arn
+        # The task definition's own ARN, but only after the service has reached a steady state
+        # on it (``wait_for_steady_state``): a revision whose deployment failed and rolled back
+        # never reaches a consumer such as a schedule.
+        self.task_definition_arn = service.task_definition.apply(lambda _: task_definition.arn)
         self.register_outputs(
             {
                 "url": self.url,
@@ -131,6 +138,7 @@ class WebService(Component):
                 "taskRoleArn": self.task_role_arn,
                 "executionRoleArn": self.execution_role_arn,
                 "targetGroupArn": self.target_group_arn,
+                "taskDefinitionArn": self.task_definition_arn,
             }
         )
 
