@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +32,17 @@ from .conftest import PHONE
 
 SEEDED_ORDERS = 1500
 WAIT_S = 15
+CLV_EMPTY = (
+    "No predictions yet: they appear after the nightly model fit (or run 'flask clv fit'). "
+    "Reload the page once it has run."
+)
 
 
 @dataclass
 class Server:
     url: str
     key: str
+    app: Flask
 
     def api(self, path: str, **params: Any) -> Any:
         query = urllib.parse.urlencode(params)
@@ -85,7 +91,7 @@ def _serving(app: Flask, key: str) -> Iterator[Server]:
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Server(f"http://127.0.0.1:{httpd.server_port}", key)
+        yield Server(f"http://127.0.0.1:{httpd.server_port}", key, app)
     finally:
         httpd.shutdown()
         thread.join()
@@ -364,7 +370,7 @@ def test_a_fresh_install_explains_each_empty_panel(browser, tmp_path):
         sign_in(browser, empty)
         states = {
             name: state_of(browser, name)
-            for name in ("sales", "top", "cohorts", "rfm", "ltv", "churn", "pairs")
+            for name in ("sales", "top", "cohorts", "rfm", "ltv", "clv", "churn", "pairs")
         }
         # Read while the server is up: the page polls every second, and a poll after the
         # server stops is the test's doing, not the dashboard's.
@@ -376,6 +382,7 @@ def test_a_fresh_install_explains_each_empty_panel(browser, tmp_path):
         "cohorts": "No customer ordered for the first time in these months.",
         "rfm": "No customers yet.",
         "ltv": "No customers yet.",
+        "clv": CLV_EMPTY,
         "churn": "No high-value customer is overdue.",
         "pairs": "No two products were bought together in 2 or more orders yet.",
     }
@@ -390,4 +397,67 @@ def test_docs_render_every_operation(browser, server, artifacts):
         "not every operation is on /docs",
     )
     browser.save_screenshot(str(Path(artifacts) / "docs.png"))
+    assert severe(browser) == []
+
+
+def fit_clv(server: Server, *args: str) -> None:
+    """``flask clv fit`` itself, through the CLI, on the server's database."""
+    result = server.app.test_cli_runner().invoke(args=["clv", "fit", *args])
+    assert result.exit_code == 0, result.output
+
+
+def assert_clv_match(browser: Any, server: Server) -> None:
+    """The panel shows the API's latest model and its top 10 customers by predicted value."""
+    model = server.api("/models/clv")
+    top = server.api("/customers/clv", limit=10)["data"]
+    assert len(top) == 10
+    fitted = datetime.fromisoformat(model["fitted_at"]).astimezone(UTC)
+    assert text(browser, "clv-model") == (
+        f"Model fitted {fitted:%Y-%m-%d %H:%M} UTC on {model['purchases']['customers']:,} "
+        f"customers' orders up to {model['as_of']}"
+        + (
+            f", discounted {model['monthly_discount_rate'] * 100:.1f}% a month."
+            if model["monthly_discount_rate"]
+            else "."
+        )
+    )
+    assert text(browser, "clv-horizon") == f"next {model['horizon_months']} months"
+    rows = table_rows(browser, "clv")
+    assert [row[0] for row in rows] == [c["customer_id"] for c in top]
+    assert [number(row[1]) for row in rows] == [c["predicted_value"] for c in top]
+    # Shown to 1 decimal and as a whole percentage.
+    for row, customer in zip(rows, top, strict=True):
+        assert float(row[2]) == pytest.approx(customer["expected_orders"], abs=0.05 + 1e-9)
+        assert float(row[3].rstrip("%")) == pytest.approx(customer["p_alive"] * 100, abs=0.5 + 1e-9)
+    charts = browser.execute_script("return document.querySelectorAll('#clv-chart .u-over').length")
+    assert charts == 1
+
+
+def test_predicted_lifetime_value_appears_once_a_model_is_fitted(browser, server, artifacts):
+    # Last in the module: it fits a model on the shared server, which no other test here reads.
+    sign_in(browser, server)
+    assert state_of(browser, "clv") == CLV_EMPTY
+    fit_clv(server)
+    # The page learnt "nothing fitted" when it was served: the first fit shows after a reload.
+    browser.refresh()
+    wait(browser, lambda: loaded(browser) and state_of(browser, "clv") == "", "no predictions")
+    assert_clv_match(browser, server)
+    full_page_screenshot(browser, Path(artifacts) / "dashboard-clv.png")
+
+    # A later fit replaces the figures without a reload, through the page's own polling.
+    browser.execute_script("window.notReloaded = true")
+    fit_clv(server, "--horizon-months", "6", "--monthly-discount-rate", "0.01")
+    wait(
+        browser,
+        lambda: text(browser, "clv-horizon") == "next 6 months" and loaded(browser),
+        "the new fit did not show up",
+    )
+    assert browser.execute_script("return window.notReloaded") is True
+    assert_clv_match(browser, server)
+    # The filled panel fits a phone too (its table scrolls inside the panel).
+    browser.set_window_size(*PHONE)
+    width, scroll_width = browser.execute_script(
+        "return [window.innerWidth, document.documentElement.scrollWidth]"
+    )
+    assert scroll_width <= width
     assert severe(browser) == []

@@ -4,6 +4,7 @@ predictions page like the other customer lists, and bad input is refused by name
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,6 +41,25 @@ def test_before_any_fit_the_endpoints_say_to_run_the_fit(api: Api, url: str) -> 
     assert response.status_code == 409
     assert response.json["type"].endswith("/clv-model-missing")
     assert "flask clv fit" in response.json["detail"]
+
+
+def test_the_dashboard_page_says_whether_a_model_is_fitted(app: Any, api: Api) -> None:
+    # The page asks the prediction endpoints only when told "yes": their 409 before the first
+    # fit would be a console error in every browser (tests/browser checks the panel).
+    post_cdnow(api, 50)
+    assert 'data-clv-fitted="no"' in app.test_client().get("/dashboard/").text
+    assert fit(app).exit_code == 0
+    assert 'data-clv-fitted="yes"' in app.test_client().get("/dashboard/").text
+
+
+def test_the_dashboard_page_renders_when_its_database_does_not_answer(
+    make_app: Any, tmp_path: Path
+) -> None:
+    # "unknown": the page asks the API, whose answer (503, 409 or the model) it shows.
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'absent' / 'analytics.sqlite3'}")
+    page = app.test_client().get("/dashboard/")
+    assert page.status_code == 200
+    assert 'data-clv-fitted="unknown"' in page.text
 
 
 def test_predictions_page_through_every_customer_in_each_sort_order(app: Any, api: Api) -> None:

@@ -1,7 +1,8 @@
 """The dashboard's routes: the page shell, sign-in and sign-out, and ``/docs``.
 
 The pages carry no data and need no credentials; the figures come from ``/api/v1`` read by
-the page's script with the session cookie set here (``browser_session.py``).
+the page's script with the session cookie set here (``browser_session.py``). The one fact the
+dashboard's shell carries is whether a lifetime value model has been fitted (``_clv_fitted``).
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response as BaseResponse
 
 from .. import browser_session
 from ..auth import find_key, hash_key
 from ..config import DEFAULT_DASHBOARD_POLL_S, DEFAULT_DASHBOARD_SESSION_S
-from ..db import get_db
+from ..db import get_db, get_session
+from ..queries.clv import has_model
 
 bp = Blueprint(
     "dashboard",
@@ -51,7 +54,23 @@ def home() -> BaseResponse:
 @bp.get("/dashboard/")
 def dashboard() -> str:
     poll_s = float(current_app.config.get("DASHBOARD_POLL_SECONDS", DEFAULT_DASHBOARD_POLL_S))
-    return render_template("dashboard.html", poll_ms=round(poll_s * 1000))
+    return render_template("dashboard.html", poll_ms=round(poll_s * 1000), clv_fitted=_clv_fitted())
+
+
+def _clv_fitted() -> str:
+    """``yes`` once ``flask clv fit`` has stored a model, ``no`` before, ``unknown`` when the
+    database does not answer.
+
+    The prediction endpoints answer 409 until the first fit, and a browser logs every 4xx its
+    page fetched as an error; told ``no``, the page shows the panel's explanation instead of
+    asking. Only the first fit changes the answer, so a page open across it needs a reload (the
+    explanation says so); later fits are found by the page's polling. ``unknown``: the page
+    asks the API, which explains. Public like the page: it tells whether a fit has run, no
+    figure."""
+    try:
+        return "yes" if has_model(get_session()) else "no"
+    except SQLAlchemyError:
+        return "unknown"
 
 
 @bp.get("/dashboard/login")

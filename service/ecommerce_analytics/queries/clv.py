@@ -23,6 +23,11 @@ from ..money import fmt
 from .customers import page
 
 
+def has_model(session: Session) -> bool:
+    """Whether any fit has been stored (one primary-key probe; the document is not read)."""
+    return session.scalar(select(ClvModel.id).limit(1)) is not None
+
+
 def latest_model(session: Session) -> ClvModelReport:
     """The latest fit; a 409 ``clv-model-missing`` before the first (fitting is never done on
     the request path)."""

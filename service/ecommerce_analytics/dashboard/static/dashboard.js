@@ -7,6 +7,9 @@ const POLL_MS = Number(root.dataset.pollMs) || 15000;
 const LOGIN = root.dataset.login;
 const DEFAULT_DAYS = 90;
 const COHORTS = 12;
+const CLV_TOP = 10;
+// "no" before the first `flask clv fit` (views.py): the prediction endpoints would answer 409.
+const CLV_FITTED = root.dataset.clvFitted;
 
 const state = {
   start: null,
@@ -16,7 +19,9 @@ const state = {
   follow: true,
   generation: 0,
   currency: "USD",
-  chart: null,
+  charts: {},
+  // The top customers of the model shown: asked again only when a fit replaces the model.
+  clvTop: null,
   updatedAt: null,
   age: 0,
   failure: null,
@@ -195,25 +200,37 @@ function renderSales(current, previous) {
   });
 }
 
+const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
+const fromZero = (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1];
+
+// A uPlot in `box`, made on its first data and updated in place after (so a poll does not
+// redraw it from scratch); it follows the box's width. Times are UTC seconds, as the API's days.
+function drawChart(name, box, height, options, data) {
+  if (state.charts[name]) {
+    state.charts[name].setData(data);
+    return;
+  }
+  const width = () => Math.max(box.clientWidth, 200);
+  const chart = new uPlot(
+    { width: width(), height, tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"), ...options },
+    data,
+    box,
+  );
+  state.charts[name] = chart;
+  new ResizeObserver(() => chart.setSize({ width: width(), height })).observe(box);
+}
+
 function drawSalesChart(current, previous) {
-  const box = document.getElementById("sales-chart");
   const xs = current.rows.map((row) => toDate(row.period).getTime() / 1000);
   const now = current.rows.map((row) => Number(row.net_sales));
   // The previous range, period by period, under this one's dates.
   const before = xs.map((_, i) => (previous && previous.rows[i] ? Number(previous.rows[i].net_sales) : null));
-  const data = [xs, now, before];
-  const width = Math.max(box.clientWidth, 200);
-  if (state.chart) {
-    state.chart.setData(data);
-    return;
-  }
-  const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
-  state.chart = new uPlot(
+  drawChart(
+    "sales",
+    document.getElementById("sales-chart"),
+    260,
     {
-      width,
-      height: 260,
-      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
-      scales: { y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] } },
+      scales: { y: { range: fromZero } },
       series: [
         {},
         { label: "Net sales", stroke: "#2563eb", fill: "rgba(37,99,235,0.08)", width: 2, value: (_u, v) => money(v) },
@@ -221,12 +238,8 @@ function drawSalesChart(current, previous) {
       ],
       axes: [{}, { values: (_u, ticks) => ticks.map((v) => compact.format(v)), size: 56 }],
     },
-    data,
-    box,
+    [xs, now, before],
   );
-  new ResizeObserver(() => {
-    state.chart.setSize({ width: Math.max(box.clientWidth, 200), height: 260 });
-  }).observe(box);
 }
 
 function renderProducts(id, report, emptyText) {
@@ -309,6 +322,67 @@ function renderLtv(report) {
   });
 }
 
+// A UTC ISO datetime as "2025-06-30 03:00 UTC": the nightly fit's clock, whatever the viewer's.
+const utcMinute = (iso) => `${new Date(iso).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+
+function renderClv(clv) {
+  if (clv === null) {
+    document.getElementById("clv-horizon").textContent = "";
+    return showEmpty(
+      "clv",
+      "No predictions yet: they appear after the nightly model fit (or run 'flask clv fit'). " +
+        "Reload the page once it has run.",
+    );
+  }
+  const { model, top } = clv;
+  document.getElementById("clv-horizon").textContent = `next ${model.horizon_months} months`;
+  showContent("clv", (content) => {
+    const discount = model.monthly_discount_rate > 0 ? `, discounted ${percent(model.monthly_discount_rate, 1)} a month` : "";
+    content.querySelector("#clv-model").textContent =
+      `Model fitted ${utcMinute(model.fitted_at)} on ${count(model.purchases.customers)} customers' ` +
+      `orders up to ${model.as_of}${discount}.`;
+    const rows = top.data.map((c) => [
+      c.customer_id,
+      money(c.predicted_value),
+      Number(c.expected_orders).toFixed(1),
+      percent(c.p_alive, 0),
+    ]);
+    content
+      .querySelector("#clv-top")
+      .replaceChildren(table(["Customer", "Predicted value", "Expected orders", "Chance still active"], rows, [1, 2, 3]));
+    drawForecastChart(model.forecast.month);
+  });
+}
+
+function drawForecastChart(periods) {
+  const xs = periods.map((p) => toDate(p.period).getTime() / 1000);
+  const orders = periods.map((p) => p.expected_orders);
+  // Half a period of room either side, so the first and last bars are drawn whole.
+  const pad = xs.length > 1 ? (xs[1] - xs[0]) / 2 : 15 * 86_400;
+  drawChart(
+    "clv",
+    document.getElementById("clv-chart"),
+    200,
+    {
+      legend: { show: false },
+      scales: { x: { time: true, range: (_u, min, max) => [min - pad, max + pad] }, y: { range: fromZero } },
+      series: [
+        {},
+        {
+          label: "Expected repeat orders",
+          stroke: "#2563eb",
+          fill: "rgba(37,99,235,0.35)",
+          paths: uPlot.paths.bars({ size: [0.7, 48] }),
+          points: { show: false },
+          value: (_u, v) => (v === null ? "—" : v.toFixed(1)),
+        },
+      ],
+      axes: [{}, { values: (_u, ticks) => ticks.map((v) => compact.format(v)), size: 48 }],
+    },
+    [xs, orders],
+  );
+}
+
 function renderChurn(report) {
   if (report.data.length === 0) return showEmpty("churn", "No high-value customer is overdue.");
   showContent("churn", (content) => {
@@ -336,6 +410,24 @@ function renderPairs(report) {
 }
 
 // ---- refresh cycle -----------------------------------------------------------------------
+
+// The predictions change only when a fit replaces the model: each poll asks for the model (one
+// small cached document, which has the forecast too) and asks for the top customers again only
+// when the model is not the one they were read for. Null: nothing fitted (nothing is asked).
+async function loadClv() {
+  if (CLV_FITTED === "no") return null;
+  let model;
+  try {
+    model = await get("/models/clv");
+  } catch (error) {
+    if (error.status === 409) return null; // the shell could not tell, and there is none yet
+    throw error;
+  }
+  if (!state.clvTop || state.clvTop.model_id !== model.model_id) {
+    state.clvTop = await get("/customers/clv", { limit: CLV_TOP });
+  }
+  return { model, top: state.clvTop };
+}
 
 function readControls() {
   state.start = document.getElementById("start").value;
@@ -398,6 +490,7 @@ async function refresh({ busy = false } = {}) {
     cohorts: get("/customers/cohorts", { start: cohortStart, end: endMonth, months: cohortMonths }),
     rfm: get("/customers/rfm", { limit: 1 }),
     ltv: get("/customers/ltv-distribution", { buckets: 8 }),
+    clv: loadClv(),
     pairs: get("/insights/bought-together", { limit: 10 }),
   };
   const render = {
@@ -407,6 +500,7 @@ async function refresh({ busy = false } = {}) {
     cohorts: (r) => renderCohorts(r, cohortMonths, endMonth),
     rfm: renderRfm,
     ltv: renderLtv,
+    clv: renderClv,
     pairs: renderPairs,
   };
   const names = Object.keys(jobs);
