@@ -14,7 +14,7 @@ from werkzeug.serving import run_simple
 
 from .auth import SCOPES, create_key
 from .config import current_store
-from .db import get_db
+from .db import Database, get_db
 from .models import ApiKey, Order
 from .periods import add_months
 
@@ -96,7 +96,10 @@ def seed_command(count: int, seed_value: int, end: datetime) -> None:
     click.echo(f"Seeded {created} new orders and {refunds} refunds.")
 
 
-@click.command("demo", help="Migrate and seed a local SQLite database, print a key, serve.")
+@click.command(
+    "demo",
+    help="Migrate and seed a local SQLite database, fit the lifetime value models, print a key, serve.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--orders", "count", default=2000, show_default=True, type=int)
@@ -122,6 +125,7 @@ def demo(host: str, port: int, count: int, data_dir: str) -> None:
                 length=count, label=f"Seeding {count} demo orders", file=sys.stderr
             ) as bar:
                 seed(database, current_store(), count, progress=bar.update)
+        _fit_demo_model(database)
         with database.sessionmaker.begin() as session:
             _row, key = create_key(session, ["read", "write"], "demo")
     base = f"http://{host}:{port}"
@@ -141,11 +145,29 @@ Try:
   curl -s {auth} "{base}/api/v1/products/performance?start=2025-04-01&end=2025-06-30&limit=5"
   curl -s {auth} "{base}/api/v1/customers/cohorts?start=2024-07&end=2024-12&months=6"
   curl -s {auth} "{base}/api/v1/insights/bought-together?limit=5"
+  curl -s {auth} "{base}/api/v1/customers/clv?limit=5"
   curl -s {base}/api/v1/openapi.json
 """
     )
     # Flask refuses app.run() inside a `flask` command; serve with werkzeug directly.
     run_simple(host, port, app, threaded=True)
+
+
+def _fit_demo_model(database: Database) -> None:
+    """Fit the lifetime value models once (the deployed stack does it nightly), so the demo's
+    predictions and its dashboard panel have figures; a demo too small to fit still serves."""
+    from .clv.fitting import FitError, FitOptions, fit_and_store
+    from .queries.clv import has_model
+
+    with database.sessionmaker() as session:
+        if has_model(session):
+            return
+    click.echo("Fitting the lifetime value models (flask clv fit)...", err=True)
+    try:
+        with database.sessionmaker.begin() as session:
+            fit_and_store(session, FitOptions())
+    except FitError as exc:
+        click.echo(f"No lifetime value predictions in this demo: {exc}", err=True)
 
 
 @click.group(cls=AppGroup, help="Predictive customer lifetime value.")

@@ -244,6 +244,35 @@ def test_demo_command_prepares_data_and_prints_examples(app, backend, tmp_path, 
     assert "Dashboard:     http://127.0.0.1:8099/dashboard/" in result.output
     assert "API reference: http://127.0.0.1:8099/docs" in result.output
     assert result.output.count("curl -s") >= 4
+    # The demo fits the lifetime value models once, so its predictions have figures.
+    demo = create_app({"DATABASE_URL": f"sqlite:///{data_dir / 'analytics.sqlite3'}"})
+    key = result.output.split("API key (read+write): ")[1].split()[0]
+    answer = demo.test_client().get(
+        "/api/v1/customers/clv?limit=3", headers={"Authorization": f"Bearer {key}"}
+    )
+    assert answer.status_code == 200, answer.json
+    assert len(answer.json["data"]) == 3
+    again = app.test_cli_runner().invoke(
+        args=["demo", "--port", "8099", "--data-dir", str(data_dir)]
+    )
+    assert "Fitting" not in again.output  # a second start keeps the stored fit
+    demo.extensions["ecommerce_analytics.db"].dispose()
+
+
+def test_a_demo_too_small_to_fit_still_serves(app, backend, tmp_path, monkeypatch):
+    if backend != "sqlite":
+        pytest.skip("the demo always runs on embedded SQLite")
+    monkeypatch.setattr(
+        "ecommerce_analytics.cli.run_simple",
+        lambda host, port, demo_app, **kwargs: demo_app.extensions[
+            "ecommerce_analytics.db"
+        ].dispose(),
+    )
+    result = app.test_cli_runner().invoke(
+        args=["demo", "--orders", "1", "--data-dir", str(tmp_path / "demo")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "No lifetime value predictions in this demo: " in result.output
 
 
 def test_generated_refunds_never_precede_their_order():
