@@ -98,7 +98,8 @@ def seed_command(count: int, seed_value: int, end: datetime) -> None:
 
 @click.command(
     "demo",
-    help="Migrate and seed a local SQLite database, fit the lifetime value models, print a key, serve.",
+    help="Migrate and seed a local SQLite database, fit the lifetime value models, print a "
+    "key, serve.",
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
