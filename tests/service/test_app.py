@@ -250,8 +250,9 @@ def test_demo_command_prepares_data_and_prints_examples(app, backend, tmp_path, 
     answer = demo.test_client().get(
         "/api/v1/customers/clv?limit=3", headers={"Authorization": f"Bearer {key}"}
     )
-    assert answer.status_code == 200, answer.json
-    assert len(answer.json["data"]) == 3
+    body = answer.get_json()
+    assert answer.status_code == 200 and body is not None, body
+    assert len(body["data"]) == 3
     again = app.test_cli_runner().invoke(
         args=["demo", "--port", "8099", "--data-dir", str(data_dir)]
     )
