@@ -134,3 +134,69 @@ def test_looking_up_a_type_leaves_the_sdk_package_usable() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "Role"
+
+
+_CONCURRENT_LOOKUPS = """
+import importlib.abc
+import sys
+import threading
+
+import pulumi_aws  # its packages stay lazy: pulumi_aws.rds is not loaded yet
+
+from platformkit.preview import sdk_schema
+
+loading, release = threading.Event(), threading.Event()
+
+
+class HoldTheLoad(importlib.abc.MetaPathFinder):
+    # Keeps the first lookup inside the load of pulumi_aws.rds (at its ``instance`` file)
+    # until the second lookup has run or is waiting.
+    def find_spec(self, name, path=None, target=None):
+        if name == "pulumi_aws.rds.instance":
+            loading.set()
+            release.wait(60)
+        return None
+
+
+sys.meta_path.insert(0, HoldTheLoad())
+found = {}
+
+
+def look_up(token):
+    found[token] = sdk_schema.resource_class(token)
+
+
+first = threading.Thread(target=look_up, args=("aws:rds/instance:Instance",))
+first.start()
+assert loading.wait(120), "pulumi_aws.rds was not loaded by the first lookup"
+second = threading.Thread(target=look_up, args=("aws:rds/parameterGroup:ParameterGroup",))
+second.start()
+second.join(2)  # returns at once without the lock; waits for the first lookup with it
+release.set()
+first.join(120)
+second.join(120)
+print(found["aws:rds/parameterGroup:ParameterGroup"])
+print(sdk_schema.resource_class("aws:rds/parameterGroup:ParameterGroup"))
+"""
+
+
+def test_concurrent_lookups_find_a_type_while_its_package_loads() -> None:
+    """The mock runtime asks the fake cloud from several threads at once (the SDK's executor,
+    a fake engine's gRPC workers). A lookup made while another thread was loading the lazy
+    ``pulumi_aws.rds`` saw it half loaded, found no ``ParameterGroup``, and the cached miss
+    left every later program in the process without the group's outputs (its ``name``, so the
+    instance's ``parameterGroupName`` was dropped). A fresh interpreter: this one has loaded
+    ``pulumi_aws.rds`` already."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _CONCURRENT_LOOKUPS],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    during, after = done.stdout.split("\n")[:2]
+    assert during == after == "<class 'pulumi_aws.rds.parameter_group.ParameterGroup'>"

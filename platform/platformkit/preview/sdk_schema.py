@@ -7,6 +7,13 @@ same way with plain types. ``Optional[...]`` marks what the provider schema leav
 non-optional output is one a real provider always sets after a create. ``resource_class`` and
 ``invoke_result_class`` find these classes from a type token; ``properties`` lists them.
 Nothing here knows about AWS.
+
+The mock runtime calls the fake cloud, and so these lookups, from several threads at once (the
+SDK's executor; a fake engine's gRPC workers). The SDKs' packages load lazily, and a lazy
+package being loaded by one thread looks to every other thread like a loaded one missing most
+of its classes (``pulumi._utils._LazyModule`` has no lock). So lookups take one lock while
+they load and read a package, and only what was found is remembered: a miss is not cached, so a
+lookup that lost a race with code loading a package outside this module is asked again.
 """
 
 from __future__ import annotations
@@ -15,8 +22,10 @@ import functools
 import importlib
 import keyword
 import sys
+import threading
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -37,6 +46,10 @@ class Property:
     """The value's type with ``Output[...]`` and ``Optional[...]`` removed (``Any`` if unknown)."""
     optional: bool
     """``True`` when the schema lets the provider leave it unset."""
+
+
+_LOCK = threading.RLock()
+"""Held while a lookup loads and reads an SDK package (see the module docstring)."""
 
 
 def _module(token: str) -> ModuleType | None:
@@ -75,17 +88,40 @@ def _load_parents(name: str) -> None:
         getattr(parent, "__all__", None)  # any non-introspection attribute loads the module
 
 
-@functools.cache
 def resource_class(token: str) -> type | None:
     """The SDK class of resource type ``token`` (``aws:iam/role:Role``), if installed."""
+    return _found(_resource_classes, token, _resource_class)
+
+
+def invoke_result_class(token: str) -> type | None:
+    """The result class of invoke ``token`` (``aws:ec2/getAmi:getAmi`` → ``GetAmiResult``)."""
+    return _found(_invoke_result_classes, token, _invoke_result_class)
+
+
+_resource_classes: dict[str, type] = {}
+_invoke_result_classes: dict[str, type] = {}
+
+
+def _found(
+    cache: dict[str, type], token: str, look_up: Callable[[str], type | None]
+) -> type | None:
+    """``look_up(token)``, remembered in ``cache`` once it finds a class (a miss is not)."""
+    cls = cache.get(token)
+    if cls is None:
+        with _LOCK:
+            cls = cache.get(token) or look_up(token)
+            if cls is not None:
+                cache[token] = cls
+    return cls
+
+
+def _resource_class(token: str) -> type | None:
     module = _module(token)
     found = getattr(module, token.rsplit(":", 1)[-1], None) if module is not None else None
     return found if isinstance(found, type) and issubclass(found, pulumi.Resource) else None
 
 
-@functools.cache
-def invoke_result_class(token: str) -> type | None:
-    """The result class of invoke ``token`` (``aws:ec2/getAmi:getAmi`` → ``GetAmiResult``)."""
+def _invoke_result_class(token: str) -> type | None:
     module = _module(token)
     function = token.rsplit(":", 1)[-1]
     if module is None or not function:
