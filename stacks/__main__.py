@@ -132,7 +132,7 @@ clv_fit_args: ScheduledTaskArgs = {
     "owner": owner,
     "cluster_arn": cluster.cluster_arn,
     # The service's current revision: a deployment moves the schedule to the new image once
-    # the service has deployed it.
+    # the service is steady on it (not when ECS rolled it back).
     "task_definition_arn": service.task_definition_arn,
     "container_name": CONTAINER_NAME,
     "command": ["flask", "clv", "fit"],

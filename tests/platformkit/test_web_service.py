@@ -881,6 +881,34 @@ def test_task_definition_arn_is_the_revision_the_service_runs(run: Run) -> None:
     assert service.urn in consumer.property_dependencies["value"]
 
 
+def test_task_definition_arn_is_the_revision_left_running_after_a_rollback(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deployment the circuit breaker rolled back still ends ``wait_for_steady_state`` well
+    (the service is steady on the previous revision), and the provider reads the service's
+    ``taskDefinition`` back as that previous revision: the output follows the service, so a
+    schedule keeps running the revision that works, not the one that failed."""
+    from platformkit.preview import aws_models
+
+    previous = "arn:aws:ecs:us-east-1:123456789012:task-definition/web-previous:7"
+    steady = aws_models.BUILDERS[SERVICE]
+
+    def rolled_back(*args: Any) -> dict[str, Any]:
+        return {**steady(*args), "taskDefinition": previous}
+
+    monkeypatch.setitem(aws_models.BUILDERS, SERVICE, rolled_back)
+    seen: dict[str, Any] = {}
+
+    def program() -> None:
+        cluster = Cluster("core", {"network": NETWORK, "waf": False, "access_logs": False})
+        service = WebService("web", {"cluster": cluster, "image": IMAGE})
+        service.task_definition_arn.apply(lambda arn: seen.__setitem__("arn", arn))
+
+    recording = run(program)
+    assert recording.one(TASK_DEFINITION).outputs["arn"] != previous
+    assert seen["arn"] == previous
+
+
 def test_preview_mode_leaves_unknowns_unknown(run: Run) -> None:
     recording = deploy(run, database={}, mode="preview")
     task = recording.one(TASK_DEFINITION).inputs

@@ -81,7 +81,8 @@ class WebService(Component):
     """Target group the listener rule forwards to."""
     task_definition_arn: pulumi.Output[str]
     """ARN of the task definition revision the service runs (e.g. a ``ScheduledTask``'s
-    ``task_definition_arn``); resolves once the service has deployed that revision."""
+    ``task_definition_arn``), read from the service once its deployment is steady: the previous
+    revision when ECS rolled the deployment back."""
 
     def __init__(
         self, name: str, args: WebServiceArgs, opts: pulumi.ResourceOptions | None = None
@@ -121,10 +122,12 @@ class WebService(Component):
         self.task_role_arn = task_role.arn
         self.execution_role_arn = execution_role.arn
         self.target_group_arn = target_group.arn
-        # The task definition's own ARN, but only after the service has reached a steady state
-        # on it (``wait_for_steady_state``): a revision whose deployment failed and rolled back
-        # never reaches a consumer such as a schedule.
-        self.task_definition_arn = service.task_definition.apply(lambda _: task_definition.arn)
+        # The service's own ``task_definition``, as the provider reads it back once the service
+        # is steady (``wait_for_steady_state``), not ``task_definition.arn``: when the circuit
+        # breaker rolls a deployment back, the wait still succeeds (the service is steady on the
+        # previous revision) and only the read-back names the revision that actually runs, so a
+        # schedule never runs the one that failed.
+        self.task_definition_arn = service.task_definition.apply(lambda arn: arn or "")
         self.register_outputs(
             {
                 "url": self.url,
