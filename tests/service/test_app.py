@@ -256,6 +256,8 @@ def test_demo_command_prepares_data_and_prints_examples(app, backend, tmp_path, 
     again = app.test_cli_runner().invoke(
         args=["demo", "--port", "8099", "--data-dir", str(data_dir)]
     )
+    assert "Fitting the lifetime value models" in result.output
+    assert again.exit_code == 0, again.output
     assert "Fitting" not in again.output  # a second start keeps the stored fit
     demo.extensions["ecommerce_analytics.db"].dispose()
 

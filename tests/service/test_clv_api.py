@@ -52,6 +52,32 @@ def test_the_dashboard_page_says_whether_a_model_is_fitted(app: Any, api: Api) -
     assert 'data-clv-fitted="yes"' in app.test_client().get("/dashboard/").text
 
 
+def test_the_dashboard_page_reads_the_database_only_until_a_model_is_fitted(
+    app: Any, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The page is public and not rate-limited: once a fit exists (fits are only added), its
+    # loads must not take a database connection each.
+    import ecommerce_analytics.dashboard.views as views
+    from ecommerce_analytics.queries.clv import has_model as real
+
+    probes: list[bool] = []
+
+    def counted(session: Any) -> bool:
+        probes.append(real(session))
+        return probes[-1]
+
+    monkeypatch.setattr(views, "has_model", counted)
+    post_cdnow(api, 50)
+    client = app.test_client()
+    assert 'data-clv-fitted="no"' in client.get("/dashboard/").text
+    assert 'data-clv-fitted="no"' in client.get("/dashboard/").text
+    assert probes == [False, False]
+    assert fit(app).exit_code == 0
+    for _ in range(3):
+        assert 'data-clv-fitted="yes"' in client.get("/dashboard/").text
+    assert probes == [False, False, True]
+
+
 def test_the_dashboard_page_renders_when_its_database_does_not_answer(
     make_app: Any, tmp_path: Path
 ) -> None:

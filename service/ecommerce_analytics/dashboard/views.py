@@ -66,11 +66,24 @@ def _clv_fitted() -> str:
     asking. Only the first fit changes the answer, so a page open across it needs a reload (the
     explanation says so); later fits are found by the page's polling. ``unknown``: the page
     asks the API, which explains. Public like the page: it tells whether a fit has run, no
-    figure."""
+    figure.
+
+    Once ``yes``, remembered for the process: fits are only added (older ones stay as the
+    history), so the public page, which anyone may load as often as they like and which no
+    rate limit covers, reads the database only until the first fit. Were the fits deleted, the
+    page would ask the API, whose 409 the panel explains."""
+    if current_app.extensions.get(_CLV_FITTED_KEY):
+        return "yes"
     try:
-        return "yes" if has_model(get_session()) else "no"
+        fitted = has_model(get_session())
     except SQLAlchemyError:
         return "unknown"
+    if fitted:
+        current_app.extensions[_CLV_FITTED_KEY] = True
+    return "yes" if fitted else "no"
+
+
+_CLV_FITTED_KEY = "ecommerce_analytics.dashboard.clv_fitted"
 
 
 @bp.get("/dashboard/login")
