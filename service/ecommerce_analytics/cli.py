@@ -169,6 +169,12 @@ def _fit_demo_model(database: Database) -> None:
             fit_and_store(session, FitOptions())
     except FitError as exc:
         click.echo(f"No lifetime value predictions in this demo: {exc}", err=True)
+    except Exception as exc:  # noqa: BLE001 - the demo serves its other figures regardless
+        click.echo(
+            f"No lifetime value predictions in this demo: the fit failed ({exc!r}); "
+            "`flask clv fit` shows the whole error",
+            err=True,
+        )
 
 
 @click.group(cls=AppGroup, help="Predictive customer lifetime value.")

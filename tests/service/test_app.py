@@ -278,6 +278,28 @@ def test_a_demo_too_small_to_fit_still_serves(app, backend, tmp_path, monkeypatc
     assert "No lifetime value predictions in this demo: " in result.output
 
 
+def test_a_demo_whose_fit_fails_still_serves(app, backend, tmp_path, monkeypatch):
+    if backend != "sqlite":
+        pytest.skip("the demo always runs on embedded SQLite")
+    served: list[int] = []
+
+    def fake_serve(host, port, demo_app, **kwargs):
+        served.append(port)
+        demo_app.extensions["ecommerce_analytics.db"].dispose()
+
+    def broken_fit(session, options):
+        raise RuntimeError("the optimiser diverged")
+
+    monkeypatch.setattr("ecommerce_analytics.cli.run_simple", fake_serve)
+    monkeypatch.setattr("ecommerce_analytics.clv.fitting.fit_and_store", broken_fit)
+    result = app.test_cli_runner().invoke(
+        args=["demo", "--orders", "50", "--data-dir", str(tmp_path / "demo")]
+    )
+    assert result.exit_code == 0, result.output
+    assert served == [8080]
+    assert "the fit failed (RuntimeError('the optimiser diverged'))" in result.output
+
+
 def test_generated_refunds_never_precede_their_order():
     """At millions of orders some land in the last minute of the plan's last day, after the
     refunds' cut-off: those are refunded at once, not before they were placed."""

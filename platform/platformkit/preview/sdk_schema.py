@@ -148,15 +148,18 @@ def properties(cls: type) -> tuple[Property, ...]:
     Resource classes also list ``id`` and ``urn``; those are left out.
     """
     found = []
-    for python_name, wire_name, prop in _py_properties(cls):
-        if wire_name in ("id", "urn") and issubclass(cls, pulumi.Resource):
-            continue
-        try:
-            hint = typing.get_type_hints(prop.fget).get("return", Any)
-        except Exception:  # noqa: BLE001 - an unresolvable forward reference: type unknown
-            hint = Any
-        inner, optional = unwrap(hint)
-        found.append(Property(python_name, wire_name, inner, optional))
+    # Under the lookups' lock: resolving a hint may import a lazy package (an output type's),
+    # and a hint read from a half-loaded one would be cached as unknown for good.
+    with _LOCK:
+        for python_name, wire_name, prop in _py_properties(cls):
+            if wire_name in ("id", "urn") and issubclass(cls, pulumi.Resource):
+                continue
+            try:
+                hint = typing.get_type_hints(prop.fget).get("return", Any)
+            except Exception:  # noqa: BLE001 - an unresolvable forward reference: type unknown
+                hint = Any
+            inner, optional = unwrap(hint)
+            found.append(Property(python_name, wire_name, inner, optional))
     return tuple(found)
 
 

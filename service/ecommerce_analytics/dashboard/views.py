@@ -18,6 +18,7 @@ from .. import browser_session
 from ..auth import find_key, hash_key
 from ..config import DEFAULT_DASHBOARD_POLL_S, DEFAULT_DASHBOARD_SESSION_S
 from ..db import get_db, get_session
+from ..db.failures import is_unavailable
 from ..queries.clv import has_model
 
 bp = Blueprint(
@@ -76,8 +77,11 @@ def _clv_fitted() -> str:
         return "yes"
     try:
         fitted = has_model(get_session())
-    except SQLAlchemyError:
-        return "unknown"
+    except Exception as exc:
+        # Unmigrated, unreachable, or its credentials not fetched: the page still renders.
+        if isinstance(exc, SQLAlchemyError) or is_unavailable(exc):
+            return "unknown"
+        raise
     if fitted:
         current_app.extensions[_CLV_FITTED_KEY] = True
     return "yes" if fitted else "no"
