@@ -858,8 +858,9 @@ def test_public_attributes(run: Run, context: Path) -> None:
 
 
 def test_task_definition_arn_is_the_revision_the_service_runs(run: Run) -> None:
-    """What a ``ScheduledTask`` runs: the task definition's ARN, reaching a consumer only
-    through the ECS service, so never before the service has deployed that revision."""
+    """What a ``ScheduledTask`` runs: the task definition's ARN, as the ECS service reads it
+    back, reaching a consumer only through the service, so never before it has deployed that
+    revision."""
     seen: dict[str, Any] = {}
 
     def program() -> None:
@@ -881,13 +882,13 @@ def test_task_definition_arn_is_the_revision_the_service_runs(run: Run) -> None:
     assert service.urn in consumer.property_dependencies["value"]
 
 
-def test_task_definition_arn_is_the_revision_left_running_after_a_rollback(
+def test_a_rolled_back_deployment_fails_the_update(
     run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A deployment the circuit breaker rolled back still ends ``wait_for_steady_state`` well
     (the service is steady on the previous revision), and the provider reads the service's
-    ``taskDefinition`` back as that previous revision: the output follows the service, so a
-    schedule keeps running the revision that works, not the one that failed."""
+    ``taskDefinition`` back as that previous revision: the update fails naming both, rather
+    than passing with the new revision never running."""
     from platformkit.preview import aws_models
 
     previous = "arn:aws:ecs:us-east-1:123456789012:task-definition/web-previous:7"
@@ -897,16 +898,14 @@ def test_task_definition_arn_is_the_revision_left_running_after_a_rollback(
         return {**steady(*args), "taskDefinition": previous}
 
     monkeypatch.setitem(aws_models.BUILDERS, SERVICE, rolled_back)
-    seen: dict[str, Any] = {}
 
     def program() -> None:
         cluster = Cluster("core", {"network": NETWORK, "waf": False, "access_logs": False})
-        service = WebService("web", {"cluster": cluster, "image": IMAGE})
-        service.task_definition_arn.apply(lambda arn: seen.__setitem__("arn", arn))
+        WebService("web", {"cluster": cluster, "image": IMAGE})
 
-    recording = run(program)
-    assert recording.one(TASK_DEFINITION).outputs["arn"] != previous
-    assert seen["arn"] == previous
+    with pytest.raises(pulumi.RunError, match="ECS rolled back the deployment of service") as err:
+        run(program)
+    assert f"it runs {previous}, not arn:aws:ecs:" in str(err.value)
 
 
 def test_preview_mode_leaves_unknowns_unknown(run: Run) -> None:

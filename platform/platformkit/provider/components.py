@@ -231,8 +231,8 @@ class WebService(_Facade):
     """Target group the listener rule forwards to."""
     task_definition_arn: pulumi.Output[str]
     """ARN of the task definition revision the service runs (e.g. a ``ScheduledTask``'s
-    ``task_definition_arn``), read from the service once its deployment is steady: the previous
-    revision when ECS rolled the deployment back."""
+    ``task_definition_arn``), read from the service once its deployment is steady. When ECS
+    rolled the deployment back, `pulumi up` fails naming both revisions."""
 
     def __init__(
         self, name: str, args: WebServiceArgs, opts: pulumi.ResourceOptions | None = None

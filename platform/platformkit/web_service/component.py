@@ -81,8 +81,8 @@ class WebService(Component):
     """Target group the listener rule forwards to."""
     task_definition_arn: pulumi.Output[str]
     """ARN of the task definition revision the service runs (e.g. a ``ScheduledTask``'s
-    ``task_definition_arn``), read from the service once its deployment is steady: the previous
-    revision when ECS rolled the deployment back."""
+    ``task_definition_arn``), read from the service once its deployment is steady. When ECS
+    rolled the deployment back, `pulumi up` fails naming both revisions."""
 
     def __init__(
         self, name: str, args: WebServiceArgs, opts: pulumi.ResourceOptions | None = None
@@ -123,11 +123,14 @@ class WebService(Component):
         self.execution_role_arn = execution_role.arn
         self.target_group_arn = target_group.arn
         # The service's own ``task_definition``, as the provider reads it back once the service
-        # is steady (``wait_for_steady_state``), not ``task_definition.arn``: when the circuit
-        # breaker rolls a deployment back, the wait still succeeds (the service is steady on the
-        # previous revision) and only the read-back names the revision that actually runs, so a
-        # schedule never runs the one that failed.
-        self.task_definition_arn = service.task_definition.apply(lambda arn: arn or "")
+        # is steady (``wait_for_steady_state``), checked against the revision asked for: when
+        # the circuit breaker rolls a deployment back, the wait still succeeds (the service is
+        # steady on the previous revision; terraform-provider-aws#19519), and only the read-back
+        # tells. Registered below, so a rollback fails `pulumi up` instead of passing silently,
+        # and a schedule never runs the revision that failed.
+        self.task_definition_arn = pulumi.Output.all(
+            service.task_definition, task_definition.arn, service.name
+        ).apply(lambda values: _deployed(*values))
         self.register_outputs(
             {
                 "url": self.url,
@@ -377,7 +380,8 @@ class WebService(Component):
             enable_execute_command=False,
             enable_ecs_managed_tags=True,
             propagate_tags="SERVICE",
-            # `pulumi up` fails (after ECS rolls back) when a deployment never gets healthy.
+            # Waits for the deployment to settle; a rollback settles too, which
+            # ``_deployed`` turns into a failed update.
             wait_for_steady_state=True,
             tags=self._tags,
             opts=self._child(
@@ -462,3 +466,18 @@ def _service_strategies(
             entry["base"] = item["base"]
         entries.append(entry)
     return entries
+
+
+def _deployed(running: str | None, requested: str, service_name: str) -> str:
+    """``running``, the revision the service reads back as running, once it is ``requested``.
+
+    Raises ``pulumi.RunError`` (a clean failure of the update, no stack trace) when they
+    differ: the circuit breaker rolled the deployment back."""
+    if running and requested and running != requested:
+        raise pulumi.RunError(
+            f"ECS rolled back the deployment of service {service_name!r}: it runs {running}, "
+            f"not {requested}, whose tasks never got healthy. See the service's events and the "
+            "stopped tasks' reasons (`platformkit verify` reports the trip), fix the image or "
+            "its configuration, and run `pulumi up` again."
+        )
+    return running or ""
