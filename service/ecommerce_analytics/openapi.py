@@ -13,6 +13,7 @@ from pydantic.json_schema import models_json_schema
 
 from .api.routing import OPERATIONS, Operation
 from .browser_session import COOKIE_NAME
+from .config import DEFAULT_MAX_STALENESS_S, DEFAULT_RANKING_MAX_STALENESS_S
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -78,12 +79,14 @@ _FRESHNESS_TEXT = {
     "live": "Freshness: **live**. The answer reflects every write committed before the request "
     "began (`X-Data-Age: 0.000`).",
     "bounded": "Freshness: **bounded**. The answer may lag the latest writes by up to "
-    "`ANALYTICS_MAX_STALENESS` seconds (default 5; an override per operation id is possible); "
-    "`X-Data-Age` states by how much at most. A stale answer is recomputed in the background.",
-    "ranked": "Freshness: **ranked** (bounded). This figure scores every customer, so it is "
+    f"`ANALYTICS_MAX_STALENESS` seconds (default {DEFAULT_MAX_STALENESS_S:g}; an override per "
+    "operation id is possible); `X-Data-Age` states by how much at most. A stale answer is "
+    "recomputed in the background.",
+    "ranked": "Freshness: **ranked** (bounded). This ranking is the costliest figure, so it is "
     "recomputed in the background and may lag the latest writes by up to "
-    "`ANALYTICS_RANKING_MAX_STALENESS` seconds (default 60; an override per operation id in "
-    "`ANALYTICS_MAX_STALENESS` is possible); `X-Data-Age` states by how much at most.",
+    f"`ANALYTICS_RANKING_MAX_STALENESS` seconds (default {DEFAULT_RANKING_MAX_STALENESS_S:g}; an "
+    "override per operation id in `ANALYTICS_MAX_STALENESS` is possible); `X-Data-Age` states "
+    "by how much at most.",
 }
 _FRESHNESS_HEADERS: dict[str, Any] = {
     "X-Cache": {
