@@ -12,7 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -176,7 +176,49 @@ def set_range(browser: Any, start: str, end: str) -> None:
     )
 
 
+MONEY = re.compile(r"-?\$[0-9]{1,3}(,[0-9]{3})*\.[0-9]{2}")  # as the KPIs show it: $12,345.60
+
+
+def chart_table(browser: Any, holder: str) -> dict[str, Any]:
+    """The table a chart's figures are also given in (inside ``#holder``), as a screen reader
+    reads it: its caption, column headers and rows (each row's header cell first), and whether
+    anything of it can be seen."""
+    from selenium.webdriver.common.by import By
+
+    found: dict[str, Any] = browser.execute_script(
+        "const t = document.querySelector(`#${arguments[0]} table`);"
+        "const box = document.getElementById(arguments[0]).getBoundingClientRect();"
+        "return {caption: t.caption.innerText,"
+        " headers: [...t.tHead.rows[0].cells].map(c => [c.innerText, c.scope]),"
+        " rows: [...t.tBodies[0].rows].map(tr => [...tr.cells].map(c => c.innerText)),"
+        " rowScopes: [...t.tBodies[0].rows]"
+        "   .map(tr => tr.cells[0].tagName + ':' + tr.cells[0].scope),"
+        " box: [box.width, box.height], clip: getComputedStyle(t.parentElement).clipPath}",
+        holder,
+    )
+    # What the browser's accessibility tree says of it (a display: none table: role "none",
+    # no name).
+    element = browser.find_element(By.CSS_SELECTOR, f"#{holder} table")
+    found["name"] = element.accessible_name
+    found["role"] = element.aria_role
+    return found
+
+
+def assert_chart_table(found: dict[str, Any], caption: str, headers: list[str]) -> None:
+    assert found["caption"] == caption
+    assert found["name"] == caption  # what a screen reader announces for the table
+    assert found["role"] == "table"
+    assert found["headers"] == [[h, "col"] for h in headers]
+    assert set(found["rowScopes"]) <= {"TH:row"}
+    # Present yet drawn nowhere: a one-pixel box clipped to nothing (Selenium's is_displayed()
+    # counts that pixel as shown, so the box and its clip are checked instead).
+    assert found["box"] == [1, 1] and found["clip"] == "inset(50%)"
+    assert found["rows"]
+
+
 def assert_sales_match(browser: Any, server: Server, start: str, end: str) -> dict[str, Any]:
+    from selenium.webdriver.common.by import By
+
     granularity = browser.execute_script("return document.getElementById('granularity').value")
     sales: dict[str, Any] = server.api("/sales", start=start, end=end, granularity=granularity)
     totals = sales["totals"]
@@ -191,6 +233,27 @@ def assert_sales_match(browser: Any, server: Server, start: str, end: str) -> di
         "return document.querySelectorAll('#sales-chart .u-over').length"
     )
     assert points == 1
+    # The chart's figures without sight: its label summarises it, the hidden table holds each
+    # period's net sales as shown (currency), and the previous period's as the dashed line.
+    label = f"Net sales per {granularity}, {start} to {end}, against the previous period"
+    chart = browser.find_element(By.ID, "sales-chart")
+    assert chart.accessible_name == f"{label}; table follows"
+    found = chart_table(browser, "sales-table")
+    header = {"day": "Day", "week": "Week starting", "month": "Month starting"}[granularity]
+    assert_chart_table(found, label, [header, "Net sales", "Previous period"])
+    days = (date.fromisoformat(end) - date.fromisoformat(start)).days + 1
+    previous = server.api(
+        "/sales",
+        start=str(date.fromisoformat(start) - timedelta(days=days)),
+        end=str(date.fromisoformat(start) - timedelta(days=1)),
+        granularity=granularity,
+    )["rows"]
+    assert [(row[0], number(row[1]), number(row[2])) for row in found["rows"]] == [
+        (r["period"], r["net_sales"], previous[i]["net_sales"] if i < len(previous) else "")
+        for i, r in enumerate(sales["rows"])
+    ]
+    assert all(MONEY.fullmatch(row[1]) for row in found["rows"])
+    assert all(MONEY.fullmatch(row[2]) or row[2] == "—" for row in found["rows"])
     return sales
 
 
@@ -198,12 +261,16 @@ def table_rows(browser: Any, panel: str) -> list[list[str]]:
     return list(
         browser.execute_script(
             f"return [...document.querySelectorAll('#panel-{panel} tbody tr')]"
+            # The visible tables only: not a chart's figures, given to screen readers
+            ".filter(tr => !tr.closest('.visually-hidden'))"
             ".map(tr => [...tr.children].map(c => c.innerText))"
         )
     )
 
 
 def test_each_panel_shows_the_apis_figures_and_follows_the_range(browser, server, artifacts):
+    from selenium.webdriver.common.by import By
+
     sign_in(browser, server)
     start = browser.execute_script("return document.getElementById('start').value")
     end = browser.execute_script("return document.getElementById('end').value")
@@ -238,7 +305,29 @@ def test_each_panel_shows_the_apis_figures_and_follows_the_range(browser, server
         f"{p['sku_a']} + {p['sku_b']}" for p in pairs["data"]
     ]
     assert "Updated" in text(browser, "freshness")
+    # Each panel's table is named by the panel's heading, as a screen reader announces it.
+    names = {
+        panel: [
+            t.accessible_name
+            for t in browser.find_elements(By.CSS_SELECTOR, f"#panel-{panel} table")
+        ]
+        for panel in ("breakdown", "top", "bottom", "cohorts", "rfm", "ltv", "churn", "pairs")
+    }
+    assert names == {
+        "breakdown": ["Net sales breakdown"],
+        "top": ["Top products by net sales"],
+        "bottom": ["Bottom products by net sales"],
+        "cohorts": [
+            "Cohort retention share of each month's new customers ordering N months after "
+            "their first order"
+        ],
+        "rfm": [f"RFM segments {text(browser, 'rfm-as-of')}"],
+        "ltv": ["Customer lifetime value"],
+        "churn": ["Churn risk high-value customers overdue"],
+        "pairs": ["Bought together by lift"],
+    }
     full_page_screenshot(browser, Path(artifacts) / "dashboard-desktop.png")
+    latest_rows = chart_table(browser, "sales-table")["rows"]
 
     # A narrower range: the figures become that range's.
     set_range(browser, "2025-01-01", "2025-01-31")
@@ -248,6 +337,7 @@ def test_each_panel_shows_the_apis_figures_and_follows_the_range(browser, server
         "the range change did not reach the sales panel",
     )
     january = assert_sales_match(browser, server, "2025-01-01", "2025-01-31")
+    assert chart_table(browser, "sales-table")["rows"] != latest_rows  # replaced, not kept
     assert january["totals"]["orders"] < int(
         server.api("/sales", start=start, end=end)["totals"]["orders"]
     )
@@ -407,7 +497,10 @@ def fit_clv(server: Server, *args: str) -> None:
 
 
 def assert_clv_match(browser: Any, server: Server) -> None:
-    """The panel shows the API's latest model and its top 10 customers by predicted value."""
+    """The panel shows the API's latest model, its top 10 customers by predicted value and its
+    monthly forecast (drawn, and in a table for screen readers)."""
+    from selenium.webdriver.common.by import By
+
     model = server.api("/models/clv")
     top = server.api("/customers/clv", limit=10)["data"]
     assert len(top) == 10
@@ -431,6 +524,27 @@ def assert_clv_match(browser: Any, server: Server) -> None:
         assert float(row[3].rstrip("%")) == pytest.approx(customer["p_alive"] * 100, abs=0.5 + 1e-9)
     charts = browser.execute_script("return document.querySelectorAll('#clv-chart .u-over').length")
     assert charts == 1
+    assert browser.find_element(By.CSS_SELECTOR, "#clv-top table").accessible_name == (
+        f"Predicted lifetime value next {model['horizon_months']} months"
+    )
+    # The forecast chart's figures without sight: a summary label and a hidden table of the
+    # model's monthly forecast, to 1 decimal as the chart's own values are.
+    forecast = model["forecast"]["month"]
+    label = (
+        "Expected repeat orders of today's customers per month, "
+        f"{forecast[0]['period']} to {forecast[-1]['period']}"
+    )
+    assert browser.find_element(By.ID, "clv-chart").accessible_name == f"{label}; table follows"
+    found = chart_table(browser, "clv-table")
+    assert_chart_table(
+        found,
+        f"{label} (first and last months partial)",
+        ["Month starting", "Expected repeat orders"],
+    )
+    assert [row[0] for row in found["rows"]] == [p["period"] for p in forecast]
+    for row, period in zip(found["rows"], forecast, strict=True):
+        assert re.fullmatch(r"[0-9]+\.[0-9]", row[1]), row
+        assert float(row[1]) == pytest.approx(period["expected_orders"], abs=0.05 + 1e-9)
 
 
 def test_predicted_lifetime_value_appears_once_a_model_is_fitted(browser, server, artifacts):

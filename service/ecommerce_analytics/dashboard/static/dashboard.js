@@ -117,15 +117,19 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-function table(headers, rows, numeric = []) {
-  const head = el("tr", {}, ...headers.map((h, i) => el("th", numeric.includes(i) ? { class: "num" } : {}, h)));
+const panel = (id) => document.getElementById(`panel-${id}`);
+// The id of a panel's h2 (the template's): a panel's table is named by its heading.
+const titleOf = (id) => `panel-${id}-title`;
+
+// A list of `rows` under `headers`, named (aria-labelledby) by panel `id`'s heading, as a screen
+// reader announces it; the columns whose index is in `numeric` right-aligned.
+function table(id, headers, rows, numeric = []) {
+  const head = el("tr", {}, ...headers.map((h, i) => el("th", { scope: "col", ...(numeric.includes(i) ? { class: "num" } : {}) }, h)));
   const body = rows.map((cells) =>
     el("tr", {}, ...cells.map((c, i) => el("td", numeric.includes(i) ? { class: "num" } : {}, c))),
   );
-  return el("table", { class: "list" }, el("thead", {}, head), el("tbody", {}, ...body));
+  return el("table", { class: "list", "aria-labelledby": titleOf(id) }, el("thead", {}, head), el("tbody", {}, ...body));
 }
-
-const panel = (id) => document.getElementById(`panel-${id}`);
 
 function showContent(id, fill) {
   const section = panel(id);
@@ -220,6 +224,27 @@ function drawChart(name, box, height, options, data) {
   new ResizeObserver(() => chart.setSize({ width: width(), height })).observe(box);
 }
 
+// A chart's figures for those who cannot see it: the chart box's label summarises it and says a
+// table follows; the table (in `holder`, a .visually-hidden box: out of sight, in the
+// accessibility tree) has a caption, a header per column and one row per period, its period a
+// row header. Rebuilt only when its text changes, so a poll with the same figures does not move
+// a screen reader's place in it.
+const described = new WeakMap(); // holder -> the text its table shows
+
+function describeChart(box, holder, label, caption, headers, rows) {
+  box.setAttribute("aria-label", `${label}; table follows`);
+  const key = JSON.stringify([caption, headers, rows]);
+  if (described.get(holder) === key) return;
+  described.set(holder, key);
+  const head = el("tr", {}, ...headers.map((h, i) => el("th", { scope: "col", ...(i ? { class: "num" } : {}) }, h)));
+  const body = rows.map(([period, ...values]) =>
+    el("tr", {}, el("th", { scope: "row" }, period), ...values.map((v) => el("td", { class: "num" }, v))),
+  );
+  holder.replaceChildren(el("table", {}, el("caption", {}, caption), el("thead", {}, head), el("tbody", {}, ...body)));
+}
+
+const PERIOD_HEADER = { day: "Day", week: "Week starting", month: "Month starting" };
+
 function drawSalesChart(current, previous) {
   const xs = current.rows.map((row) => toDate(row.period).getTime() / 1000);
   const now = current.rows.map((row) => Number(row.net_sales));
@@ -240,6 +265,15 @@ function drawSalesChart(current, previous) {
     },
     [xs, now, before],
   );
+  const label = `Net sales per ${current.granularity}, ${current.start} to ${current.end}, against the previous period`;
+  describeChart(
+    document.getElementById("sales-chart"),
+    document.getElementById("sales-table"),
+    label,
+    label,
+    [PERIOD_HEADER[current.granularity] || "Period", "Net sales", "Previous period"],
+    current.rows.map((row, i) => [row.period, money(row.net_sales), money(before[i])]),
+  );
 }
 
 function renderProducts(id, report, emptyText) {
@@ -249,7 +283,7 @@ function renderProducts(id, report, emptyText) {
       const delta = row.change_pct.net_sales;
       return [row.sku, money(row.net_sales), count(row.units), delta === null ? "new" : `${delta}%`];
     });
-    content.replaceChildren(table(["SKU", "Net sales", "Units", "vs previous"], rows, [1, 2, 3]));
+    content.replaceChildren(table(id, ["SKU", "Net sales", "Units", "vs previous"], rows, [1, 2, 3]));
   });
 }
 
@@ -275,7 +309,9 @@ function renderCohorts(report, months, lastMonth) {
       }
       return row;
     });
-    content.replaceChildren(el("table", { class: "list heatmap" }, el("thead", {}, head), el("tbody", {}, ...body)));
+    content.replaceChildren(
+      el("table", { class: "list heatmap", "aria-labelledby": titleOf("cohorts") }, el("thead", {}, head), el("tbody", {}, ...body)),
+    );
   });
 }
 
@@ -289,7 +325,7 @@ function renderRfm(report) {
       bar(Number(s.share), percent(s.share)),
       money(s.net_sales),
     ]);
-    content.replaceChildren(table(["Segment", "Customers", "Share", "Net sales"], rows, [1, 3]));
+    content.replaceChildren(table("rfm", ["Segment", "Customers", "Share", "Net sales"], rows, [1, 3]));
   });
 }
 
@@ -318,7 +354,7 @@ function renderLtv(report) {
       `${money(b.lower)} – ${money(b.upper)}`,
       bar(b.customers / most, count(b.customers)),
     ]);
-    content.replaceChildren(figures, table(["Lifetime value", "Customers"], rows));
+    content.replaceChildren(figures, table("ltv", ["Lifetime value", "Customers"], rows));
   });
 }
 
@@ -349,7 +385,7 @@ function renderClv(clv) {
     ]);
     content
       .querySelector("#clv-top")
-      .replaceChildren(table(["Customer", "Predicted value", "Expected orders", "Chance still active"], rows, [1, 2, 3]));
+      .replaceChildren(table("clv", ["Customer", "Predicted value", "Expected orders", "Chance still active"], rows, [1, 2, 3]));
     drawForecastChart(model.forecast.month);
   });
 }
@@ -381,6 +417,18 @@ function drawForecastChart(periods) {
     },
     [xs, orders],
   );
+  const label =
+    periods.length > 0
+      ? `Expected repeat orders of today's customers per month, ${periods[0].period} to ${periods[periods.length - 1].period}`
+      : "Expected repeat orders of today's customers per month: none forecast";
+  describeChart(
+    document.getElementById("clv-chart"),
+    document.getElementById("clv-table"),
+    label,
+    `${label} (first and last months partial)`,
+    ["Month starting", "Expected repeat orders"],
+    periods.map((p) => [p.period, p.expected_orders === null ? "—" : p.expected_orders.toFixed(1)]),
+  );
 }
 
 function renderChurn(report) {
@@ -392,7 +440,7 @@ function renderChurn(report) {
       count(c.days_since_last_order),
       c.expected_interval_days === null ? "one order" : `${count(c.expected_interval_days)} d`,
     ]);
-    content.replaceChildren(table(["Customer", "Net sales", "Days idle", "Usual gap"], rows, [1, 2, 3]));
+    content.replaceChildren(table("churn", ["Customer", "Net sales", "Days idle", "Usual gap"], rows, [1, 2, 3]));
   });
 }
 
@@ -405,7 +453,7 @@ function renderPairs(report) {
       Number(pair.lift).toFixed(2),
       percent(pair.confidence_a_to_b),
     ]);
-    content.replaceChildren(table(["Pair", "Orders", "Lift", "A → B"], rows, [1, 2, 3]));
+    content.replaceChildren(table("pairs", ["Pair", "Orders", "Lift", "A → B"], rows, [1, 2, 3]));
   });
 }
 
